@@ -1,0 +1,1 @@
+//! Allele-frequency tables matched to genotype variants.

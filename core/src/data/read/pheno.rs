@@ -1,0 +1,1 @@
+//! Phenotype and covariate tables (polars), joined to genotypes by sample ID.

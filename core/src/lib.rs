@@ -1,0 +1,17 @@
+//! GenoPriv's domain logic, free of any GUI.
+//!
+//! - [`data`]: the bit-packed [`data::GenotypeMatrix`], its readers and writers.
+//! - [`stats`]: per-variant and per-sample summary statistics.
+//! - [`job`]: the progress sink and cancel token every long function takes.
+//! - [`error`]: the error type every fallible function returns.
+//!
+//! Architecture invariants: no global state, no network, no printing; inputs are
+//! never modified and outputs are written atomically.
+
+pub mod data;
+pub mod error;
+pub mod job;
+pub mod stats;
+
+pub use error::{Error, Location, Result};
+pub use job::{CancelToken, Job, ProgressSink};
