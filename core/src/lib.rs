@@ -11,7 +11,9 @@
 pub mod data;
 pub mod error;
 pub mod job;
+pub mod sharing;
 pub mod stats;
+pub mod utility;
 
 pub use error::{Error, Location, Result};
 pub use job::{CancelToken, Job, ProgressSink};

@@ -1,0 +1,519 @@
+//! Flip-probability calibration of the column-wise XOR mechanism (spec §4.2) and
+//! the privacy it really gives (§4.3).
+//!
+//! Parity mode reproduces PROVGEN's `xor_mechanism`: pairwise log odds ratios of
+//! the encoded reference with `delta = 2^-52` added exactly as written, scaled so
+//! that `s * ||Theta||_F = epsilon`, and each column's flip rate taken from its
+//! most negative conditional log odds. The `p x p` matrix is never built: one
+//! parallel pass over pairs `j < k` accumulates `||theta||_F^2` and per-column sums
+//! of negative and positive entries (O(p) memory).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use super::encode::BitColumns;
+use crate::error::{Error, Result};
+use crate::job::Job;
+
+/// The `delta` of the published code: float64 machine epsilon, 2^-52.
+pub const PARITY_DELTA: f64 = f64::EPSILON;
+
+/// `|p - 0.5|` below which a column counts as fully randomised in reports.
+pub const NEAR_HALF_THRESHOLD: f64 = 1e-3;
+
+/// Largest `a * b` (with `a + b <= r`) for which log values are tabulated; above it
+/// (references of more than ~2,900 people) logs are computed per pair.
+const MAX_TABLE_PRODUCT: usize = 1 << 21;
+
+/// Pairwise log odds ratio of bit columns `j`, `k` from reference counts, exactly
+/// as the published code writes it: `ln((M11*M00 + delta) / (M10*M01 + delta))`.
+pub fn pair_log_odds(m11: u64, m1_j: u64, m1_k: u64, r: u64) -> f64 {
+    let m10 = m1_j - m11;
+    let m01 = m1_k - m11;
+    let m00 = r - m11 - m10 - m01;
+    (((m11 * m00) as f64 + PARITY_DELTA) / ((m10 * m01) as f64 + PARITY_DELTA)).ln()
+}
+
+/// Log odds of a 1 in one column: `ln((M1 + delta) / (M0 + delta))`.
+pub fn diagonal_log_odds(m1: u64, r: u64) -> f64 {
+    ((m1 as f64 + PARITY_DELTA) / ((r - m1) as f64 + PARITY_DELTA)).ln()
+}
+
+/// What the reference contributes to the flip rates, independent of epsilon.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// Number of reference individuals.
+    pub reference_rows: usize,
+    /// `||theta~||_F` (published: 350,873 for hair, 432,976 for lactose).
+    pub theta_norm: f64,
+    /// `theta~_jj` per bit column.
+    pub diagonal: Vec<f64>,
+    /// `sum_{k != j} min(theta~_jk, 0)` per bit column.
+    pub negative_sum: Vec<f64>,
+    /// `sum_{k != j} max(theta~_jk, 0)` per bit column.
+    pub positive_sum: Vec<f64>,
+    /// Bit columns constant in the reference: their off-diagonal entries are 0, so
+    /// their flip rate is 0.5 at any epsilon (unless the diagonal says otherwise).
+    pub constant_columns: usize,
+}
+
+/// Per-column flip probabilities for one budget.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlipRates {
+    /// The total per-individual budget the caller asked for (0 for the coin-flip control).
+    pub nominal_epsilon: f64,
+    /// `lo_j` (empty for the coin-flip control).
+    pub lo: Vec<f64>,
+    /// `hi_j` (empty for the coin-flip control).
+    pub hi: Vec<f64>,
+    /// `p_j`, the probability of flipping bit column `j`.
+    pub p: Vec<f64>,
+}
+
+impl FlipRates {
+    /// The `p = 0.5` control (spec §11.5): pure coin flips on `n_cols` bit columns.
+    pub fn coin_flip(n_cols: usize) -> Self {
+        Self {
+            nominal_epsilon: 0.0,
+            lo: Vec::new(),
+            hi: Vec::new(),
+            p: vec![0.5; n_cols],
+        }
+    }
+
+    /// The privacy this noise really gives (spec §4.3).
+    pub fn realised_epsilon(&self) -> RealisedEpsilon {
+        realised_epsilon(&self.p)
+    }
+}
+
+/// The guarantee of per-bit randomized response with rates `p_j`: the tight bound
+/// on the log likelihood ratio between neighbouring datasets (spec §4.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealisedEpsilon {
+    /// `sum_j |ln((1 - p_j) / p_j)|` over all bit columns (infinite if some `p_j` is 0 or 1).
+    pub total: f64,
+    /// `|logit p_2j| + |logit p_2j+1|` per SNP.
+    pub per_snp: Vec<f64>,
+    /// Share of bit columns with `|p_j - 0.5| <` [`Self::near_half_threshold`].
+    pub near_half_share: f64,
+    pub near_half_threshold: f64,
+}
+
+/// Realised epsilon of flip rates `p` over `2m` bit columns.
+pub fn realised_epsilon(p: &[f64]) -> RealisedEpsilon {
+    let column = |q: f64| ((1.0 - q) / q).ln().abs();
+    let per_snp: Vec<f64> = p
+        .chunks(2)
+        .map(|pair| pair.iter().map(|&q| column(q)).sum())
+        .collect();
+    let near_half = p
+        .iter()
+        .filter(|&&q| (q - 0.5).abs() < NEAR_HALF_THRESHOLD)
+        .count();
+    RealisedEpsilon {
+        total: per_snp.iter().sum(),
+        per_snp,
+        near_half_share: if p.is_empty() {
+            0.0
+        } else {
+            near_half as f64 / p.len() as f64
+        },
+        near_half_threshold: NEAR_HALF_THRESHOLD,
+    }
+}
+
+impl Calibration {
+    /// Computes the reference statistics from the encoded reference (`r x p`).
+    pub fn from_reference(reference: &BitColumns, job: Job<'_>) -> Result<Self> {
+        let r = reference.n_rows();
+        if r == 0 {
+            return Err(Error::Parameter(
+                "the reference panel has no individuals: the XOR calibration needs genotypes"
+                    .into(),
+            ));
+        }
+        let logs = PairLogs::new(r);
+        compute(reference, &logs, job)
+    }
+
+    /// Flip rates for a total per-individual budget `epsilon` (spec §4.2 steps 4-6),
+    /// written exactly as the published code computes them.
+    pub fn flip_rates(&self, epsilon: f64) -> Result<FlipRates> {
+        if !epsilon.is_finite() || epsilon < 0.0 {
+            return Err(Error::Parameter(format!(
+                "epsilon must be a finite number >= 0, got {epsilon}"
+            )));
+        }
+        if self.theta_norm <= 0.0 || !self.theta_norm.is_finite() {
+            return Err(Error::Parameter(format!(
+                "the reference gives ||theta||_F = {}: no flip rates can be calibrated from it",
+                self.theta_norm
+            )));
+        }
+        let sensitivity = self.diagonal.len() as f64;
+        let scale = epsilon / (sensitivity * self.theta_norm);
+        let n = self.diagonal.len();
+        let (mut lo, mut hi, mut p) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for j in 0..n {
+            let diag = scale * self.diagonal[j];
+            let lo_j = 2.0 * (scale * self.negative_sum[j]) + diag;
+            let hi_j = 2.0 * (scale * self.positive_sum[j]) + diag;
+            let coeff = lo_j.exp() - 1.0;
+            let bound = if coeff < 0.0 {
+                lo_j
+            } else if coeff > 0.0 {
+                hi_j
+            } else {
+                0.0
+            };
+            p.push((1.0 + coeff / (1.0 + bound.exp())) / 2.0);
+            lo.push(lo_j);
+            hi.push(hi_j);
+        }
+        Ok(FlipRates {
+            nominal_epsilon: epsilon,
+            lo,
+            hi,
+            p,
+        })
+    }
+}
+
+/// How `ln(x + delta) - ln(y + delta)` is evaluated for integer pair products.
+enum PairLogs {
+    /// `ln(v + delta)` for every product `v` a reference of this size can produce.
+    Table(Vec<f64>),
+    /// The published quotient form, per pair.
+    Direct,
+}
+
+impl PairLogs {
+    fn new(r: usize) -> Self {
+        let max_product = (r / 2) * (r - r / 2);
+        if max_product <= MAX_TABLE_PRODUCT {
+            Self::Table(
+                (0..=max_product)
+                    .map(|v| (v as f64 + PARITY_DELTA).ln())
+                    .collect(),
+            )
+        } else {
+            Self::Direct
+        }
+    }
+
+    #[inline]
+    fn theta(&self, x: u64, y: u64) -> f64 {
+        match self {
+            // Products are bounded by the table length by construction of `new`.
+            Self::Table(t) => match (t.get(x as usize), t.get(y as usize)) {
+                (Some(a), Some(b)) => a - b,
+                _ => ((x as f64 + PARITY_DELTA) / (y as f64 + PARITY_DELTA)).ln(),
+            },
+            Self::Direct => ((x as f64 + PARITY_DELTA) / (y as f64 + PARITY_DELTA)).ln(),
+        }
+    }
+}
+
+/// Per-worker accumulators of the pair pass.
+struct Accumulator {
+    sum_sq: f64,
+    negative: Vec<f64>,
+    positive: Vec<f64>,
+}
+
+impl Accumulator {
+    fn new(p: usize) -> Self {
+        Self {
+            sum_sq: 0.0,
+            negative: vec![0.0; p],
+            positive: vec![0.0; p],
+        }
+    }
+
+    fn merge(mut self, other: Self) -> Self {
+        self.sum_sq += other.sum_sq;
+        for (a, b) in self.negative.iter_mut().zip(&other.negative) {
+            *a += b;
+        }
+        for (a, b) in self.positive.iter_mut().zip(&other.positive) {
+            *a += b;
+        }
+        self
+    }
+}
+
+fn compute(reference: &BitColumns, logs: &PairLogs, job: Job<'_>) -> Result<Calibration> {
+    let r = reference.n_rows() as u64;
+    let p = reference.n_cols();
+    let wpc = reference.words_per_col();
+    let ones: Vec<u64> = (0..p).map(|j| reference.count_ones(j)).collect();
+    let diagonal: Vec<f64> = ones.iter().map(|&m1| diagonal_log_odds(m1, r)).collect();
+
+    // Constant columns have all-zero off-diagonals (delta/delta): leave them out of
+    // the pair pass and pack the others contiguously.
+    let informative: Vec<usize> = (0..p).filter(|&j| ones[j] != 0 && ones[j] != r).collect();
+    let q = informative.len();
+    let mut packed = Vec::with_capacity(q * wpc);
+    for &j in &informative {
+        packed.extend_from_slice(reference.column(j));
+    }
+    let packed_ones: Vec<u64> = informative.iter().map(|&j| ones[j]).collect();
+
+    let total_pairs = (q * q.saturating_sub(1) / 2).max(1) as f64;
+    let pairs_done = AtomicUsize::new(0);
+    let stage = "calibrating flip probabilities";
+    job.checkpoint(stage, Some(0.0))?;
+
+    let acc = (0..q)
+        .into_par_iter()
+        .with_min_len(16)
+        .fold(
+            || Accumulator::new(q),
+            |mut acc, a| {
+                if job.cancel.is_cancelled() {
+                    return acc;
+                }
+                let col_a = &packed[a * wpc..(a + 1) * wpc];
+                // Only words where column `a` has ones can contribute to M11.
+                let nonzero: Vec<(usize, u64)> = col_a
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .filter(|&(_, w)| w != 0)
+                    .collect();
+                let m1_a = packed_ones[a];
+                let (mut neg_a, mut pos_a, mut sum_sq) = (0.0, 0.0, 0.0);
+                for b in a + 1..q {
+                    let col_b = &packed[b * wpc..(b + 1) * wpc];
+                    let m11: u64 = nonzero
+                        .iter()
+                        .map(|&(w, word)| u64::from((word & col_b[w]).count_ones()))
+                        .sum();
+                    let m1_b = packed_ones[b];
+                    let m10 = m1_a - m11;
+                    let m01 = m1_b - m11;
+                    let m00 = r - m11 - m10 - m01;
+                    let theta = logs.theta(m11 * m00, m10 * m01);
+                    sum_sq += theta * theta;
+                    if theta < 0.0 {
+                        neg_a += theta;
+                        acc.negative[b] += theta;
+                    } else {
+                        pos_a += theta;
+                        acc.positive[b] += theta;
+                    }
+                }
+                acc.negative[a] += neg_a;
+                acc.positive[a] += pos_a;
+                acc.sum_sq += sum_sq;
+                let done = pairs_done.fetch_add(q - 1 - a, Ordering::Relaxed) + (q - 1 - a);
+                if a % 256 == 0 {
+                    job.progress
+                        .report(stage, Some((done as f64 / total_pairs) as f32));
+                }
+                acc
+            },
+        )
+        .reduce(|| Accumulator::new(q), Accumulator::merge);
+    job.checkpoint(stage, Some(1.0))?;
+
+    let mut negative_sum = vec![0.0; p];
+    let mut positive_sum = vec![0.0; p];
+    for (idx, &j) in informative.iter().enumerate() {
+        negative_sum[j] = acc.negative[idx];
+        positive_sum[j] = acc.positive[idx];
+    }
+    // theta~ is symmetric: every off-diagonal pair appears twice in ||.||_F^2.
+    let diag_sq: f64 = diagonal.iter().map(|d| d * d).sum();
+    let theta_norm = (2.0 * acc.sum_sq + diag_sq).sqrt();
+    Ok(Calibration {
+        reference_rows: reference.n_rows(),
+        theta_norm,
+        diagonal,
+        negative_sum,
+        positive_sum,
+        constant_columns: p - q,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job;
+    use crate::sharing::encode::encode;
+    use crate::sharing::encode::tests::matrix_from_rows;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    /// The dense O(p^2) computation, written like the published numpy code.
+    fn dense(reference: &BitColumns) -> (f64, Vec<f64>, Vec<f64>) {
+        let r = reference.n_rows() as u64;
+        let p = reference.n_cols();
+        let ones: Vec<u64> = (0..p).map(|j| reference.count_ones(j)).collect();
+        let mut theta = vec![vec![0.0; p]; p];
+        for j in 0..p {
+            for k in 0..p {
+                theta[j][k] = if j == k {
+                    diagonal_log_odds(ones[j], r)
+                } else {
+                    let m11 = (0..reference.n_rows())
+                        .filter(|&i| reference.get(i, j) && reference.get(i, k))
+                        .count() as u64;
+                    pair_log_odds(m11, ones[j], ones[k], r)
+                };
+            }
+        }
+        let norm = theta.iter().flatten().map(|t| t * t).sum::<f64>().sqrt();
+        let neg = (0..p)
+            .map(|j| (0..p).filter(|&k| k != j).map(|k| theta[j][k].min(0.0)).sum())
+            .collect();
+        let pos = (0..p)
+            .map(|j| (0..p).filter(|&k| k != j).map(|k| theta[j][k].max(0.0)).sum())
+            .collect();
+        (norm, neg, pos)
+    }
+
+    fn spec_reference() -> BitColumns {
+        let g = matrix_from_rows(&[
+            &[0, 1, 2],
+            &[1, 1, 0],
+            &[0, 0, 1],
+            &[2, 1, 0],
+            &[1, 0, 0],
+            &[0, 2, 1],
+        ]);
+        match encode(&g) {
+            Ok(bits) => bits,
+            Err(e) => unreachable!("spec vector encodes: {e}"),
+        }
+    }
+
+    #[test]
+    fn reproduces_the_spec_test_vector() -> Result<()> {
+        // Spec §12, produced by running the published code.
+        let a = spec_reference();
+        let cal = job::unattended(|job| Calibration::from_reference(&a, job))?;
+        assert!(close(cal.theta_norm, 188.09566823832682, 1e-10), "{}", cal.theta_norm);
+        let ln5 = -1.6094379124;
+        let diag = [ln5, 0.0, ln5, 0.6931471806, ln5, 0.0];
+        for (got, want) in cal.diagonal.iter().zip(diag) {
+            assert!(close(*got, want, 1e-10), "{got} vs {want}");
+        }
+        let m11 = |j: usize, k: usize| (0..6).filter(|&i| a.get(i, j) && a.get(i, k)).count();
+        let theta = |j: usize, k: usize| {
+            pair_log_odds(m11(j, k) as u64, a.count_ones(j), a.count_ones(k), 6)
+        };
+        assert!(close(theta(0, 1), 37.1422656778, 1e-9));
+        assert!(close(theta(1, 5), -38.2408779665, 1e-9));
+
+        let rates = cal.flip_rates(3.0)?;
+        let lo = [
+            -0.5849910976,
+            -0.5982349853,
+            -0.5849910976,
+            0.0018425389,
+            -0.5849910976,
+            -0.4007702269,
+        ];
+        let p3 = [
+            0.3577849526,
+            0.3547476051,
+            0.3577849526,
+            0.5003293317,
+            0.3577849526,
+            0.4011272987,
+        ];
+        for j in 0..6 {
+            assert!(close(rates.lo[j], lo[j], 1e-10), "lo[{j}] = {}", rates.lo[j]);
+            assert!(close(rates.p[j], p3[j], 1e-10), "p[{j}] = {}", rates.p[j]);
+        }
+        assert!(close(rates.realised_epsilon().total, 2.7553, 1e-4));
+
+        let rates = cal.flip_rates(30.0)?;
+        let p30 = [
+            0.0028718841,
+            0.0025165419,
+            0.0028718841,
+            0.5000259733,
+            0.0028718841,
+            0.0178506709,
+        ];
+        for j in 0..6 {
+            assert!(close(rates.p[j], p30[j], 1e-10), "p[{j}] = {}", rates.p[j]);
+        }
+        let real = rates.realised_epsilon();
+        assert!(close(real.total, 27.5399, 1e-4), "{}", real.total);
+        assert_eq!(real.per_snp.len(), 3);
+        assert!(close(real.per_snp.iter().sum::<f64>(), real.total, 1e-12));
+        // Only column 3 is within 1e-3 of one half.
+        assert!(close(real.near_half_share, 1.0 / 6.0, 1e-12));
+        Ok(())
+    }
+
+    #[test]
+    fn zero_budget_is_coin_flips() -> Result<()> {
+        let a = spec_reference();
+        let cal = job::unattended(|job| Calibration::from_reference(&a, job))?;
+        assert_eq!(cal.flip_rates(0.0)?.p, vec![0.5; 6]);
+        assert!(cal.flip_rates(-1.0).is_err());
+        assert!(cal.flip_rates(f64::NAN).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn pair_pass_matches_dense_computation_on_random_reference() -> Result<()> {
+        use rand::{RngExt, SeedableRng};
+        // 150 rows spans three words; frequencies from rare to common, plus
+        // constant columns, exercise zero cells and the skipped-column path.
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        let (r, m) = (150, 40);
+        let rows: Vec<Vec<u8>> = (0..r)
+            .map(|_| {
+                (0..m)
+                    .map(|j| {
+                        let f = match j % 5 {
+                            0 => 0.0,
+                            1 => 0.01,
+                            _ => (j as f64) / (m as f64),
+                        };
+                        u8::from(rng.random::<f64>() < f) + u8::from(rng.random::<f64>() < f)
+                    })
+                    .collect()
+            })
+            .collect();
+        let row_refs: Vec<&[u8]> = rows.iter().map(Vec::as_slice).collect();
+        let a = encode(&matrix_from_rows(&row_refs))?;
+        let (norm, neg, pos) = dense(&a);
+        let table = job::unattended(|job| compute(&a, &PairLogs::new(r), job))?;
+        let direct = job::unattended(|job| compute(&a, &PairLogs::Direct, job))?;
+        for cal in [&table, &direct] {
+            assert!(close(cal.theta_norm, norm, 1e-9 * norm));
+            for j in 0..2 * m {
+                assert!(close(cal.negative_sum[j], neg[j], 1e-9), "neg {j}");
+                assert!(close(cal.positive_sum[j], pos[j], 1e-9), "pos {j}");
+            }
+        }
+        assert!(table.constant_columns >= 2 * (m / 5));
+        Ok(())
+    }
+
+    #[test]
+    fn honours_cancellation() {
+        let a = spec_reference();
+        let cancel = crate::CancelToken::new();
+        cancel.cancel();
+        let job = Job::new(&crate::job::NoProgress, &cancel);
+        assert!(matches!(
+            Calibration::from_reference(&a, job),
+            Err(Error::Cancelled)
+        ));
+    }
+}
