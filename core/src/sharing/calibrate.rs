@@ -373,10 +373,20 @@ mod tests {
         }
         let norm = theta.iter().flatten().map(|t| t * t).sum::<f64>().sqrt();
         let neg = (0..p)
-            .map(|j| (0..p).filter(|&k| k != j).map(|k| theta[j][k].min(0.0)).sum())
+            .map(|j| {
+                (0..p)
+                    .filter(|&k| k != j)
+                    .map(|k| theta[j][k].min(0.0))
+                    .sum()
+            })
             .collect();
         let pos = (0..p)
-            .map(|j| (0..p).filter(|&k| k != j).map(|k| theta[j][k].max(0.0)).sum())
+            .map(|j| {
+                (0..p)
+                    .filter(|&k| k != j)
+                    .map(|k| theta[j][k].max(0.0))
+                    .sum()
+            })
             .collect();
         (norm, neg, pos)
     }
@@ -401,7 +411,11 @@ mod tests {
         // Spec §12, produced by running the published code.
         let a = spec_reference();
         let cal = job::unattended(|job| Calibration::from_reference(&a, job))?;
-        assert!(close(cal.theta_norm, 188.09566823832682, 1e-10), "{}", cal.theta_norm);
+        assert!(
+            close(cal.theta_norm, 188.09566823832682, 1e-10),
+            "{}",
+            cal.theta_norm
+        );
         let ln5 = -1.6094379124;
         let diag = [ln5, 0.0, ln5, 0.6931471806, ln5, 0.0];
         for (got, want) in cal.diagonal.iter().zip(diag) {
@@ -432,7 +446,11 @@ mod tests {
             0.4011272987,
         ];
         for j in 0..6 {
-            assert!(close(rates.lo[j], lo[j], 1e-10), "lo[{j}] = {}", rates.lo[j]);
+            assert!(
+                close(rates.lo[j], lo[j], 1e-10),
+                "lo[{j}] = {}",
+                rates.lo[j]
+            );
             assert!(close(rates.p[j], p3[j], 1e-10), "p[{j}] = {}", rates.p[j]);
         }
         assert!(close(rates.realised_epsilon().total, 2.7553, 1e-4));

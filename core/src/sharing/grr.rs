@@ -168,7 +168,10 @@ mod tests {
             let pe = point_error(&g, &out)?;
             let expected = grr_expected_point_error(eps);
             // 60,000 Bernoulli trials: sd < 0.002.
-            assert!((pe - expected).abs() < 0.01, "eps {eps}: {pe} vs {expected}");
+            assert!(
+                (pe - expected).abs() < 0.01,
+                "eps {eps}: {pe} vs {expected}"
+            );
             // Errors split evenly between the two other genotypes.
             let mut up = 0u64;
             let mut down = 0u64;
@@ -206,6 +209,8 @@ mod tests {
         let mut g = uniform_matrix(4, 2);
         g.set(1, 2, MISSING);
         let out = job::unattended(|job| grr_release(&g, 1.0, &NoiseKey::from_seed(5), job));
-        assert!(matches!(out, Err(Error::Parameter(msg)) if msg.contains("s2") && msg.contains("rs1")));
+        assert!(
+            matches!(out, Err(Error::Parameter(msg)) if msg.contains("s2") && msg.contains("rs1"))
+        );
     }
 }

@@ -21,8 +21,8 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 pub use calibrate::{
-    Calibration, FlipRates, NEAR_HALF_THRESHOLD, PARITY_DELTA, RealisedEpsilon,
-    diagonal_log_odds, pair_log_odds, realised_epsilon,
+    Calibration, FlipRates, NEAR_HALF_THRESHOLD, PARITY_DELTA, RealisedEpsilon, diagonal_log_odds,
+    pair_log_odds, realised_epsilon,
 };
 pub use encode::{BitColumns, decode, encode, encoded_frequencies};
 pub use grr::{
@@ -201,7 +201,11 @@ pub fn release_xor(
     let mut bits = encode(&complete)?;
     apply_xor_noise(&mut bits, &rates.p, key, job)?;
     let restoration = restore_frequencies(&mut bits, &target.values, key, job)?;
-    let released = decode(&bits, private.samples().to_vec(), private.variants().to_vec())?;
+    let released = decode(
+        &bits,
+        private.samples().to_vec(),
+        private.variants().to_vec(),
+    )?;
     Ok(XorRelease {
         released,
         nominal_epsilon: rates.nominal_epsilon,
@@ -248,8 +252,9 @@ mod tests {
         };
         g.push_variant(variant(1), &vec![MISSING; n]);
         g.push_variant(variant(2), &vec![1; n]);
-        let (out, imputed) =
-            job::unattended(|job| impute_missing_hwe(&g, &[0.3, 0.5], &NoiseKey::from_seed(2), job))?;
+        let (out, imputed) = job::unattended(|job| {
+            impute_missing_hwe(&g, &[0.3, 0.5], &NoiseKey::from_seed(2), job)
+        })?;
         assert_eq!(imputed, n as u64);
         let c = out.call_counts(0);
         assert_eq!(c.missing, 0);

@@ -28,8 +28,23 @@ pub fn restoration_counts(freq: &[f64], target: &[f64], n_rows: usize) -> Vec<i6
     let two_n = (2 * n_rows) as f64;
     freq.iter()
         .zip(target)
-        .map(|(f, t)| ((f - t) * two_n).trunc() as i64)
+        .map(|(f, t)| flips_needed(f * two_n, t * two_n))
         .collect()
+}
+
+/// `trunc(count - target_count)`, where a target within 1e-9 of a whole allele
+/// count is taken as that count. Deliberate deviation from the published
+/// `(f - t) * 2n`: with targets computed from data, float rounding there can give
+/// 10.999... and truncation then leaves a whole allele of error; here the residual
+/// is always below one allele, as the method intends.
+fn flips_needed(count: f64, target_count: f64) -> i64 {
+    let whole = target_count.round();
+    let target_count = if (target_count - whole).abs() < 1e-9 {
+        whole
+    } else {
+        target_count
+    };
+    (count - target_count).trunc() as i64
 }
 
 /// Restores per-SNP allele frequencies of an encoded matrix to `target`, in place.
@@ -71,8 +86,7 @@ pub fn restore_frequencies(
                 return RestorationReport::default();
             }
             let ones: u64 = block.iter().map(|w| u64::from(w.count_ones())).sum();
-            let freq = ones as f64 / two_n;
-            let k = ((freq - t) * two_n).trunc() as i64;
+            let k = flips_needed(ones as f64, t * two_n);
             let (value, available) = if k > 0 {
                 (true, ones)
             } else {
@@ -86,8 +100,7 @@ pub fn restore_frequencies(
             }
             let after = if k > 0 { ones - flips } else { ones + flips };
             if j % 4096 == 0 {
-                job.progress
-                    .report(stage, Some(j as f32 / m.max(1) as f32));
+                job.progress.report(stage, Some(j as f32 / m.max(1) as f32));
             }
             RestorationReport {
                 flipped_bits: flips,
@@ -202,6 +215,11 @@ mod tests {
         );
         // Truncation toward zero, not floor.
         assert_eq!(restoration_counts(&[0.1], &[0.3], 4), vec![-1]);
+        // A target that is a whole allele count up to float error counts as one:
+        // (61/120 - 50/120) * 120 is 10.999... in f64, yet 11 alleles must move.
+        let (f, t) = (61.0 / 120.0, 50.0 / 120.0);
+        assert!(((f - t) * 120.0f64).trunc() < 11.0);
+        assert_eq!(restoration_counts(&[f], &[t], 60), vec![11]);
     }
 
     #[test]

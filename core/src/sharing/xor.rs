@@ -26,7 +26,9 @@ pub struct NoiseKey {
 impl std::fmt::Debug for NoiseKey {
     // Never print the key of a release: it would let anyone strip the noise.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NoiseKey").field("seed", &self.seed).finish()
+        f.debug_struct("NoiseKey")
+            .field("seed", &self.seed)
+            .finish()
     }
 }
 
@@ -152,4 +154,67 @@ pub fn apply_xor_noise(
             }
         });
     job.checkpoint(stage, Some(1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job;
+
+    #[test]
+    fn bernoulli_words_have_the_requested_rate() {
+        // 2^20 bits per rate: the sd of the observed rate is below 5e-4.
+        for (i, p) in [0.0028718841, 0.1, 0.3577849526, 0.5, 0.5003293317, 0.9]
+            .into_iter()
+            .enumerate()
+        {
+            let mut rng = NoiseKey::from_seed(11).stream(Purpose::XorNoise, i);
+            let ones: u64 = (0..16_384)
+                .map(|_| u64::from(bernoulli_word(&mut rng, p).count_ones()))
+                .sum();
+            let rate = ones as f64 / (16_384.0 * 64.0);
+            let sd = (p * (1.0 - p) / (16_384.0 * 64.0)).sqrt();
+            assert!((rate - p).abs() < 5.0 * sd + 1e-12, "p {p}: rate {rate}");
+        }
+        let mut rng = NoiseKey::from_seed(11).stream(Purpose::XorNoise, 99);
+        assert_eq!(bernoulli_word(&mut rng, 0.0), 0);
+        assert_eq!(bernoulli_word(&mut rng, 1.0), u64::MAX);
+    }
+
+    #[test]
+    fn bernoulli_lanes_are_independent() {
+        // Adjacent lanes of one word must not be correlated: P(both) = p^2.
+        let p = 0.3;
+        let mut rng = NoiseKey::from_seed(12).stream(Purpose::XorNoise, 0);
+        let words = 32_768;
+        let both: u64 = (0..words)
+            .map(|_| {
+                let w = bernoulli_word(&mut rng, p);
+                u64::from((w & (w >> 1)).count_ones())
+            })
+            .sum();
+        let rate = both as f64 / (words as f64 * 63.0);
+        assert!((rate - p * p).abs() < 0.003, "{rate}");
+    }
+
+    #[test]
+    fn noise_is_reproducible_from_a_seed_and_keeps_padding_clear() -> Result<()> {
+        let mut a = BitColumns::zeros(70, 4);
+        let mut b = a.clone();
+        let p = [0.5, 0.0, 1.0, 0.25];
+        job::unattended(|job| apply_xor_noise(&mut a, &p, &NoiseKey::from_seed(1), job))?;
+        job::unattended(|job| apply_xor_noise(&mut b, &p, &NoiseKey::from_seed(1), job))?;
+        assert_eq!(a, b);
+        assert_eq!(a.count_ones(1), 0);
+        assert_eq!(a.count_ones(2), 70);
+        let mut c = BitColumns::zeros(70, 4);
+        job::unattended(|job| apply_xor_noise(&mut c, &p, &NoiseKey::from_seed(2), job))?;
+        assert_ne!(a, c);
+        assert!(NoiseKey::from_os()?.seed().is_none());
+        assert!(
+            job::unattended(|job| apply_xor_noise(&mut c, &[0.5], &NoiseKey::from_seed(2), job))
+                .is_err()
+        );
+        Ok(())
+    }
 }

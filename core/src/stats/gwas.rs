@@ -210,7 +210,11 @@ pub fn association_tests(
     controls: &GenotypeMatrix,
     job: Job<'_>,
 ) -> Result<Vec<AssociationResult>> {
-    crate::sharing::check_same_variants(cases.variants(), controls.variants(), "cases and controls")?;
+    crate::sharing::check_same_variants(
+        cases.variants(),
+        controls.variants(),
+        "cases and controls",
+    )?;
     if cases.n_samples() == 0 || controls.n_samples() == 0 {
         return Err(Error::Parameter(format!(
             "association tests need cases and controls; got {} cases and {} controls",
@@ -286,7 +290,11 @@ impl Default for RetentionSettings {
 
 /// Share of SNPs significant in the original GWAS (`p < alpha`) that are also
 /// significant in the released one (`p < alpha / tau`); 0 if none is significant.
-pub fn snp_retention(original: &[f64], released: &[f64], settings: RetentionSettings) -> Result<f64> {
+pub fn snp_retention(
+    original: &[f64],
+    released: &[f64],
+    settings: RetentionSettings,
+) -> Result<f64> {
     if original.len() != released.len() {
         return Err(Error::Mismatch(format!(
             "{} original p-values against {} released",
@@ -393,7 +401,10 @@ mod tests {
         // Significant originally: 0, 1, 3; retained at 0.0625: 0 only.
         let r = snp_retention(&original, &released, RetentionSettings::default())?;
         assert!(close(r, 1.0 / 3.0, 1e-15));
-        assert_eq!(snp_retention(&[0.5], &[0.0], RetentionSettings::default())?, 0.0);
+        assert_eq!(
+            snp_retention(&[0.5], &[0.0], RetentionSettings::default())?,
+            0.0
+        );
         assert!(snp_retention(&[0.5], &[], RetentionSettings::default()).is_err());
         Ok(())
     }

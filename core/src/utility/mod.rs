@@ -57,7 +57,9 @@ fn check_comparable(original: &GenotypeMatrix, released: &GenotypeMatrix) -> Res
                 "the {name} matrix has a missing call (sample {}, variant {}): \
                  utility compares complete genotypes",
                 m.samples().get(i).map_or("?", String::as_str),
-                m.variants().get(j).map_or_else(|| j.to_string(), |v| v.display_id())
+                m.variants()
+                    .get(j)
+                    .map_or_else(|| j.to_string(), |v| v.display_id())
             )));
         }
     }
