@@ -82,7 +82,8 @@ impl NoiseKey {
 /// from the most significant, 64 lanes per random word, and a lane stops as soon
 /// as its comparison is decided: about 8 words per 64 bits instead of 64.
 pub(crate) fn bernoulli_word<R: rand::Rng>(rng: &mut R, p: f64) -> u64 {
-    if !(p > 0.0) {
+    // `p <= 0` or NaN: never flip.
+    if p.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return 0;
     }
     // u < p  <=>  K < ceil(p * 2^53)  for integer K (scaling by 2^53 is exact).
