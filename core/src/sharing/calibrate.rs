@@ -185,6 +185,56 @@ impl Calibration {
     }
 }
 
+impl Calibration {
+    /// Calibrated mode (spec §6 flaw 1): flip rates whose *realised* total epsilon
+    /// equals `realised_target`, found by bisection on the nominal budget. Distinct
+    /// from parity mode; the nominal budget it needed is recorded in the result.
+    pub fn flip_rates_for_realised_epsilon(&self, realised_target: f64) -> Result<FlipRates> {
+        if !realised_target.is_finite() || realised_target <= 0.0 {
+            return Err(Error::Parameter(format!(
+                "the realised epsilon to calibrate to must be finite and > 0, got {realised_target}"
+            )));
+        }
+        let realised = |nominal: f64| -> Result<f64> {
+            Ok(realised_epsilon(&self.flip_rates(nominal)?.p).total)
+        };
+        // Bracket: grow the nominal budget until it realises at least the target.
+        let mut high = realised_target;
+        let mut steps = 0;
+        while realised(high)? < realised_target {
+            high *= 2.0;
+            steps += 1;
+            if steps > 64 {
+                return Err(Error::Parameter(format!(
+                    "no nominal budget realises epsilon {realised_target} with this reference \
+                     (too many columns are fully randomised)"
+                )));
+            }
+        }
+        let mut low = 0.0;
+        for _ in 0..200 {
+            let mid = 0.5 * (low + high);
+            if realised(mid)? < realised_target {
+                low = mid;
+            } else {
+                high = mid;
+            }
+            if high - low <= 1e-12 * high {
+                break;
+            }
+        }
+        let rates = self.flip_rates(high)?;
+        let achieved = realised_epsilon(&rates.p).total;
+        if (achieved - realised_target).abs() > 1e-6 * realised_target {
+            return Err(Error::Parameter(format!(
+                "calibration to realised epsilon {realised_target} reached only {achieved}: \
+                 the realised budget is not continuous in the nominal one for this reference"
+            )));
+        }
+        Ok(rates)
+    }
+}
+
 /// How `ln(x + delta) - ln(y + delta)` is evaluated for integer pair products.
 enum PairLogs {
     /// `ln(v + delta)` for every product `v` a reference of this size can produce.
@@ -473,6 +523,22 @@ mod tests {
         assert!(close(real.per_snp.iter().sum::<f64>(), real.total, 1e-12));
         // Only column 3 is within 1e-3 of one half.
         assert!(close(real.near_half_share, 1.0 / 6.0, 1e-12));
+        Ok(())
+    }
+
+    #[test]
+    fn calibrated_mode_realises_the_requested_budget() -> Result<()> {
+        let a = spec_reference();
+        let cal = job::unattended(|job| Calibration::from_reference(&a, job))?;
+        for target in [0.5, 2.7553, 10.0] {
+            let rates = cal.flip_rates_for_realised_epsilon(target)?;
+            let real = rates.realised_epsilon().total;
+            assert!((real - target).abs() < 1e-6 * target, "{real} vs {target}");
+        }
+        // Parity mode at nominal 3 realises 2.7553, so calibrated mode needs more.
+        let rates = cal.flip_rates_for_realised_epsilon(3.0)?;
+        assert!(rates.nominal_epsilon > 3.0);
+        assert!(cal.flip_rates_for_realised_epsilon(0.0).is_err());
         Ok(())
     }
 

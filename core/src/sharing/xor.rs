@@ -39,6 +39,7 @@ pub(crate) enum Purpose {
     Restoration = 1,
     Imputation = 2,
     RandomizedResponse = 3,
+    TargetNoise = 4,
 }
 
 impl NoiseKey {

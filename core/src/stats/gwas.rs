@@ -395,6 +395,51 @@ mod tests {
     }
 
     #[test]
+    fn split_mode_equals_separate_matrices() -> Result<()> {
+        use crate::data::Variant;
+        let n = 40;
+        let mut all = GenotypeMatrix::new((0..n).map(|i| format!("s{i}")).collect());
+        for j in 0..25u64 {
+            let calls: Vec<u8> = (0..n as u64)
+                .map(|i| ((i * i + j * 7) % 5 % 3) as u8)
+                .collect();
+            all.push_variant(
+                Variant {
+                    chrom: "1".into(),
+                    pos: j + 1,
+                    id: ".".into(),
+                    ref_allele: "A".into(),
+                    alt_allele: "G".into(),
+                },
+                &calls,
+            );
+        }
+        let is_case: Vec<bool> = (0..n).map(|i| i % 3 == 0).collect();
+        let cases: Vec<usize> = (0..n).filter(|&i| is_case[i]).collect();
+        let controls: Vec<usize> = (0..n).filter(|&i| !is_case[i]).collect();
+        let split = crate::job::unattended(|job| association_tests_split(&all, &is_case, job))?;
+        let separate = crate::job::unattended(|job| {
+            association_tests(
+                &all.select_samples(&cases),
+                &all.select_samples(&controls),
+                job,
+            )
+        })?;
+        assert_eq!(split.len(), 25);
+        for (a, b) in split.iter().zip(&separate) {
+            assert_eq!(
+                a.allelic.chi_square.statistic.to_bits(),
+                b.allelic.chi_square.statistic.to_bits()
+            );
+            assert_eq!(a.genotypic.p_value.to_bits(), b.genotypic.p_value.to_bits());
+        }
+        assert!(
+            crate::job::unattended(|job| association_tests_split(&all, &[true; 40], job)).is_err()
+        );
+        Ok(())
+    }
+
+    #[test]
     fn retention_uses_alpha_and_relaxed_threshold() -> Result<()> {
         let original = [0.01, 0.04, 0.2, 0.049];
         let released = [0.06, 0.07, 0.01, 0.5];
