@@ -11,33 +11,37 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+use genopriv_core::data::{GenotypeMatrix, Variant};
 use genopriv_core::job;
 use genopriv_core::sharing::{
-    BitColumns, Calibration, NoiseKey, apply_xor_noise, encoded_frequencies, restore_frequencies,
+    BitColumns, NoiseKey, apply_xor_noise, calibrate, encoded_frequencies, restore_frequencies,
 };
 
-/// Encoded genotypes of `n` people at `m` SNPs drawn under Hardy-Weinberg with
-/// allele frequencies from 0 to 0.5 (a share of monomorphic SNPs, as in real panels).
-fn simulate_encoded(n: usize, m: usize, seed: u64) -> BitColumns {
+/// Genotypes of `n` people at `m` SNPs drawn under Hardy-Weinberg with allele
+/// frequencies from 0 to 0.5 (a tenth monomorphic, as in real panels).
+fn simulate_genotypes(n: usize, m: usize, seed: u64) -> GenotypeMatrix {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let mut bits = BitColumns::zeros(n, 2 * m);
+    let mut matrix = GenotypeMatrix::new((0..n).map(|i| format!("ref{i}")).collect());
+    let mut calls = vec![0u8; n];
     for j in 0..m {
         let f: f64 = if rng.random::<f64>() < 0.1 {
             0.0
         } else {
             rng.random::<f64>() * 0.5
         };
-        for i in 0..n {
-            let g = u8::from(rng.random::<f64>() < f) + u8::from(rng.random::<f64>() < f);
-            if g == 2 {
-                bits.set(i, 2 * j, true);
-            }
-            if g >= 1 {
-                bits.set(i, 2 * j + 1, true);
-            }
+        for call in calls.iter_mut() {
+            *call = u8::from(rng.random::<f64>() < f) + u8::from(rng.random::<f64>() < f);
         }
+        let variant = Variant {
+            chrom: "1".into(),
+            pos: j as u64 + 1,
+            id: ".".into(),
+            ref_allele: "A".into(),
+            alt_allele: "G".into(),
+        };
+        matrix.push_variant(variant, &calls);
     }
-    bits
+    matrix
 }
 
 /// A large encoded matrix filled word by word (its content does not change the
@@ -67,15 +71,14 @@ fn random_encoded(n: usize, m: usize, seed: u64) -> BitColumns {
 }
 
 fn calibration(c: &mut Criterion) {
-    let reference = simulate_encoded(400, 28_000, 1);
+    let reference = simulate_genotypes(400, 28_000, 1);
     let mut group = c.benchmark_group("calibration");
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(30));
     group.bench_function("28k SNPs x 400 reference", |b| {
         b.iter(|| {
-            job::unattended(|job| Calibration::from_reference(black_box(&reference), job))
-                .map(|cal| cal.theta_norm)
+            job::unattended(|job| calibrate(black_box(&reference), job)).map(|cal| cal.theta_norm)
         })
     });
     group.finish();

@@ -170,7 +170,7 @@ fn reproduces_published_lactose_figures() -> Result<()> {
 #[test]
 fn coin_flip_control_matches_published_hair_figures() -> Result<()> {
     let study = Study::load("hair")?;
-    let rates = FlipRates::coin_flip(2 * study.data.n_variants());
+    let rates = FlipRates::coin_flip(study.data.variants());
     let [pe, me, chi2, or] = study.evaluate(&rates, 77)?;
     eprintln!(
         "hair coin flip: PE {pe:.4} (pub .365), ME {me:.4}, chi2 ret {chi2:.3} (pub .79), OR ret {or:.3}"

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use super::encode::BitColumns;
+use crate::data::Variant;
 use crate::error::{Error, Result};
 use crate::job::Job;
 
@@ -43,6 +44,8 @@ pub fn diagonal_log_odds(m1: u64, r: u64) -> f64 {
 /// What the reference contributes to the flip rates, independent of epsilon.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Calibration {
+    /// The reference's SNPs: releases check the private data against them.
+    pub variants: Vec<Variant>,
     /// Number of reference individuals.
     pub reference_rows: usize,
     /// `||theta~||_F` (published: 350,873 for hair, 432,976 for lactose).
@@ -61,6 +64,8 @@ pub struct Calibration {
 /// Per-column flip probabilities for one budget.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlipRates {
+    /// The SNPs the rates were calibrated for, two bit columns each.
+    pub variants: Vec<Variant>,
     /// The total per-individual budget the caller asked for (0 for the coin-flip control).
     pub nominal_epsilon: f64,
     /// `lo_j` (empty for the coin-flip control).
@@ -72,13 +77,14 @@ pub struct FlipRates {
 }
 
 impl FlipRates {
-    /// The `p = 0.5` control (spec §11.5): pure coin flips on `n_cols` bit columns.
-    pub fn coin_flip(n_cols: usize) -> Self {
+    /// The `p = 0.5` control (spec §11.5): pure coin flips on every bit column.
+    pub fn coin_flip(variants: &[Variant]) -> Self {
         Self {
+            variants: variants.to_vec(),
             nominal_epsilon: 0.0,
             lo: Vec::new(),
             hi: Vec::new(),
-            p: vec![0.5; n_cols],
+            p: vec![0.5; 2 * variants.len()],
         }
     }
 
@@ -125,8 +131,20 @@ pub fn realised_epsilon(p: &[f64]) -> RealisedEpsilon {
 }
 
 impl Calibration {
-    /// Computes the reference statistics from the encoded reference (`r x p`).
-    pub fn from_reference(reference: &BitColumns, job: Job<'_>) -> Result<Self> {
+    /// Computes the reference statistics from the encoded reference (`r x 2m`)
+    /// and its `m` SNPs.
+    pub fn from_reference(
+        reference: &BitColumns,
+        variants: Vec<Variant>,
+        job: Job<'_>,
+    ) -> Result<Self> {
+        if reference.n_cols() != 2 * variants.len() {
+            return Err(Error::Mismatch(format!(
+                "{} encoded reference columns for {} SNPs",
+                reference.n_cols(),
+                variants.len()
+            )));
+        }
         let r = reference.n_rows();
         if r == 0 {
             return Err(Error::Parameter(
@@ -135,7 +153,9 @@ impl Calibration {
             ));
         }
         let logs = PairLogs::new(r);
-        compute(reference, &logs, job)
+        let mut calibration = compute(reference, &logs, job)?;
+        calibration.variants = variants;
+        Ok(calibration)
     }
 
     /// Flip rates for a total per-individual budget `epsilon` (spec §4.2 steps 4-6),
@@ -177,6 +197,7 @@ impl Calibration {
             hi.push(hi_j);
         }
         Ok(FlipRates {
+            variants: self.variants.clone(),
             nominal_epsilon: epsilon,
             lo,
             hi,
@@ -398,6 +419,7 @@ fn compute(reference: &BitColumns, logs: &PairLogs, job: Job<'_>) -> Result<Cali
     let diag_sq: f64 = diagonal.iter().map(|d| d * d).sum();
     let theta_norm = (2.0 * acc.sum_sq + diag_sq).sqrt();
     Ok(Calibration {
+        variants: Vec::new(),
         reference_rows: reference.n_rows(),
         theta_norm,
         diagonal,
@@ -456,6 +478,18 @@ mod tests {
         (norm, neg, pos)
     }
 
+    fn variants_for(bits: &BitColumns) -> Vec<Variant> {
+        (0..bits.n_cols() / 2)
+            .map(|j| Variant {
+                chrom: "1".into(),
+                pos: j as u64 + 1,
+                id: ".".into(),
+                ref_allele: "A".into(),
+                alt_allele: "G".into(),
+            })
+            .collect()
+    }
+
     fn spec_reference() -> BitColumns {
         let g = matrix_from_rows(&[
             &[0, 1, 2],
@@ -475,7 +509,7 @@ mod tests {
     fn reproduces_the_spec_test_vector() -> Result<()> {
         // Spec §12, produced by running the published code.
         let a = spec_reference();
-        let cal = job::unattended(|job| Calibration::from_reference(&a, job))?;
+        let cal = job::unattended(|job| Calibration::from_reference(&a, variants_for(&a), job))?;
         assert!(
             close(cal.theta_norm, 188.09566823832682, 1e-10),
             "{}",
@@ -544,7 +578,7 @@ mod tests {
     #[test]
     fn calibrated_mode_realises_the_requested_budget() -> Result<()> {
         let a = spec_reference();
-        let cal = job::unattended(|job| Calibration::from_reference(&a, job))?;
+        let cal = job::unattended(|job| Calibration::from_reference(&a, variants_for(&a), job))?;
         for target in [0.5, 2.7553, 10.0] {
             let rates = cal.flip_rates_for_realised_epsilon(target)?;
             let real = rates.realised_epsilon().total;
@@ -560,7 +594,7 @@ mod tests {
     #[test]
     fn zero_budget_is_coin_flips() -> Result<()> {
         let a = spec_reference();
-        let cal = job::unattended(|job| Calibration::from_reference(&a, job))?;
+        let cal = job::unattended(|job| Calibration::from_reference(&a, variants_for(&a), job))?;
         assert_eq!(cal.flip_rates(0.0)?.p, vec![0.5; 6]);
         assert!(cal.flip_rates(-1.0).is_err());
         assert!(cal.flip_rates(f64::NAN).is_err());
@@ -632,7 +666,7 @@ mod tests {
         cancel.cancel();
         let job = Job::new(&crate::job::NoProgress, &cancel);
         assert!(matches!(
-            Calibration::from_reference(&a, job),
+            Calibration::from_reference(&a, variants_for(&a), job),
             Err(Error::Cancelled)
         ));
     }

@@ -173,7 +173,7 @@ pub fn calibrate(reference: &GenotypeMatrix, job: Job<'_>) -> Result<Calibration
         Error::Parameter(msg) => Error::Parameter(format!("reference panel: {msg}")),
         other => other,
     })?;
-    Calibration::from_reference(&bits, job)
+    Calibration::from_reference(&bits, reference.variants().to_vec(), job)
 }
 
 /// Replaces missing calls by draws from Hardy-Weinberg proportions at the target
@@ -228,12 +228,11 @@ pub fn release_xor(
             "nothing to release: the private matrix has no samples or no variants".into(),
         ));
     }
-    if rates.p.len() != 2 * m {
-        return Err(Error::Mismatch(format!(
-            "flip rates cover {} SNPs but the private matrix has {m} (calibrate on the same SNPs)",
-            rates.p.len() / 2
-        )));
-    }
+    check_same_variants(
+        private.variants(),
+        &rates.variants,
+        "private data and reference panel",
+    )?;
     let (complete, imputed_calls) = impute_missing_hwe(private, &target.values, key, job)?;
     let mut bits = encode(&complete)?;
     apply_xor_noise(&mut bits, &rates.p, key, job)?;
@@ -355,7 +354,7 @@ mod tests {
         let out = job::unattended(|job| {
             release_xor(
                 &g,
-                &FlipRates::coin_flip(60),
+                &FlipRates::coin_flip(g.variants()),
                 &target,
                 &NoiseKey::from_seed(4),
                 job,
