@@ -12,7 +12,9 @@ mod provgen_common;
 use genopriv_core::Result;
 use genopriv_core::data::GenotypeMatrix;
 use genopriv_core::job;
-use genopriv_core::sharing::{FlipRates, NoiseKey, TargetFrequencies, calibrate, release_xor};
+use genopriv_core::sharing::{
+    FlipRates, NoiseKey, TargetFrequencies, calibrate, legacy_provgen_ldp_release, release_xor,
+};
 use genopriv_core::stats::gwas::{RetentionSettings, association_tests, snp_retention};
 use genopriv_core::utility::utility;
 use provgen_common::{read_provgen_csv, study_dir};
@@ -45,15 +47,24 @@ impl Study {
 
     /// Mean PE, ME, chi-square retention and OR retention over `COPIES` releases.
     fn evaluate(&self, rates: &FlipRates, seed_base: u64) -> Result<[f64; 4]> {
+        self.evaluate_with(seed_base, |key| {
+            let release =
+                job::unattended(|job| release_xor(&self.data, rates, &self.target, key, job))?;
+            assert!(release.restoration.max_residual_alleles < 1.0);
+            Ok(release.released)
+        })
+    }
+
+    fn evaluate_with(
+        &self,
+        seed_base: u64,
+        release: impl Fn(&NoiseKey) -> Result<GenotypeMatrix>,
+    ) -> Result<[f64; 4]> {
         let mut sums = [0.0; 4];
         for copy in 0..COPIES {
-            let key = NoiseKey::from_seed(seed_base + copy);
-            let release =
-                job::unattended(|job| release_xor(&self.data, rates, &self.target, &key, job))?;
-            assert!(release.restoration.max_residual_alleles < 1.0);
-            let u = utility(&self.data, &release.released)?;
-            let tests =
-                job::unattended(|job| association_tests(&release.released, &self.reference, job))?;
+            let released = release(&NoiseKey::from_seed(seed_base + copy))?;
+            let u = utility(&self.data, &released)?;
+            let tests = job::unattended(|job| association_tests(&released, &self.reference, job))?;
             let chi2: Vec<f64> = tests.iter().map(|r| r.genotypic.p_value).collect();
             let or: Vec<f64> = tests.iter().map(|r| r.dominant.p_value).collect();
             let settings = RetentionSettings::default();
@@ -178,5 +189,22 @@ fn coin_flip_control_matches_published_hair_figures() -> Result<()> {
     assert!((pe - 0.365).abs() <= 0.01, "PE {pe}");
     assert!(me < 0.01, "ME {me}");
     assert!((chi2 - 0.79).abs() <= 0.03, "chi2 retention {chi2}");
+    Ok(())
+}
+
+/// Spec §7, §11.2-3: PROVGEN's miscalibrated LDP gives PE 2/9 at every budget and
+/// hair retention .875 (chi2) / .895 (OR).
+#[test]
+fn legacy_ldp_matches_published_hair_figures() -> Result<()> {
+    let study = Study::load("hair")?;
+    for eps_e in [1.0, 5.0] {
+        let [pe, _, chi2, or] = study.evaluate_with(500, |key| {
+            job::unattended(|job| legacy_provgen_ldp_release(&study.data, eps_e, key, job))
+        })?;
+        eprintln!("hair legacy LDP eps_e={eps_e}: PE {pe:.4}, chi2 ret {chi2:.3}, OR ret {or:.3}");
+        assert!((pe - 2.0 / 9.0).abs() <= 0.01, "PE {pe}");
+        assert!((chi2 - 0.875).abs() <= 0.03, "chi2 retention {chi2}");
+        assert!((or - 0.895).abs() <= 0.03, "OR retention {or}");
+    }
     Ok(())
 }
