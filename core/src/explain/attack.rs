@@ -190,18 +190,22 @@ fn not_measurable(
 ) -> MembershipExplanation {
     let finding = if point.members == 0 {
         "No members were tested, so the attack's success cannot be measured.".to_owned()
+    } else if point.fpr == 0.0 {
+        format!(
+            "A false-accusation rate of zero cannot be measured: with {} non-members the \
+             smallest step is 1 in {}, and the lowest rate this test supports is {}.",
+            integer(point.non_members),
+            integer(point.non_members),
+            chance(minimum)
+        )
     } else {
         let needed = (MIN_FALSE_POSITIVES / point.fpr).ceil();
-        let needed_text = if needed.is_finite() {
-            format!("at least {} non-members", number(needed))
-        } else {
-            "an unlimited number of non-members".to_owned()
-        };
         format!(
-            "A false-accusation rate of {} cannot be measured with {} non-members: it needs \
-             {needed_text}. The lowest rate this test supports is {}.",
+            "A false-accusation rate of {} cannot be measured with {} non-members: it needs at \
+             least {} non-members. The lowest rate this test supports is {}.",
             rate_per(point.fpr, scale),
             integer(point.non_members),
+            number(needed),
             chance(minimum)
         )
     };
@@ -425,6 +429,11 @@ mod tests {
                 .contains("needs at least 10,000 non-members"),
             "{}",
             refused.finding
+        );
+        let zero = explain_membership(&point(0.0, 5, 600, 600), None)?;
+        assert!(
+            zero.finding
+                .starts_with("A false-accusation rate of zero cannot be measured")
         );
         let allowed = explain_membership(&point(0.02, 5, 600, 600), None)?;
         assert_ne!(allowed.verdict, AttackVerdict::NotMeasurable);

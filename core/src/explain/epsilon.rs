@@ -77,15 +77,15 @@ pub fn epsilon_warning(epsilon: f64, unit: EpsilonUnit) -> Result<Option<String>
     if total >= HIGH_EPSILON {
         warnings.push(match unit {
             EpsilonUnit::PerSnp { snps } => format!(
-                "Epsilon {} per SNP adds up to {} over {} SNPs for one person: at that level \
-                 the guarantee may compromise privacy; check the privacy audit before release.",
+                "Epsilon {} per SNP adds up to {} over {} SNPs for one person: a total that \
+                 high may compromise privacy; check the privacy audit before release.",
                 number(epsilon),
                 number(total),
                 integer(snps)
             ),
             EpsilonUnit::Total => format!(
-                "Epsilon {} may compromise privacy: someone's odds of being right about Alice \
-                 could rise up to {} times.",
+                "Epsilon {} may compromise privacy: the odds that someone is right about \
+                 Alice could be multiplied by up to {}.",
                 number(epsilon),
                 number(epsilon.exp())
             ),
@@ -221,7 +221,10 @@ mod tests {
         assert!(epsilon_warning(1.0, EpsilonUnit::Total)?.is_none());
         assert!(epsilon_warning(4.9, EpsilonUnit::Total)?.is_none());
         assert!(epsilon_warning(0.21, EpsilonUnit::Total)?.is_none());
-        assert!(epsilon_warning(5.0, EpsilonUnit::Total)?.is_some_and(|w| w.contains("148 times")));
+        assert!(
+            epsilon_warning(5.0, EpsilonUnit::Total)?
+                .is_some_and(|w| w.contains("multiplied by up to 148"))
+        );
         assert!(epsilon_warning(0.2, EpsilonUnit::Total)?.is_some_and(|w| w.contains("too noisy")));
         // 1 per SNP over 10,946 SNPs is a total of 10,946.
         let per_snp = epsilon_warning(1.0, EpsilonUnit::PerSnp { snps: 10_946 })?;

@@ -80,17 +80,19 @@ pub fn privacy_label(release: &ReleaseDescription) -> Result<PrivacyLabel> {
     let total = release
         .realised_total_epsilon
         .unwrap_or_else(|| release.unit.total(release.epsilon));
-    let bound = posterior_bound(LABEL_PRIOR, total, release.delta)?;
+    // Delta has its own line under "does not protect against".
+    let bound = posterior_bound(LABEL_PRIOR, total, 0.0)?;
 
     let protects_against = if bound.is_meaningful() {
         vec![
             format!(
-                "{}, beyond a limit. {}",
+                "{}, up to a limit. {}",
                 MEMBERSHIP_ATTACKER.title,
                 odds_sentence(&bound)
             ),
             format!(
-                "{}, beyond the same limit, when her status is part of what the release used.",
+                "{}, up to the same limit for what comes from her own record (population \
+                 patterns are not limited; see below).",
                 LABEL_ATTACKER.title
             ),
         ]

@@ -5,7 +5,7 @@
 //! numbers always read the same way and wording changes show up in review (ux
 //! spec §5). Everything here is a pure function: no I/O, no randomness.
 //!
-//! - [`format`]: figures, percentages and "1 in N" chances.
+//! - [`mod@format`]: figures, percentages and "1 in N" chances.
 //! - [`odds`]: epsilon as a limit on belief ([`posterior_bound`], [`odds_sentence`],
 //!   the odds table, the icon array).
 //! - [`attack`]: membership attacks at a fixed false-accusation rate and label

@@ -114,9 +114,8 @@ fn belief_sentence(bound: &PosteriorBound) -> String {
     if !bound.is_meaningful() {
         return format!(
             "{opening} After seeing this release (epsilon = {epsilon}), their estimate could \
-             rise to near certainty ({}): at this epsilon the guarantee places no meaningful \
-             limit on what can be learned about whether Alice took part.",
-            percent(bound.posterior, 0)
+             rise to near certainty: at this epsilon the guarantee places no meaningful limit \
+             on what can be learned about whether Alice took part."
         );
     }
     format!(
