@@ -12,7 +12,9 @@ use genopriv_core::explain::epsilon::{
     realised_epsilon_sentence,
 };
 use genopriv_core::explain::label::{MafSource, MechanismKind, ReleaseDescription, privacy_label};
-use genopriv_core::explain::odds::{IconArray, odds_sentence, posterior_bound};
+use genopriv_core::explain::odds::{
+    IconArray, odds_comparison_sentence, odds_sentence, posterior_bound,
+};
 use genopriv_core::explain::persona::PERSONAS;
 
 const BANNED_WORDS: [&str; 8] = [
@@ -46,7 +48,7 @@ const EPSILONS: [f64; 12] = [
     9389.0,
     f64::INFINITY,
 ];
-const PROBABILITIES: [f64; 9] = [0.0, 0.0001, 0.01, 0.1, 0.3, 0.5, 0.8, 0.99, 1.0];
+const PROBABILITIES: [f64; 10] = [0.0, 1e-13, 0.0001, 0.01, 0.1, 0.3, 0.5, 0.8, 0.99, 1.0];
 
 fn every_sentence() -> Result<Vec<String>> {
     let mut sentences = Vec::new();
@@ -56,6 +58,7 @@ fn every_sentence() -> Result<Vec<String>> {
                 let bound = posterior_bound(prior, epsilon, delta)?;
                 sentences.push(odds_sentence(&bound));
                 sentences.push(IconArray::new(&bound).caption());
+                sentences.push(odds_comparison_sentence(prior, epsilon)?);
             }
         }
         for unit in [

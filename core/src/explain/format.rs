@@ -85,6 +85,8 @@ pub fn percent(probability: f64, decimals: usize) -> String {
 pub enum Chance {
     /// Exactly zero.
     Impossible,
+    /// Below 1 in a trillion, where "1 in N" stops meaning anything.
+    Negligible,
     /// "1 in `n`"; `approximate` adds "about".
     OneIn { n: u64, approximate: bool },
     /// "`count` in 100"; `approximate` adds "about".
@@ -94,6 +96,9 @@ pub enum Chance {
     /// Exactly one.
     Certain,
 }
+
+/// Below this probability a chance is only called negligible.
+const NEGLIGIBLE: f64 = 1e-12;
 
 /// Relative error below which a friendly fraction is stated without "about":
 /// only floating-point noise, so any real rounding is admitted.
@@ -108,6 +113,9 @@ pub fn chance(probability: f64) -> Chance {
     }
     if probability >= 1.0 {
         return Chance::Certain;
+    }
+    if probability < NEGLIGIBLE {
+        return Chance::Negligible;
     }
     if probability <= 0.5 {
         let exact = 1.0 / probability;
@@ -148,6 +156,7 @@ impl fmt::Display for Chance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Chance::Impossible => write!(f, "no chance"),
+            Chance::Negligible => write!(f, "less than 1 in 1,000,000,000,000"),
             Chance::OneIn { n, approximate } => {
                 write!(f, "{}1 in {}", about(*approximate), integer(*n))
             }
@@ -281,6 +290,8 @@ mod tests {
         assert_eq!(chance(0.75).to_string(), "75 in 100");
         assert_eq!(chance(0.999).to_string(), "more than 99 in 100");
         assert_eq!(chance(0.0), Chance::Impossible);
+        assert_eq!(chance(1e-300), Chance::Negligible);
+        assert_eq!(chance(2e-12).to_string(), "1 in 500,000,000,000");
         assert_eq!(chance(1.0), Chance::Certain);
     }
 

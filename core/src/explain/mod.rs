@@ -36,5 +36,7 @@ pub use epsilon::{
     EpsilonUnit, epsilon_warning, per_snp_epsilon_sentence, realised_epsilon_sentence,
 };
 pub use label::{MafSource, MechanismKind, PrivacyLabel, ReleaseDescription, privacy_label};
-pub use odds::{IconArray, PosteriorBound, odds_sentence, odds_table, posterior_bound};
+pub use odds::{
+    IconArray, PosteriorBound, odds_comparison_sentence, odds_sentence, odds_table, posterior_bound,
+};
 pub use persona::{LABEL_ATTACKER, MEMBERSHIP_ATTACKER, Persona};

@@ -89,6 +89,21 @@ pub fn odds_sentence(bound: &PosteriorBound) -> String {
     text
 }
 
+/// The follow-up that contrasts another epsilon with the same prior, as in the ux
+/// spec: "At epsilon = 5 it could rise to 94 %."
+pub fn odds_comparison_sentence(prior: f64, epsilon: f64) -> Result<String> {
+    let bound = posterior_bound(prior, epsilon, 0.0)?;
+    let outcome = if bound.is_meaningful() {
+        outcome_phrase(bound.posterior)
+    } else {
+        "near certainty".to_owned()
+    };
+    Ok(format!(
+        "At epsilon = {} it could rise to {outcome}.",
+        number(epsilon)
+    ))
+}
+
 fn belief_sentence(bound: &PosteriorBound) -> String {
     let epsilon = number(bound.epsilon);
     if bound.prior == 0.0 {
@@ -136,6 +151,7 @@ fn belief_phrase(probability: f64) -> String {
             let about = if approximate { "about " } else { "" };
             format!("{about}a {}", exact.hyphenated())
         }
+        Chance::Negligible => "a negligible".to_owned(),
         _ => {
             let text = percent(probability, 0);
             format!("{} {text}", article(&text))
@@ -259,8 +275,8 @@ impl IconArray {
     /// The text alternative for screen readers and the report.
     pub fn caption(&self) -> String {
         format!(
-            "Out of 100 people like Alice, the belief before the release corresponds to {} \
-             and the worst case after it to {}.",
+            "Of 100 people like Alice, {} filled icons show the belief before the release \
+             and {} show the worst case after it.",
             self.prior, self.worst_case
         )
     }
@@ -278,6 +294,14 @@ mod tests {
             "Suppose someone already thinks there is a 1-in-10 chance that Alice's DNA is in \
              this study. After seeing this release (epsilon = 1), their estimate can rise to at \
              most about 1-in-4 (23 %)."
+        );
+        assert_eq!(
+            odds_comparison_sentence(0.1, 5.0)?,
+            "At epsilon = 5 it could rise to 94 %."
+        );
+        assert_eq!(
+            odds_comparison_sentence(0.1, 10.0)?,
+            "At epsilon = 10 it could rise to near certainty."
         );
         let at_five = posterior_bound(0.1, 5.0, 0.0)?;
         assert!(odds_sentence(&at_five).ends_with("can rise to at most 94 %."));
@@ -344,6 +368,8 @@ mod tests {
         assert!(odds_sentence(&bound).contains("there is an 80 % chance"));
         let quarter = posterior_bound(0.3, 0.1, 0.0)?;
         assert!(odds_sentence(&quarter).contains("there is about a 1-in-3 chance"));
+        let tiny = posterior_bound(1e-13, 1.0, 0.0)?;
+        assert!(odds_sentence(&tiny).contains("there is a negligible chance"));
         Ok(())
     }
 
