@@ -65,11 +65,10 @@ pub fn percent(probability: f64, decimals: usize) -> String {
     }
     let value = probability * 100.0;
     let text = format!("{value:.decimals$}");
-    let rounded: f64 = text.parse().unwrap_or(value);
-    if rounded >= 100.0 && probability < 1.0 {
+    if text == format!("{:.decimals$}", 100.0) && probability < 1.0 {
         return "~100 %".to_owned();
     }
-    if rounded <= 0.0 && probability > 0.0 {
+    if text == format!("{:.decimals$}", 0.0) && probability > 0.0 {
         let smallest = 10f64.powi(-(decimals as i32));
         return format!(
             "under {} %",
