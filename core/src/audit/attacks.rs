@@ -1,0 +1,91 @@
+//! Score-based membership inference on logistic models: loss and confidence
+//! thresholds (spec §3.1), the white-box gradient-norm attack (§3.5), and the
+//! calibrated-threshold protocol that turns any score into a decision (§1.7).
+
+use super::metrics::{
+    AttackReport, ReportOptions, ThresholdMetrics, ThresholdRule, choose_threshold,
+};
+use crate::error::Result;
+use crate::models::{Features, LogisticModel, Predict};
+
+/// Per-record signals a black-box attacker reads from a model's output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputSignal {
+    /// -loss (TF Privacy `THRESHOLD_ATTACK`): members have lower loss.
+    NegativeLoss,
+    /// P(true label | x): members are predicted more confidently.
+    TrueLabelConfidence,
+}
+
+/// Membership scores (higher = more likely a member) from the model's outputs.
+pub fn output_scores(
+    model: &LogisticModel,
+    x: &Features,
+    y: &[u8],
+    signal: OutputSignal,
+) -> Result<Vec<f64>> {
+    model.check_features(x)?;
+    crate::models::check_training_data(x, y)?;
+    Ok(match signal {
+        OutputSignal::NegativeLoss => model.losses(x, y).into_iter().map(|l| -l).collect(),
+        OutputSignal::TrueLabelConfidence => model
+            .predict_proba(x)
+            .into_iter()
+            .zip(y)
+            .map(|(p, &label)| if label == 1 { p } else { 1.0 - p })
+            .collect(),
+    })
+}
+
+/// White-box gradient-norm scores: `-||(p - y) [x; 1]||`, so that small gradients
+/// (fitted records) score high.
+pub fn gradient_norm_scores(model: &LogisticModel, x: &Features, y: &[u8]) -> Result<Vec<f64>> {
+    model.check_features(x)?;
+    crate::models::check_training_data(x, y)?;
+    Ok(x.rows()
+        .zip(y)
+        .map(|(row, &label)| {
+            let gradient = model.example_gradient(row, label);
+            -gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
+        })
+        .collect())
+}
+
+/// Scores of known members and non-members, for calibration or evaluation.
+#[derive(Clone, Copy, Debug)]
+pub struct LabelledScores<'a> {
+    pub members: &'a [f64],
+    pub non_members: &'a [f64],
+}
+
+/// A threshold attack evaluated on held-out records.
+#[derive(Clone, Debug)]
+pub struct CalibratedAttack {
+    /// Chosen on the calibration split only.
+    pub threshold: f64,
+    /// Metrics of the evaluation split at that threshold (precision, recall, F1 with
+    /// the prevalence).
+    pub at_threshold: ThresholdMetrics,
+    /// Threshold-free metrics of the evaluation split (ROC, AUC, TPR at FPR, ...).
+    pub report: AttackReport,
+}
+
+/// Chooses the threshold on `calibration` and measures the attack on `evaluation`,
+/// which must be disjoint records (spec §1.7: never the evaluation set).
+pub fn calibrated_attack(
+    calibration: LabelledScores<'_>,
+    evaluation: LabelledScores<'_>,
+    rule: ThresholdRule,
+    options: ReportOptions,
+) -> Result<CalibratedAttack> {
+    let threshold = choose_threshold(calibration.members, calibration.non_members, rule)?;
+    Ok(CalibratedAttack {
+        threshold,
+        at_threshold: ThresholdMetrics::evaluate(
+            evaluation.members,
+            evaluation.non_members,
+            threshold,
+        )?,
+        report: AttackReport::new(evaluation.members, evaluation.non_members, options)?,
+    })
+}
