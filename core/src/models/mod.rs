@@ -118,8 +118,25 @@ pub fn log_loss_from_logit(z: f64, label: u8) -> f64 {
     }
 }
 
+/// Dot product over the common length. Written as an index loop because tests run
+/// our crate unoptimised, where iterator adaptors cost several times more.
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut sum = 0.0;
+    for i in 0..n {
+        sum += a[i] * b[i];
+    }
+    sum
+}
+
+/// `target += factor * source` over the common length (index loop, as [`dot`]).
+pub(crate) fn add_scaled(target: &mut [f64], factor: f64, source: &[f64]) {
+    let n = target.len().min(source.len());
+    let (target, source) = (&mut target[..n], &source[..n]);
+    for i in 0..n {
+        target[i] += factor * source[i];
+    }
 }
 
 /// Checks the shapes common to every `fit`: as many labels as rows, labels 0/1, at
