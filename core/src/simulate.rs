@@ -173,10 +173,8 @@ pub fn simulate(config: &SimulationConfig) -> Result<SimulatedCohort> {
                 if rng.random::<f64>() < config.copy_error {
                     allele = !allele;
                 }
-                if allele {
-                    if let Some(d) = dosages.get_mut(sample * config.n_snps + snp) {
-                        *d += 1;
-                    }
+                if allele && let Some(d) = dosages.get_mut(sample * config.n_snps + snp) {
+                    *d += 1;
                 }
             }
         }

@@ -2,6 +2,9 @@
 //! solver for L2 logistic regression, the L1 optimality (KKT) conditions, plain
 //! mini-batch SGD for DP-SGD without noise or clipping.
 
+// The reference solvers read like the textbook formulas with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use genopriv_core::Result;
 use genopriv_core::job;
 use genopriv_core::models::{

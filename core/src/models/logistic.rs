@@ -131,10 +131,10 @@ impl LogisticRegression {
             }
         }
         gradient.iter_mut().for_each(|g| *g /= n);
-        if !self.fit_intercept {
-            if let Some(g_b) = gradient.get_mut(p) {
-                *g_b = 0.0;
-            }
+        if !self.fit_intercept
+            && let Some(g_b) = gradient.get_mut(p)
+        {
+            *g_b = 0.0;
         }
         if let Penalty::L2(l) = self.penalty {
             for (g, w) in gradient.iter_mut().zip(weights) {
