@@ -64,18 +64,18 @@ fn options(seed: u64) -> ReportOptions {
     }
 }
 
-/// LiRA scores of `members` and `non_members` against `target`, with reference models
-/// trained on random halves of their union (the attacker's pool).
+/// LiRA scores of `members` and `non_members` against `target` in each mode, with
+/// one set of reference models trained on random halves of their union (the
+/// attacker's pool).
 fn lira(
     target: &LogisticModel,
     trainer: &LogisticRegression,
     members: &Split,
     non_members: &Split,
     n_models: usize,
-    mode: LiraMode,
-) -> Result<(Vec<f64>, Vec<f64>)> {
-    let pool_rows: Vec<usize> = (0..members.x.n_rows()).collect();
-    let mut pool_values = members.x.select_rows(&pool_rows)?.values().to_vec();
+    modes: &[LiraMode],
+) -> Result<Vec<(Vec<f64>, Vec<f64>)>> {
+    let mut pool_values = members.x.values().to_vec();
     pool_values.extend_from_slice(non_members.x.values());
     let n_pool = members.x.n_rows() + non_members.x.n_rows();
     let pool_x = Features::from_row_major(n_pool, members.x.n_cols(), pool_values)?;
@@ -86,14 +86,15 @@ fn lira(
         &pool_y,
         keep_matrix(n_models, n_pool, 0.5, 11),
     )?;
-    let scores = lira_scores(
-        &logit_signal(target, &pool_x, &pool_y),
-        &reference,
-        mode,
-        LiraVariance::PerRecord,
-    )?;
-    let (inside, outside) = scores.split_at(members.x.n_rows());
-    Ok((inside.to_vec(), outside.to_vec()))
+    let target_signals = logit_signal(target, &pool_x, &pool_y);
+    modes
+        .iter()
+        .map(|&mode| {
+            let scores = lira_scores(&target_signals, &reference, mode, LiraVariance::PerRecord)?;
+            let (inside, outside) = scores.split_at(members.x.n_rows());
+            Ok((inside.to_vec(), outside.to_vec()))
+        })
+        .collect()
 }
 
 #[test]
@@ -107,7 +108,10 @@ fn null_control_no_attack_separates_records_the_target_never_saw() -> Result<()>
     let calibration_out = split(&x, &y, 350..500)?;
     let fake_members = split(&x, &y, 500..650)?;
     let non_members = split(&x, &y, 650..800)?;
-    let trainer = LogisticRegression::new(Penalty::L2(0.01));
+    let trainer = LogisticRegression {
+        tol: 1e-7,
+        ..LogisticRegression::new(Penalty::L2(0.01))
+    };
     let target = trainer.fit(&train.x, &train.y)?;
 
     let score = |s: &Split, signal: Option<OutputSignal>| match signal {
@@ -134,8 +138,13 @@ fn null_control_no_attack_separates_records_the_target_never_saw() -> Result<()>
         let interval = attack.report.auc_interval;
         assert!(interval.contains(0.5), "{signal:?}: AUC CI {interval:?}");
     }
-    for mode in [LiraMode::Online, LiraMode::OfflineOneSided] {
-        let (inside, outside) = lira(&target, &trainer, &fake_members, &non_members, 8, mode)?;
+    let modes = [
+        LiraMode::Online,
+        LiraMode::OfflineOneSided,
+        LiraMode::OfflineTwoSided,
+    ];
+    let scored = lira(&target, &trainer, &fake_members, &non_members, 8, &modes)?;
+    for (mode, (inside, outside)) in modes.iter().zip(scored) {
         let report = AttackReport::new(&inside, &outside, options(2))?;
         assert!(
             report.auc_interval.contains(0.5),
@@ -162,15 +171,18 @@ fn lira_exposes_an_overfit_target() -> Result<()> {
         ..LogisticRegression::new(Penalty::L2(0.05))
     };
     let target = trainer.fit(&members.x, &members.y)?;
-    let (inside, outside) = lira(
+    let scored = lira(
         &target,
         &trainer,
         &members,
         &non_members,
         16,
-        LiraMode::Online,
+        &[LiraMode::Online],
     )?;
-    let report = AttackReport::new(&inside, &outside, options(3))?;
+    let Some((inside, outside)) = scored.first() else {
+        return Err(genopriv_core::Error::Parameter("no LiRA scores".into()));
+    };
+    let report = AttackReport::new(inside, outside, options(3))?;
     assert!(
         report.auc_interval.lower > 0.6,
         "LiRA AUC {} CI {:?}",
@@ -221,7 +233,7 @@ fn label_inference_from_per_sample_gradients_is_exact() -> Result<()> {
     // A meta-classifier trained on gradients of records with known labels also gets
     // (nearly) everything: the label is a linear function of the bias component.
     let meta = train_meta_classifier(
-        &LogisticRegression::new(Penalty::L2(1e-3)),
+        &LogisticRegression::new(Penalty::L2(0.1)),
         &per_sample_gradients(&target, &known.x, &known.y)?,
         &known.y,
     )?;
@@ -249,15 +261,15 @@ fn bootstrap_auc_interval_covers_the_truth() -> Result<()> {
         let u2: f64 = rng.random::<f64>();
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     };
-    let replicates = 100;
+    let replicates = 80;
     let mut covered = 0;
     for replicate in 0..replicates {
-        let inside: Vec<f64> = (0..80).map(|_| d + normal(&mut rng)).collect();
-        let outside: Vec<f64> = (0..80).map(|_| normal(&mut rng)).collect();
-        let interval = bootstrap_interval(&inside, &outside, auc, 200, 0.95, replicate)?;
+        let inside: Vec<f64> = (0..60).map(|_| d + normal(&mut rng)).collect();
+        let outside: Vec<f64> = (0..60).map(|_| normal(&mut rng)).collect();
+        let interval = bootstrap_interval(&inside, &outside, auc, 150, 0.95, replicate)?;
         covered += usize::from(interval.contains(truth));
     }
-    // Nominal 95 %: with 100 replicates the count has sd ~ 2.2.
-    assert!((88..=100).contains(&covered), "coverage {covered}/100");
+    // Nominal 95 %: with 80 replicates the count has sd ~ 1.9; require >= 85 %.
+    assert!((68..=80).contains(&covered), "coverage {covered}/80");
     Ok(())
 }

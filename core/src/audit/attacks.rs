@@ -89,3 +89,59 @@ pub fn calibrated_attack(
         report: AttackReport::new(evaluation.members, evaluation.non_members, options)?,
     })
 }
+
+/// White-box server attack on one client's update (spec §3.5): the cosine between a
+/// record's gradient at the round's starting model and the descent direction
+/// `-(after - before)`. Local SGD moves the model against its own records'
+/// gradients, so the client's records score high.
+pub fn update_alignment_scores(
+    before: &LogisticModel,
+    after: &LogisticModel,
+    x: &Features,
+    y: &[u8],
+) -> Result<Vec<f64>> {
+    before.check_features(x)?;
+    after.check_features(x)?;
+    crate::models::check_training_data(x, y)?;
+    let mut descent: Vec<f64> = before
+        .weights
+        .iter()
+        .zip(&after.weights)
+        .map(|(b, a)| b - a)
+        .collect();
+    descent.push(before.intercept - after.intercept);
+    let descent_norm = descent.iter().map(|d| d * d).sum::<f64>().sqrt();
+    Ok(x.rows()
+        .zip(y)
+        .map(|(row, &label)| {
+            let gradient = before.example_gradient(row, label);
+            let norm = gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
+            let dot: f64 = gradient.iter().zip(&descent).map(|(g, d)| g * d).sum();
+            if norm == 0.0 || descent_norm == 0.0 {
+                0.0
+            } else {
+                dot / (norm * descent_norm)
+            }
+        })
+        .collect())
+}
+
+/// White-box server attack on one client's update: how much the record's loss fell
+/// from the round's starting model to the client's model. Local training lowers the
+/// loss of the client's own records most.
+pub fn update_loss_drop_scores(
+    before: &LogisticModel,
+    after: &LogisticModel,
+    x: &Features,
+    y: &[u8],
+) -> Result<Vec<f64>> {
+    before.check_features(x)?;
+    after.check_features(x)?;
+    crate::models::check_training_data(x, y)?;
+    Ok(before
+        .losses(x, y)
+        .into_iter()
+        .zip(after.losses(x, y))
+        .map(|(b, a)| b - a)
+        .collect())
+}

@@ -1,17 +1,20 @@
 //! Binary classifiers that the audits attack: logistic regression (L2 or L1), an
 //! SGD classifier that follows scikit-learn's `SGDClassifier(loss="log_loss")`, and
-//! DP-SGD training with the parameters an accountant needs.
+//! DP-SGD training with the parameters an accountant needs, and FedAvg over SGD
+//! clients.
 //!
 //! Labels are `0`/`1` (`1` = case, the positive class). Features are dense `f64`
 //! rows built from a [`GenotypeMatrix`] with missing calls imputed by the SNP mean.
 
 pub mod dpsgd;
 pub mod features;
+pub mod fedavg;
 pub mod logistic;
 pub mod sgd;
 
 pub use dpsgd::{DpSgd, DpSgdRun, PrivacyParameters, poisson_batches};
 pub use features::Features;
+pub use fedavg::{ClientData, FedAvg, FederatedRun, RoundView};
 pub use logistic::{LogisticRegression, Penalty};
 pub use sgd::SgdLogistic;
 
