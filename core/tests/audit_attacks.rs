@@ -8,8 +8,8 @@ use genopriv_core::audit::attacks::{
     LabelledScores, OutputSignal, calibrated_attack, gradient_norm_scores, output_scores,
 };
 use genopriv_core::audit::label::{
-    LabelInferenceReport, labels_by_meta_classifier, labels_by_sign, per_sample_gradients,
-    train_meta_classifier,
+    LabelInferenceReport, label_proportion, labels_by_meta_classifier, labels_by_sign,
+    per_sample_gradients, train_meta_classifier,
 };
 use genopriv_core::audit::lira::{
     LiraMode, LiraVariance, keep_matrix, lira_scores, logit_signal, train_reference_models,
@@ -18,7 +18,7 @@ use genopriv_core::audit::metrics::{
     AttackReport, ReportOptions, ThresholdRule, auc, bootstrap_interval,
 };
 use genopriv_core::models::features::select_labels;
-use genopriv_core::models::{Features, Fit, LogisticModel, LogisticRegression, Penalty};
+use genopriv_core::models::{Features, Fit, LogisticModel, LogisticRegression, Penalty, Predict};
 use genopriv_core::simulate::{PhenotypeModel, SimulationConfig, simulate};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -229,6 +229,17 @@ fn label_inference_from_per_sample_gradients_is_exact() -> Result<()> {
     assert_eq!(sign.member_accuracy, 1.0);
     assert_eq!(sign.non_member_accuracy, 1.0);
     assert!(sign.member_majority_baseline < 0.8);
+
+    // An aggregated update still reveals the batch's case fraction.
+    let n = members.x.n_rows() as f64;
+    let mean_bias = member_gradients
+        .rows()
+        .filter_map(|g| g.last())
+        .sum::<f64>()
+        / n;
+    let mean_prediction = target.predict_proba(&members.x).iter().sum::<f64>() / n;
+    let cases = members.y.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    assert!((label_proportion(mean_prediction, mean_bias) - cases).abs() < 1e-12);
 
     // A meta-classifier trained on gradients of records with known labels also gets
     // (nearly) everything: the label is a linear function of the bias component.

@@ -145,3 +145,43 @@ pub fn update_loss_drop_scores(
         .map(|(b, a)| b - a)
         .collect())
 }
+
+/// The `k` records with the highest membership scores (spec §1.11), as
+/// `(record index, score)`, highest first; ties keep record order.
+pub fn most_exposed(scores: &[f64], k: usize) -> Vec<(usize, f64)> {
+    let mut ranked: Vec<(usize, f64)> = scores.iter().copied().enumerate().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(k);
+    ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn most_exposed_ranks_highest_first() {
+        let ranked = most_exposed(&[0.1, 0.9, 0.5, 0.9], 3);
+        assert_eq!(ranked, vec![(1, 0.9), (3, 0.9), (2, 0.5)]);
+        assert_eq!(most_exposed(&[0.3], 5), vec![(0, 0.3)]);
+    }
+
+    #[test]
+    fn gradient_norm_score_is_the_closed_form() -> Result<()> {
+        // ||g|| = (1 - p_y) sqrt(||x||^2 + 1) (spec §3.5).
+        let model = LogisticModel {
+            weights: vec![0.5, -1.0],
+            intercept: 0.2,
+        };
+        let x = Features::from_rows(&[vec![2.0, 1.0], vec![0.0, 2.0]])?;
+        let y = [1, 0];
+        let scores = gradient_norm_scores(&model, &x, &y)?;
+        let confidence = output_scores(&model, &x, &y, OutputSignal::TrueLabelConfidence)?;
+        for (i, row) in x.rows().enumerate() {
+            let norm_x2: f64 = row.iter().map(|v| v * v).sum();
+            let expected = -(1.0 - confidence[i]) * (norm_x2 + 1.0).sqrt();
+            assert!((scores[i] - expected).abs() < 1e-12);
+        }
+        Ok(())
+    }
+}

@@ -54,6 +54,13 @@ pub fn labels_by_meta_classifier(meta: &LogisticModel, gradients: &Features) -> 
         .collect())
 }
 
+/// The case fraction of a batch from its aggregated update: the mean bias gradient
+/// is `mean(p) - mean(y)`, so `mean(y) = mean(p) - mean(g_b)`; the server knows the
+/// model it sent, and with the records' features, `mean(p)`.
+pub fn label_proportion(mean_prediction: f64, mean_bias_gradient: f64) -> f64 {
+    mean_prediction - mean_bias_gradient
+}
+
 /// Accuracy of inferred labels on members and on non-members, next to the baseline
 /// that always guesses the majority label of each set.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -78,14 +78,31 @@ impl Roc {
     /// TPR at the last ROC point with FPR <= `max_fpr`
     /// (`tpr[np.where(fpr <= t)[0][-1]]`). The first point (0, 0) always qualifies.
     pub fn tpr_at_fpr(&self, max_fpr: f64) -> f64 {
-        let fpr = self.fpr();
-        let tpr = self.tpr();
-        fpr.iter()
-            .zip(&tpr)
-            .filter(|(f, _)| **f <= max_fpr)
-            .map(|(_, t)| *t)
-            .next_back()
-            .unwrap_or(0.0)
+        self.true_positives
+            .get(self.index_at_fpr(max_fpr))
+            .map_or(0.0, |&tp| tp as f64 / self.n_in as f64)
+    }
+
+    /// Index of the last ROC point with FPR <= `max_fpr` (0 if none but the origin).
+    fn index_at_fpr(&self, max_fpr: f64) -> usize {
+        self.false_positives
+            .iter()
+            .rposition(|&fp| fp as f64 / self.n_out as f64 <= max_fpr)
+            .unwrap_or(0)
+    }
+
+    /// The operating point at `max_fpr` with the Clopper-Pearson 95 % interval of
+    /// TP / N_in there.
+    pub fn operating_point(&self, max_fpr: f64) -> Result<OperatingPoint> {
+        let index = self.index_at_fpr(max_fpr);
+        let true_positives = self.true_positives.get(index).copied().unwrap_or(0);
+        Ok(OperatingPoint {
+            max_fpr,
+            tpr: true_positives as f64 / self.n_in as f64,
+            tpr_interval: clopper_pearson(true_positives, self.n_in, 0.95)?,
+            threshold: self.thresholds.get(index).copied().unwrap_or(f64::INFINITY),
+            reliable: max_fpr * self.n_out as f64 >= 10.0,
+        })
     }
 
     /// max over thresholds of |TPR - FPR| (TF Privacy `get_attacker_advantage`).
@@ -385,6 +402,10 @@ impl ThresholdMetrics {
 pub struct OperatingPoint {
     pub max_fpr: f64,
     pub tpr: f64,
+    /// Clopper-Pearson 95 % interval of TP / N_in at this point.
+    pub tpr_interval: Interval,
+    /// The score threshold of this point (`+inf` for the origin).
+    pub threshold: f64,
     pub reliable: bool,
 }
 
@@ -443,12 +464,8 @@ impl AttackReport {
         let n_out = scores_out.len();
         let operating_points = REPORTED_FPRS
             .iter()
-            .map(|&max_fpr| OperatingPoint {
-                max_fpr,
-                tpr: roc.tpr_at_fpr(max_fpr),
-                reliable: max_fpr * n_out as f64 >= 10.0,
-            })
-            .collect();
+            .map(|&max_fpr| roc.operating_point(max_fpr))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             n_in: scores_in.len(),
             n_out,
@@ -513,6 +530,9 @@ mod tests {
         assert_eq!(roc.tpr_at_fpr(0.24), 2.0 / 3.0);
         assert_eq!(roc.tpr_at_fpr(0.25), 2.0 / 3.0);
         assert_eq!(roc.tpr_at_fpr(0.5), 1.0);
+        let point = roc.operating_point(0.25)?;
+        assert_eq!((point.threshold, point.tpr), (0.7, 2.0 / 3.0));
+        assert!(point.tpr_interval.contains(2.0 / 3.0) && !point.reliable);
         // Best split at threshold 0.8: TPR 2/3, FPR 0.
         assert!((roc.advantage() - 2.0 / 3.0).abs() < 1e-12);
         assert!((roc.balanced_accuracy() - 5.0 / 6.0).abs() < 1e-12);
@@ -549,6 +569,39 @@ mod tests {
         assert!((roc.empirical_epsilon(0.0) - 5f64.ln()).abs() < 1e-12);
         // The confidence bound is below the point estimate.
         assert!(roc.epsilon_lower_bound(0.0, 0.05)? < roc.empirical_epsilon(0.0));
+        Ok(())
+    }
+
+    #[test]
+    fn thresholds_come_from_the_calibration_roc() -> Result<()> {
+        let calibration_in = [0.9, 0.8, 0.4];
+        let calibration_out = [0.7, 0.4, 0.1, 0.05];
+        // Max TPR - FPR is at 0.8 (2/3 - 0).
+        assert_eq!(
+            choose_threshold(
+                &calibration_in,
+                &calibration_out,
+                ThresholdRule::MaxAdvantage
+            )?,
+            0.8
+        );
+        // FPR <= 0.25 allows the point at 0.7; FPR <= 0.6 the tie at 0.4.
+        assert_eq!(
+            choose_threshold(
+                &calibration_in,
+                &calibration_out,
+                ThresholdRule::TargetFpr(0.25)
+            )?,
+            0.7
+        );
+        assert_eq!(
+            choose_threshold(
+                &calibration_in,
+                &calibration_out,
+                ThresholdRule::TargetFpr(0.6)
+            )?,
+            0.4
+        );
         Ok(())
     }
 
