@@ -34,7 +34,10 @@ fn harness_with(reader: Option<ReadFn>) -> Harness<'static, GenoPrivApp> {
 fn run_until_idle(harness: &mut Harness<'_, GenoPrivApp>) {
     let deadline = Instant::now() + LOAD_DEADLINE;
     while harness.state().is_busy() {
-        assert!(Instant::now() < deadline, "loading did not finish within {LOAD_DEADLINE:?}");
+        assert!(
+            Instant::now() < deadline,
+            "loading did not finish within {LOAD_DEADLINE:?}"
+        );
         harness.step();
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -80,14 +83,20 @@ fn sample_data_loads_from_the_welcome_panel() {
     // The screens to come are visible but cannot be used yet.
     for coming in ["Protect", "Audit", "Trade-offs", "Report"] {
         let node = harness.get_by_label_contains(coming);
-        assert!(node.accesskit_node().is_disabled(), "{coming} should be greyed out");
+        assert!(
+            node.accesskit_node().is_disabled(),
+            "{coming} should be greyed out"
+        );
     }
 
     harness
         .get_by_role_and_label(Role::Button, "Try with sample data")
         .click();
     harness.step();
-    assert!(harness.state().is_busy(), "loading should run in the background");
+    assert!(
+        harness.state().is_busy(),
+        "loading should run in the background"
+    );
     run_until_idle(&mut harness);
 
     assert!(
@@ -113,7 +122,8 @@ fn sample_data_loads_from_the_welcome_panel() {
 
 #[test]
 fn load_errors_are_shown_as_messages() -> Result<(), std::io::Error> {
-    let garbage = std::env::temp_dir().join(format!("genopriv-gui-{}-garbage.vcf", std::process::id()));
+    let garbage =
+        std::env::temp_dir().join(format!("genopriv-gui-{}-garbage.vcf", std::process::id()));
     std::fs::write(&garbage, b"\x00\x01 this is not a VCF\n\xff\xfe")?;
     let cases = [
         PathBuf::from("/nonexistent/genopriv/missing.vcf"),
@@ -136,12 +146,17 @@ fn load_errors_are_shown_as_messages() -> Result<(), std::io::Error> {
         assert!(expected.contains(&*path.to_string_lossy()), "{expected}");
         harness.get_by_label("Problem");
         harness.get_by_label_contains(&expected);
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        harness.get_by_label(&format!("Loading {name} failed"));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        harness.get_by_label(&format!("Could not open {name}"));
         assert_eq!(harness.state().loaded_shape(), None);
 
         // Dismissing the message leaves the welcome panel, ready for another try.
-        harness.get_by_role_and_label(Role::Button, "Dismiss").click();
+        harness
+            .get_by_role_and_label(Role::Button, "Dismiss")
+            .click();
         harness.run();
         assert!(harness.query_by_label("Problem").is_none());
         harness.get_by_role_and_label(Role::Button, "Try with sample data");
@@ -151,12 +166,14 @@ fn load_errors_are_shown_as_messages() -> Result<(), std::io::Error> {
 
 /// A reader that reports progress until cancelled, then tells the test it stopped.
 fn endless_reader(stopped: Sender<bool>) -> ReadFn {
-    Arc::new(move |_path, _options, job| loop {
-        if let Err(e) = job.checkpoint("Reading variants", Some(0.25)) {
-            let _ = stopped.send(matches!(e, Error::Cancelled));
-            return Err(e);
+    Arc::new(move |_path, _options, job| {
+        loop {
+            if let Err(e) = job.checkpoint("Reading variants", Some(0.25)) {
+                let _ = stopped.send(matches!(e, Error::Cancelled));
+                return Err(e);
+            }
+            std::thread::sleep(Duration::from_millis(2));
         }
-        std::thread::sleep(Duration::from_millis(2));
     })
 }
 
@@ -165,7 +182,9 @@ fn cancel_stops_the_worker_and_keeps_the_window_usable() {
     let (stopped_tx, stopped_rx): (Sender<bool>, Receiver<bool>) = crossbeam_channel::bounded(1);
     let mut harness = harness_with(Some(endless_reader(stopped_tx)));
     harness.run();
-    harness.state_mut().open_genotypes(PathBuf::from("/data/slow.vcf"), None);
+    harness
+        .state_mut()
+        .open_genotypes(PathBuf::from("/data/slow.vcf"), None);
     // Let the worker report progress.
     let deadline = Instant::now() + Duration::from_secs(10);
     while harness.query_by_label("Reading variants…").is_none() {
@@ -178,7 +197,9 @@ fn cancel_stops_the_worker_and_keeps_the_window_usable() {
     assert_eq!(bar.accesskit_node().label().as_deref(), Some("25%"));
     assert_eq!(bar.accesskit_node().numeric_value(), Some(25.0));
 
-    harness.get_by_role_and_label(Role::Button, "Cancel").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
     harness.step();
     assert!(!harness.state().is_busy());
     harness.run();
@@ -186,7 +207,10 @@ fn cancel_stops_the_worker_and_keeps_the_window_usable() {
     harness.get_by_label_contains("Loading slow.vcf was cancelled.");
     harness.get_by_role_and_label(Role::Button, "Try with sample data");
     // The worker itself saw the cancel request.
-    assert_eq!(stopped_rx.recv_timeout(Duration::from_secs(10)).ok(), Some(true));
+    assert_eq!(
+        stopped_rx.recv_timeout(Duration::from_secs(10)).ok(),
+        Some(true)
+    );
 }
 
 #[test]
@@ -203,9 +227,13 @@ fn a_replaced_load_never_shows_its_result() {
     });
     let mut harness = harness_with(Some(reader));
     harness.run();
-    harness.state_mut().open_genotypes(PathBuf::from("/data/first.vcf"), None);
+    harness
+        .state_mut()
+        .open_genotypes(PathBuf::from("/data/first.vcf"), None);
     harness.step();
-    harness.state_mut().open_genotypes(PathBuf::from("/data/second.vcf"), None);
+    harness
+        .state_mut()
+        .open_genotypes(PathBuf::from("/data/second.vcf"), None);
     run_until_idle(&mut harness);
     assert_eq!(harness.state().loaded_shape(), Some((5, 1)));
 

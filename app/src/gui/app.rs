@@ -60,7 +60,9 @@ impl Screen {
     fn purpose(self) -> &'static str {
         match self {
             Screen::Data => "Load a dataset and see what it holds",
-            Screen::Protect => "Release summary statistics or synthetic genotypes with differential privacy",
+            Screen::Protect => {
+                "Release summary statistics or synthetic genotypes with differential privacy"
+            }
             Screen::Audit => "Attack a release: membership and case/control inference",
             Screen::TradeOffs => "Privacy against usefulness, for several settings side by side",
             Screen::Report => "A release report for reviewers and sign-off",
@@ -101,23 +103,24 @@ enum Notice {
 /// (boxed: it is large and moves through a channel and an enum).
 type GenotypeResult = Box<(LoadedData, Option<Result<PhenotypeSummary, Error>>)>;
 
+/// The running job and the name of the file it reads.
 enum Running {
-    Genotypes(BackgroundJob<GenotypeResult>),
-    Phenotypes(BackgroundJob<PhenotypeSummary>),
+    Genotypes(BackgroundJob<GenotypeResult>, String),
+    Phenotypes(BackgroundJob<PhenotypeSummary>, String),
 }
 
 impl Running {
     fn title(&self) -> &str {
         match self {
-            Running::Genotypes(job) => &job.title,
-            Running::Phenotypes(job) => &job.title,
+            Running::Genotypes(job, _) => &job.title,
+            Running::Phenotypes(job, _) => &job.title,
         }
     }
 
     fn progress(&self) -> (&str, Option<f32>) {
         match self {
-            Running::Genotypes(job) => (&job.stage, job.fraction),
-            Running::Phenotypes(job) => (&job.stage, job.fraction),
+            Running::Genotypes(job, _) => (&job.stage, job.fraction),
+            Running::Phenotypes(job, _) => (&job.stage, job.fraction),
         }
     }
 }
@@ -216,17 +219,16 @@ impl GenoPrivApp {
         let work = move |job: Job<'_>| -> Result<GenotypeResult, Error> {
             let dataset = read(&path, &ReadOptions::default(), job)?;
             let summary = DataSummary::compute(&dataset.matrix, job)?;
-            let joined = phenotypes.map(|pheno| {
-                phenotypes::read_and_join(&pheno, dataset.matrix.samples(), job)
-            });
+            let joined = phenotypes
+                .map(|pheno| phenotypes::read_and_join(&pheno, dataset.matrix.samples(), job));
             // A cancel during the join must cancel the load, not read as a bad file.
             if let Some(Err(Error::Cancelled)) = joined {
                 return Err(Error::Cancelled);
             }
             Ok(Box::new((LoadedData { dataset, summary }, joined)))
         };
-        self.start(format!("Loading {name}"), |title, ctx| {
-            BackgroundJob::spawn(title, ctx, work).map(Running::Genotypes)
+        self.start(format!("Loading {name}"), move |title, ctx| {
+            BackgroundJob::spawn(title, ctx, work).map(|job| Running::Genotypes(job, name))
         });
     }
 
@@ -235,17 +237,19 @@ impl GenoPrivApp {
         let Some(workspace) = &self.workspace else {
             self.notice = Some(Notice::Error {
                 title: "No genotypes loaded".into(),
-                detail: "Open a genotype file first: phenotypes are matched to its samples."
-                    .into(),
+                detail: "Open a genotype file first: phenotypes are matched to its samples.".into(),
             });
             return;
         };
         let samples = workspace.data.dataset.matrix.samples().to_vec();
         let name = file_name(&path);
         let work = move |job: Job<'_>| phenotypes::read_and_join(&path, &samples, job);
-        self.start(format!("Adding phenotypes from {name}"), |title, ctx| {
-            BackgroundJob::spawn(title, ctx, work).map(Running::Phenotypes)
-        });
+        self.start(
+            format!("Adding phenotypes from {name}"),
+            move |title, ctx| {
+                BackgroundJob::spawn(title, ctx, work).map(|job| Running::Phenotypes(job, name))
+            },
+        );
     }
 
     /// Stops the running job; whatever it still produces is discarded.
@@ -288,8 +292,12 @@ impl GenoPrivApp {
     fn poll_job(&mut self) {
         let outcome = match &mut self.running {
             None => return,
-            Some(Running::Genotypes(job)) => job.poll().map(|o| JobEnd::Genotypes(job.title.clone(), o)),
-            Some(Running::Phenotypes(job)) => job.poll().map(|o| JobEnd::Phenotypes(job.title.clone(), o)),
+            Some(Running::Genotypes(job, name)) => job
+                .poll()
+                .map(|o| JobEnd::Genotypes(format!("Could not open {name}"), o)),
+            Some(Running::Phenotypes(job, name)) => job
+                .poll()
+                .map(|o| JobEnd::Phenotypes(format!("Could not add phenotypes from {name}"), o)),
         };
         let Some(end) = outcome else { return };
         self.running = None;
@@ -317,14 +325,14 @@ impl GenoPrivApp {
             JobEnd::Genotypes(title, Outcome::Finished(Err(e)))
             | JobEnd::Phenotypes(title, Outcome::Finished(Err(e))) => {
                 self.notice = Some(Notice::Error {
-                    title: format!("{title} failed"),
+                    title,
                     detail: describe_error(&e),
                 });
             }
             JobEnd::Genotypes(title, Outcome::Vanished)
             | JobEnd::Phenotypes(title, Outcome::Vanished) => {
                 self.notice = Some(Notice::Error {
-                    title: format!("{title} failed"),
+                    title,
                     detail: "The worker stopped without a result. This is a bug in GenoPriv; \
                              please report it, naming the file's format."
                         .into(),
@@ -371,7 +379,9 @@ impl GenoPrivApp {
                     .set_title("Open genotype file")
                     .add_filter(
                         "Genotype files",
-                        &["vcf", "gz", "bgz", "bcf", "bed", "bim", "fam", "csv", "tsv", "txt"],
+                        &[
+                            "vcf", "gz", "bgz", "bcf", "bed", "bim", "fam", "csv", "tsv", "txt",
+                        ],
                     )
                     .add_filter("All files", &["*"])
                     .pick_file()
@@ -436,10 +446,11 @@ impl GenoPrivApp {
                 let button = Button::selectable(false, screen.title())
                     .right_text(RichText::new("coming").small().italics())
                     .min_size(egui::vec2(width, 28.0));
-                ui.add_enabled(false, button).on_disabled_hover_text(format!(
-                    "{}. Coming in a later version.",
-                    screen.purpose()
-                ));
+                ui.add_enabled(false, button)
+                    .on_disabled_hover_text(format!(
+                        "{}. Coming in a later version.",
+                        screen.purpose()
+                    ));
             }
         }
     }
@@ -489,15 +500,17 @@ impl GenoPrivApp {
     }
 }
 
-/// A finished job with the title it ran under.
+/// A finished job with the title of the message should it have failed.
 enum JobEnd {
     Genotypes(String, Outcome<GenotypeResult>),
     Phenotypes(String, Outcome<PhenotypeSummary>),
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
 }
 
 /// The core error as one sentence, with a hint for the errors people meet first.
@@ -553,12 +566,7 @@ fn loading_card(ui: &mut egui::Ui, running: &Running, actions: &mut Vec<Action>)
 
 fn notice_card(ui: &mut egui::Ui, notice: &Notice, actions: &mut Vec<Action>) {
     let (title, detail, colour, marker) = match notice {
-        Notice::Error { title, detail } => (
-            title,
-            detail,
-            ui.visuals().error_fg_color,
-            "Problem",
-        ),
+        Notice::Error { title, detail } => (title, detail, ui.visuals().error_fg_color, "Problem"),
         Notice::Info { title, detail } => (title, detail, ui.visuals().weak_text_color(), "Note"),
     };
     egui::Frame::group(ui.style())

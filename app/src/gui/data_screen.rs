@@ -49,7 +49,11 @@ fn header(ui: &mut egui::Ui, workspace: &Workspace, actions: &mut Vec<Action>) {
         ui.heading(name);
         ui.label(RichText::new(dataset.format.name()).weak());
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            if ui.button("Open genotype file…").on_hover_text("Ctrl+O").clicked() {
+            if ui
+                .button("Open genotype file…")
+                .on_hover_text("Ctrl+O")
+                .clicked()
+            {
                 actions.push(Action::PickGenotypes);
             }
             if ui
@@ -61,7 +65,11 @@ fn header(ui: &mut egui::Ui, workspace: &Workspace, actions: &mut Vec<Action>) {
             }
         });
     });
-    ui.label(RichText::new(dataset.source.display().to_string()).small().weak());
+    ui.label(
+        RichText::new(dataset.source.display().to_string())
+            .small()
+            .weak(),
+    );
 }
 
 fn overview(ui: &mut egui::Ui, workspace: &Workspace) {
@@ -223,7 +231,8 @@ fn variant_table(ui: &mut egui::Ui, workspace: &Workspace) {
                 let (Some(variant), Some(rate)) = (matrix.variants().get(j), rates.get(j)) else {
                     continue;
                 };
-                let freq = |f: Option<f64>| f.map_or_else(|| "none called".into(), |f| format!("{f:.4}"));
+                let freq =
+                    |f: Option<f64>| f.map_or_else(|| "none called".into(), |f| format!("{f:.4}"));
                 let values = [
                     count(j + 1),
                     variant.chrom.clone(),

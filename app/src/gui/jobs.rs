@@ -9,7 +9,10 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use genopriv_core::{CancelToken, Error, Job, ProgressSink};
 
 enum Message<T> {
-    Progress { stage: String, fraction: Option<f32> },
+    Progress {
+        stage: String,
+        fraction: Option<f32>,
+    },
     Done(Result<T, Error>),
 }
 
@@ -91,7 +94,6 @@ impl<T: Send + 'static> BackgroundJob<T> {
             }
         }
     }
-
 }
 
 impl<T> Drop for BackgroundJob<T> {
@@ -147,7 +149,10 @@ mod tests {
             result
         })?;
         drop(job);
-        assert_eq!(stopped_rx.recv_timeout(Duration::from_secs(10)).ok(), Some(true));
+        assert_eq!(
+            stopped_rx.recv_timeout(Duration::from_secs(10)).ok(),
+            Some(true)
+        );
         Ok(())
     }
 

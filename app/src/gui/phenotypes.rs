@@ -49,13 +49,21 @@ impl PhenotypeSummary {
         if self.unknown_status > 0 {
             sentences.push(format!(
                 "{} an unknown case/control status.",
-                plural(self.unknown_status, "matched sample has", "matched samples have")
+                plural(
+                    self.unknown_status,
+                    "matched sample has",
+                    "matched samples have"
+                )
             ));
         }
         if self.without_row > 0 {
             sentences.push(format!(
                 "{} no phenotype row (e.g. {}).",
-                plural(self.without_row, "genotyped sample has", "genotyped samples have"),
+                plural(
+                    self.without_row,
+                    "genotyped sample has",
+                    "genotyped samples have"
+                ),
                 self.without_row_examples.join(", ")
             ));
         }
@@ -170,9 +178,10 @@ pub fn read_and_join(path: &Path, samples: &[String], job: Job<'_>) -> Result<Ph
     let genotyped: HashSet<&str> = samples.iter().map(String::as_str).collect();
     let mut status_of: HashMap<&str, Option<u8>> = HashMap::new();
     let mut summary = PhenotypeSummary {
-        file_name: path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into()),
+        file_name: path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        ),
         status_column: status_column.to_string(),
         ..PhenotypeSummary::default()
     };
@@ -293,7 +302,12 @@ mod tests {
         assert_eq!((s.matched, s.without_row, s.unmatched_rows), (10, 1, 590));
         assert_eq!(s.without_row_examples, ["stranger"]);
         let sentences = s.sentences();
-        assert!(sentences.iter().any(|t| t.contains("1 genotyped sample has no phenotype row (e.g. stranger)")), "{sentences:?}");
+        assert!(
+            sentences
+                .iter()
+                .any(|t| t.contains("1 genotyped sample has no phenotype row (e.g. stranger)")),
+            "{sentences:?}"
+        );
         Ok(())
     }
 }

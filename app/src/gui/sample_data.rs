@@ -77,7 +77,10 @@ mod tests {
         let found = find_in(&[missing, source_tree_folder()])?;
         assert_eq!(
             found.genotypes.canonicalize().ok(),
-            source_tree_folder().join(SAMPLE_GENOTYPES).canonicalize().ok()
+            source_tree_folder()
+                .join(SAMPLE_GENOTYPES)
+                .canonicalize()
+                .ok()
         );
         assert!(!found.genotypes.to_string_lossy().contains(".."));
         assert!(found.phenotypes.is_file());
@@ -86,11 +89,17 @@ mod tests {
 
     #[test]
     fn absence_names_every_folder_tried() {
-        let folders = [PathBuf::from("/nonexistent/a"), PathBuf::from("/nonexistent/b")];
+        let folders = [
+            PathBuf::from("/nonexistent/a"),
+            PathBuf::from("/nonexistent/b"),
+        ];
         let Err(message) = find_in(&folders) else {
             panic!("no folder holds the sample data, yet one was found");
         };
-        assert!(message.contains("/nonexistent/a; /nonexistent/b"), "{message}");
+        assert!(
+            message.contains("/nonexistent/a; /nonexistent/b"),
+            "{message}"
+        );
         assert!(message.contains(SAMPLE_DATA_ENV), "{message}");
     }
 

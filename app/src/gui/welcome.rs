@@ -20,54 +20,56 @@ pub(super) fn show(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                  make it safer. Start by loading a dataset.",
             );
             ui.add_space(16.0);
-            egui::Frame::group(ui.style()).inner_margin(16.0).show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                let button_size = egui::vec2(200.0, 32.0);
-                egui::Grid::new("welcome_actions")
-                    .num_columns(2)
-                    .spacing([16.0, 14.0])
-                    .show(ui, |ui| {
-                        let sample =
-                            Button::new(RichText::new("Try with sample data").strong())
-                                .min_size(button_size);
-                        if ui.add(sample).clicked() {
-                            actions.push(Action::LoadSampleData);
-                        }
-                        ui.add(
-                            egui::Label::new(
-                                "A simulated case/control study: 600 people, 10,946 SNPs. \
+            egui::Frame::group(ui.style())
+                .inner_margin(16.0)
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    let button_size = egui::vec2(200.0, 32.0);
+                    egui::Grid::new("welcome_actions")
+                        .num_columns(2)
+                        .spacing([16.0, 14.0])
+                        .show(ui, |ui| {
+                            let sample =
+                                Button::new(RichText::new("Try with sample data").strong())
+                                    .min_size(button_size);
+                            if ui.add(sample).clicked() {
+                                actions.push(Action::LoadSampleData);
+                            }
+                            ui.add(
+                                egui::Label::new(
+                                    "A simulated case/control study: 600 people, 10,946 SNPs. \
                                  No real person's data.",
-                            )
-                            .wrap(),
-                        );
-                        ui.end_row();
+                                )
+                                .wrap(),
+                            );
+                            ui.end_row();
 
-                        let open = Button::new("Open genotype file…").min_size(button_size);
-                        if ui.add(open).on_hover_text("Ctrl+O").clicked() {
-                            actions.push(Action::PickGenotypes);
-                        }
-                        ui.add(
-                            egui::Label::new(
-                                "VCF (.vcf, .vcf.gz), BCF, PLINK (.bed/.bim/.fam) or a CSV/TSV \
+                            let open = Button::new("Open genotype file…").min_size(button_size);
+                            if ui.add(open).on_hover_text("Ctrl+O").clicked() {
+                                actions.push(Action::PickGenotypes);
+                            }
+                            ui.add(
+                                egui::Label::new(
+                                    "VCF (.vcf, .vcf.gz), BCF, PLINK (.bed/.bim/.fam) or a CSV/TSV \
                                  genotype matrix. You can also drop a file onto this window.",
-                            )
-                            .wrap(),
-                        );
-                        ui.end_row();
+                                )
+                                .wrap(),
+                            );
+                            ui.end_row();
 
-                        let pheno = Button::new("Add phenotypes…").min_size(button_size);
-                        ui.add_enabled(false, pheno)
-                            .on_disabled_hover_text("Open a genotype file first");
-                        ui.add(
-                            egui::Label::new(
-                                "A table of sample IDs with a case/control column, matched to \
+                            let pheno = Button::new("Add phenotypes…").min_size(button_size);
+                            ui.add_enabled(false, pheno)
+                                .on_disabled_hover_text("Open a genotype file first");
+                            ui.add(
+                                egui::Label::new(
+                                    "A table of sample IDs with a case/control column, matched to \
                                  the genotypes once they are loaded.",
-                            )
-                            .wrap(),
-                        );
-                        ui.end_row();
-                    });
-            });
+                                )
+                                .wrap(),
+                            );
+                            ui.end_row();
+                        });
+                });
             ui.add_space(16.0);
             ui.label(
                 RichText::new(
