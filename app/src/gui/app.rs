@@ -145,6 +145,8 @@ pub struct GenoPrivApp {
     workspace: Option<Workspace>,
     running: Option<Running>,
     notice: Option<Notice>,
+    /// The app icon, shown in the top bar.
+    logo: Option<egui::TextureHandle>,
 }
 
 impl GenoPrivApp {
@@ -166,6 +168,7 @@ impl GenoPrivApp {
             workspace: None,
             running: None,
             notice: None,
+            logo: load_logo(&cc.egui_ctx),
         };
         if startup.sample_data {
             app.load_sample_data();
@@ -411,6 +414,9 @@ impl GenoPrivApp {
 
     fn top_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
+            if let Some(logo) = &self.logo {
+                ui.add(egui::Image::new((logo.id(), egui::vec2(22.0, 22.0))));
+            }
             ui.label(RichText::new("GenoPriv").strong().size(18.0));
             ui.label(RichText::new("Is this genomic dataset safe to release?").weak());
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
@@ -504,6 +510,20 @@ impl GenoPrivApp {
 enum JobEnd {
     Genotypes(String, Outcome<GenotypeResult>),
     Phenotypes(String, Outcome<PhenotypeSummary>),
+}
+
+/// The icon as a texture; without it the top bar simply shows the name.
+fn load_logo(ctx: &egui::Context) -> Option<egui::TextureHandle> {
+    let icon = eframe::icon_data::from_png_bytes(super::ICON_PNG).ok()?;
+    let size = [
+        usize::try_from(icon.width).ok()?,
+        usize::try_from(icon.height).ok()?,
+    ];
+    if size[0] * size[1] * 4 != icon.rgba.len() {
+        return None;
+    }
+    let image = egui::ColorImage::from_rgba_unmultiplied(size, &icon.rgba);
+    Some(ctx.load_texture("genopriv_logo", image, egui::TextureOptions::LINEAR))
 }
 
 fn file_name(path: &Path) -> String {

@@ -93,9 +93,10 @@ fn overview(ui: &mut egui::Ui, workspace: &Workspace) {
                 ui,
                 "Missing calls",
                 format!(
-                    "{} of {}",
-                    percent(summary.missing_rate()),
-                    thousands(summary.total_calls)
+                    "{} of {} ({})",
+                    thousands(summary.missing_calls),
+                    thousands(summary.total_calls),
+                    percent(summary.missing_rate())
                 ),
             );
             match &workspace.phenotypes {
@@ -192,7 +193,7 @@ fn static_plot(id: &str) -> Plot<'_> {
 }
 
 fn ui_accent() -> egui::Color32 {
-    egui::Color32::from_rgb(0x2a, 0x9d, 0x8f)
+    super::welcome::ACCENT
 }
 
 /// Columns of the variant table: title, width, numbers right-aligned.

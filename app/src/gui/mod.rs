@@ -37,7 +37,7 @@ pub struct GuiArgs {
 }
 
 /// The window's icon, drawn for GenoPriv (`assets/icon.svg` is its source).
-const ICON_PNG: &[u8] = include_bytes!("../../../assets/icon.png");
+pub(crate) const ICON_PNG: &[u8] = include_bytes!("../../../assets/icon.png");
 
 /// Opens the desktop window and blocks until it is closed.
 pub fn run(args: GuiArgs) -> anyhow::Result<()> {

@@ -5,6 +5,17 @@ use egui::{Button, RichText};
 use super::app::Action;
 
 const WIDTH: f32 = 620.0;
+/// GenoPriv's teal (the icon's), for the primary action and the charts.
+pub(super) const ACCENT: egui::Color32 = egui::Color32::from_rgb(0x2a, 0x9d, 0x8f);
+
+/// The workflow in one line per screen, so a first-time user sees where this leads.
+const WORKFLOW: [&str; 5] = [
+    "Data: load genotypes (and phenotypes) and check what they hold. Available now.",
+    "Protect: make a release with differential privacy. Coming.",
+    "Audit: attack the release to measure what it still gives away. Coming.",
+    "Trade-offs: compare privacy and usefulness across settings. Coming.",
+    "Report: write up the decision for reviewers. Coming.",
+];
 
 pub(super) fn show(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     let margin = ((ui.available_width() - WIDTH) / 2.0).max(0.0);
@@ -29,9 +40,13 @@ pub(super) fn show(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                         .num_columns(2)
                         .spacing([16.0, 14.0])
                         .show(ui, |ui| {
-                            let sample =
-                                Button::new(RichText::new("Try with sample data").strong())
-                                    .min_size(button_size);
+                            let sample = Button::new(
+                                RichText::new("Try with sample data")
+                                    .strong()
+                                    .color(egui::Color32::WHITE),
+                            )
+                            .fill(ACCENT)
+                            .min_size(button_size);
                             if ui.add(sample).clicked() {
                                 actions.push(Action::LoadSampleData);
                             }
@@ -70,6 +85,12 @@ pub(super) fn show(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                             ui.end_row();
                         });
                 });
+            ui.add_space(20.0);
+            ui.strong("How GenoPriv works");
+            ui.add_space(4.0);
+            for (step, text) in WORKFLOW.iter().enumerate() {
+                ui.label(format!("{}. {text}", step + 1));
+            }
             ui.add_space(16.0);
             ui.label(
                 RichText::new(
