@@ -661,3 +661,40 @@ impl eframe::App for GenoPrivApp {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preferences_hold_display_settings_only() -> Result<(), serde_json::Error> {
+        let prefs = Preferences {
+            theme: ThemePreference::Light,
+            screen: Screen::Data,
+        };
+        let value = serde_json::to_value(&prefs)?;
+        let keys: Vec<&String> = value
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["screen", "theme"]);
+        // Settings saved by an older version (fewer fields) still load.
+        let old: Preferences = serde_json::from_str("{}")?;
+        assert_eq!(
+            (old.theme, old.screen),
+            (ThemePreference::System, Screen::Data)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn not_found_errors_get_a_hint() {
+        let error = Error::io(
+            "/data/x.vcf",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        let text = describe_error(&error);
+        assert!(text.starts_with("/data/x.vcf: "), "{text}");
+        assert!(text.ends_with("Check that the file still exists and that the path is right."));
+    }
+}

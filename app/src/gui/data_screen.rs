@@ -189,6 +189,8 @@ fn static_plot(id: &str) -> Plot<'_> {
         .allow_scroll(false)
         .allow_boxed_zoom(false)
         .allow_double_click_reset(false)
+        .show_x(false)
+        .show_y(false)
         .include_y(0.0)
 }
 

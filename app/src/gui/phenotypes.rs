@@ -293,6 +293,72 @@ mod tests {
         Ok(())
     }
 
+    /// Writes `text` to a file of its own in the temporary folder.
+    fn temp_table(name: &str, text: &str) -> std::io::Result<PathBuf> {
+        let path = std::env::temp_dir().join(format!("genopriv-gui-{}-{name}", std::process::id()));
+        std::fs::write(&path, text)?;
+        Ok(path)
+    }
+
+    #[test]
+    fn bad_tables_name_file_line_and_problem() -> std::io::Result<()> {
+        let samples = vec!["a".to_string(), "b".to_string()];
+        let cases = [
+            ("empty.tsv", "", "the phenotype file is empty"),
+            (
+                "nostatus.tsv",
+                "id\tage\na\t3\n",
+                "line 1: no case/control column",
+            ),
+            (
+                "short.tsv",
+                "id\tcase\na\t1\nb\n",
+                "line 3: 1 fields where the header has 2",
+            ),
+            (
+                "word.tsv",
+                "id\tcase\na\tyes\n",
+                "line 2, column case: \"yes\" is not",
+            ),
+            (
+                "twice.csv",
+                "id,case\na,1\na,0\n",
+                "line 3: sample ID \"a\" appears twice",
+            ),
+            (
+                "mixed.tsv",
+                "id\tcase\na\t0\nb\t2\n",
+                "line 3: status 2 for sample \"b\"",
+            ),
+        ];
+        for (name, text, expected) in cases {
+            let path = temp_table(name, text)?;
+            let result = job::unattended(|job| read_and_join(&path, &samples, job));
+            std::fs::remove_file(&path)?;
+            let Err(error) = result else {
+                panic!("{name} was accepted");
+            };
+            let message = error.to_string();
+            assert!(message.starts_with(&*path.to_string_lossy()), "{message}");
+            assert!(message.contains(expected), "{name}: {message}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn plink_coding_and_missing_values() -> Result<()> {
+        let text = "FID IID PHENO\na a 2\nb b 1\nc c -9\n";
+        let path = temp_table("plink.pheno", text).map_err(|e| Error::io("plink.pheno", e))?;
+        let samples: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let result = job::unattended(|job| read_and_join(&path, &samples, job));
+        let _ = std::fs::remove_file(&path);
+        let s = result?;
+        // The first column is the ID: FID here, which equals IID in this table.
+        assert_eq!((s.cases, s.controls, s.unknown_status), (1, 1, 1));
+        assert_eq!(s.status_column, "PHENO");
+        Ok(())
+    }
+
     #[test]
     fn partial_join_is_reported_with_examples() -> Result<()> {
         let path = demo_pheno();

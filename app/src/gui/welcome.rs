@@ -60,7 +60,14 @@ pub(super) fn show(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                             ui.end_row();
 
                             let open = Button::new("Open genotype file…").min_size(button_size);
-                            if ui.add(open).on_hover_text("Ctrl+O").clicked() {
+                            if ui
+                                .add(open)
+                                .on_hover_text(
+                                    "Ctrl+O. If no file dialog appears, drop the file onto \
+                                     this window or start GenoPriv with --open FILE.",
+                                )
+                                .clicked()
+                            {
                                 actions.push(Action::PickGenotypes);
                             }
                             ui.add(
