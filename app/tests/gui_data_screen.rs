@@ -196,7 +196,7 @@ fn cancel_stops_the_worker_and_keeps_the_window_usable() {
     }
     harness.get_by_label("Loading slow.vcf");
     let bar = harness.get_by_role(Role::ProgressIndicator);
-    assert_eq!(bar.accesskit_node().label().as_deref(), Some("25%"));
+    assert_eq!(bar.accesskit_node().label().as_deref(), Some("25 %"));
     assert_eq!(bar.accesskit_node().numeric_value(), Some(25.0));
 
     harness

@@ -9,7 +9,7 @@ use genopriv_core::data::{Dataset, GenotypeFormat, ReadOptions};
 use genopriv_core::{Error, Job};
 use serde::{Deserialize, Serialize};
 
-use super::format::count;
+use super::format::{count, whole_percent};
 use super::jobs::{BackgroundJob, Outcome};
 use super::phenotypes::{self, PhenotypeSummary};
 use super::sample_data::locate_sample_data;
@@ -562,7 +562,7 @@ fn loading_card(ui: &mut egui::Ui, running: &Running, actions: &mut Vec<Action>)
                 // Custom text rather than `show_percentage`: it also names the bar for
                 // screen readers.
                 let bar = match fraction {
-                    Some(f) => ProgressBar::new(f).text(format!("{:.0}%", f * 100.0)),
+                    Some(f) => ProgressBar::new(f).text(whole_percent(f64::from(f))),
                     None => ProgressBar::new(0.0).animate(true).text(stage.to_string()),
                 };
                 ui.add(bar);

@@ -1,16 +1,12 @@
-//! Numbers written for people: thousands separators, percentages, plurals.
+//! Numbers written for people. Figures and percentages go through
+//! `genopriv_core::explain::format`, so the window and the exported report print
+//! the same figure the same way.
+
+use genopriv_core::explain::format as shared;
 
 /// `10946` -> `"10,946"`.
-pub fn thousands(n: impl Into<u64>) -> String {
-    let digits = n.into().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+pub fn thousands(n: u64) -> String {
+    shared::integer(n)
 }
 
 /// [`thousands`] for `usize` counts.
@@ -18,23 +14,15 @@ pub fn count(n: usize) -> String {
     thousands(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
-/// A fraction in `[0, 1]` as a percentage that never rounds a non-zero value to
-/// zero or a value below one to 100 %: `0.00004` -> `"< 0.01%"`.
+/// A fraction in `[0, 1]` as a percentage with one decimal ("49.2 %"); a value
+/// that is not exactly 0 or 1 never reads as 0 % or 100 %.
 pub fn percent(fraction: f64) -> String {
-    let p = fraction * 100.0;
-    if p <= 0.0 {
-        "0%".to_string()
-    } else if p < 0.01 {
-        "< 0.01%".to_string()
-    } else if p < 1.0 {
-        format!("{p:.2}%")
-    } else if p < 99.95 {
-        format!("{p:.1}%")
-    } else if p < 100.0 {
-        "> 99.9%".to_string()
-    } else {
-        "100%".to_string()
-    }
+    shared::percent(fraction, 1)
+}
+
+/// A percentage without decimals ("25 %"), for progress.
+pub fn whole_percent(fraction: f64) -> String {
+    shared::percent(fraction, 0)
 }
 
 /// `part` as a percentage of `whole` (0 % of nothing).
@@ -57,23 +45,21 @@ mod tests {
 
     #[test]
     fn thousands_separators() {
-        assert_eq!(thousands(0u64), "0");
-        assert_eq!(thousands(999u64), "999");
-        assert_eq!(thousands(1000u64), "1,000");
-        assert_eq!(thousands(10_946u64), "10,946");
-        assert_eq!(thousands(6_567_600u64), "6,567,600");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(10_946), "10,946");
+        assert_eq!(thousands(6_567_600), "6,567,600");
     }
 
     #[test]
     fn percentages_keep_small_values_visible() {
-        assert_eq!(percent(0.0), "0%");
-        assert_eq!(percent(0.000_04), "< 0.01%");
-        assert_eq!(percent(0.004_2), "0.42%");
-        assert_eq!(percent(0.491_666), "49.2%");
-        assert_eq!(percent(0.999_9), "> 99.9%");
-        assert_eq!(percent(1.0), "100%");
-        assert_eq!(share(295, 600), "49.2%");
-        assert_eq!(share(1, 0), "0%");
+        assert_eq!(percent(0.0), "0.0 %");
+        assert_eq!(percent(0.000_04), "under 0.1 %");
+        assert_eq!(percent(0.491_666), "49.2 %");
+        assert_eq!(percent(0.999_9), "~100 %");
+        assert_eq!(share(295, 600), "49.2 %");
+        assert_eq!(share(1, 0), "0.0 %");
     }
 
     #[test]

@@ -136,8 +136,8 @@ impl DataSummary {
         let low = n - common - rare;
         let monomorphic = mafs.iter().filter(|&&m| m == 0.0).count();
         let mut sentence = format!(
-            "{} ({}) are common (minor allele frequency 5% or more), {} ({}) are low-frequency \
-             (1% to 5%) and {} ({}) are rare (below 1%)",
+            "{} ({}) are common (minor allele frequency 5 % or more), {} ({}) are low-frequency \
+             (1 % to 5 %) and {} ({}) are rare (below 1 %)",
             count(common),
             share(common, n),
             count(low),
@@ -356,14 +356,14 @@ mod tests {
         assert_eq!(s.maf_bins, [1, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
         assert_eq!(
             s.maf_sentence(),
-            "Of 4 variants, 2 (66.7%) are common (minor allele frequency 5% or more), 0 (0%) are \
-             low-frequency (1% to 5%) and 1 (33.3%) are rare (below 1%); 1 variant shows no \
+            "Of 4 variants, 2 (66.7 %) are common (minor allele frequency 5 % or more), 0 (0.0 %) \
+             are low-frequency (1 % to 5 %) and 1 (33.3 %) are rare (below 1 %); 1 variant shows no \
              variation at all; 1 variant has no called genotype."
         );
         assert_eq!(
             s.sample_missingness_sentence(),
-            "Per-sample missingness ranges from 25.0% to 50.0% (median 25.0%); 4 samples miss \
-             more than 5.0% of their calls."
+            "Per-sample missingness ranges from 25.0 % to 50.0 % (median 25.0 %); 4 samples miss \
+             more than 5.0 % of their calls."
         );
         Ok(())
     }
