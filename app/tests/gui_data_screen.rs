@@ -52,6 +52,53 @@ fn visible_labels(harness: &Harness<'_, GenoPrivApp>) -> Vec<String> {
         .collect()
 }
 
+/// Counts of common (MAF >= 5 %), low-frequency and rare (< 1 %) variants from the
+/// AF tag `bcftools +fill-tags` computes. bcftools must be installed (CI installs it).
+fn maf_classes_by_bcftools(vcf: &Path) -> (usize, usize, usize) {
+    let output = std::process::Command::new("bcftools")
+        .arg("+fill-tags")
+        .arg(vcf)
+        .args(["--", "-t", "AF"])
+        .output()
+        .unwrap_or_else(|e| panic!("bcftools is needed for this test and could not run: {e}"));
+    assert!(
+        output.status.success(),
+        "bcftools failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut classes = (0, 0, 0);
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let info = line.split('\t').nth(7).unwrap_or_default();
+        let af: f64 = info
+            .split(';')
+            .find_map(|field| field.strip_prefix("AF="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no AF in {info}"));
+        let maf = af.min(1.0 - af);
+        if maf >= 0.05 {
+            classes.0 += 1;
+        } else if maf < 0.01 {
+            classes.2 += 1;
+        } else {
+            classes.1 += 1;
+        }
+    }
+    classes
+}
+
+fn with_commas(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn manifest_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
@@ -117,7 +164,21 @@ fn sample_data_loads_from_the_welcome_panel() {
     harness.get_by_label("305");
     harness.get_by_label("Minor allele frequency spectrum");
     harness.get_by_label("Missing calls per sample");
-    harness.get_by_label_contains("Of 10,946 variants,");
+    // The MAF classes in the chart's sentence agree with bcftools' allele frequencies.
+    let (common, low, rare) =
+        maf_classes_by_bcftools(&manifest_path("../sample_data/demo_cohort.vcf.gz"));
+    let sentence = harness.get_by_label_contains("Of 10,946 variants,");
+    let sentence = sentence.accesskit_node().value().unwrap_or_default();
+    for expected in [
+        format!("variants, {} (", with_commas(common)),
+        format!("), {} (", with_commas(low)),
+        format!("and {} (", with_commas(rare)),
+    ] {
+        assert!(
+            sentence.contains(&expected),
+            "{expected:?} not in {sentence:?}"
+        );
+    }
     // The table's first row is the file's first variant.
     harness.get_by_label("Position");
 }
