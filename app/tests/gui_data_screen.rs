@@ -99,6 +99,13 @@ fn with_commas(n: usize) -> String {
     out
 }
 
+/// The label that follows `name` on screen: the value of a two-column table row.
+fn value_after(harness: &Harness<'_, GenoPrivApp>, name: &str) -> Option<String> {
+    let labels = visible_labels(harness);
+    let at = labels.iter().position(|l| l == name)?;
+    labels.get(at + 1).cloned()
+}
+
 fn manifest_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
@@ -155,13 +162,17 @@ fn sample_data_loads_from_the_welcome_panel() {
     );
     assert_eq!(harness.state().loaded_shape(), Some((600, 10_946)));
     // The counts are shown as text, with thousands separators.
-    harness.get_by_label("Samples");
     harness.get_by_label("600");
-    harness.get_by_label("Variants");
     harness.get_by_label("10,946");
+    assert_eq!(value_after(&harness, "Samples").as_deref(), Some("600"));
+    assert_eq!(value_after(&harness, "Variants").as_deref(), Some("10,946"));
+    assert_eq!(
+        value_after(&harness, "Skipped records").as_deref(),
+        Some("0")
+    );
     // The sample data's README: 295 cases among 600 people.
-    harness.get_by_label("295");
-    harness.get_by_label("305");
+    assert_eq!(value_after(&harness, "Cases").as_deref(), Some("295"));
+    assert_eq!(value_after(&harness, "Controls").as_deref(), Some("305"));
     harness.get_by_label("Minor allele frequency spectrum");
     harness.get_by_label("Missing calls per sample");
     // The MAF classes in the chart's sentence agree with bcftools' allele frequencies.
@@ -351,4 +362,50 @@ fn dropped_files_open_or_explain_why_not() {
     harness.get_by_label("demo_cohort.vcf.gz");
     // No phenotypes were dropped, and the screen says how to add them.
     harness.get_by_label("add a phenotype file to see them");
+}
+
+#[test]
+fn phenotypes_join_to_the_loaded_samples() -> Result<(), std::io::Error> {
+    let reader: ReadFn = Arc::new(|path, _options, _job| Ok(tiny_dataset(path, 4)));
+    let mut harness = harness_with(Some(reader));
+    harness.run();
+    harness
+        .state_mut()
+        .open_genotypes(PathBuf::from("/data/four.vcf"), None);
+    run_until_idle(&mut harness);
+    harness.get_by_label("add a phenotype file to see them");
+    harness.get_by_role_and_label(Role::Button, "Add phenotypes…");
+
+    let dir = std::env::temp_dir();
+    let good = dir.join(format!("genopriv-gui-{}-good.tsv", std::process::id()));
+    std::fs::write(&good, "id\tcase\ns0\t1\ns1\t0\ns2\tNA\nzz\t1\n")?;
+    harness.state_mut().open_phenotypes(good.clone());
+    run_until_idle(&mut harness);
+    // s0 is a case, s1 a control, s2 unknown, s3 has no row, zz is not genotyped.
+    for (name, value) in [("Cases", "1"), ("Controls", "1"), ("Unknown status", "1")] {
+        assert_eq!(
+            value_after(&harness, name).as_deref(),
+            Some(value),
+            "{name}"
+        );
+    }
+    harness.get_by_label_contains("1 genotyped sample has no phenotype row (e.g. s3)");
+    harness.get_by_label_contains(
+        "1 phenotype row names a sample that is not in the genotype file (e.g. zz)",
+    );
+
+    // A bad table leaves the joined phenotypes in place and says what is wrong.
+    let bad = dir.join(format!("genopriv-gui-{}-bad.tsv", std::process::id()));
+    std::fs::write(&bad, "id\tcase\ns0\tmaybe\n")?;
+    harness.state_mut().open_phenotypes(bad.clone());
+    run_until_idle(&mut harness);
+    let bad_name = bad
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    harness.get_by_label(&format!("Could not add phenotypes from {bad_name}"));
+    harness.get_by_label_contains("line 2, column case: \"maybe\" is not a case/control status");
+    harness.get_by_label("Cases");
+    std::fs::remove_file(good)?;
+    std::fs::remove_file(bad)
 }

@@ -317,7 +317,7 @@ impl GenoPrivApp {
                 self.notice = failure.map(|e| Notice::Error {
                     title: "The genotypes were loaded, but the phenotypes could not be added"
                         .into(),
-                    detail: e.to_string(),
+                    detail: describe_error(&e),
                 });
             }
             JobEnd::Phenotypes(_, Outcome::Finished(Ok(summary))) => {
