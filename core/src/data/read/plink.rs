@@ -219,7 +219,7 @@ fn check_bed_size(path: &Path, actual: u64, n_samples: usize, n_variants: usize)
     let body = actual.saturating_sub(3);
     let hint = if actual < 3 {
         "the file is too short to hold the 3-byte header".to_string()
-    } else if body % bytes_per_variant == 0 {
+    } else if body.is_multiple_of(bytes_per_variant) {
         format!(
             "it holds {} variants of {n_samples} samples, but the .bim lists {n_variants} \
              variants: the .bim does not belong to this .bed, or the .bed is truncated",
