@@ -14,8 +14,10 @@ use genopriv_core::job;
 /// PROVGEN's cleaned OpenSNP hair data (MIT), from the reference studies folder:
 /// `$GENOPRIV_REFERENCE_STUDIES`, by default `/work/shared/reference_studies`.
 fn hair_csv() -> PathBuf {
-    let root = std::env::var_os("GENOPRIV_REFERENCE_STUDIES")
-        .map_or_else(|| PathBuf::from("/work/shared/reference_studies"), PathBuf::from);
+    let root = std::env::var_os("GENOPRIV_REFERENCE_STUDIES").map_or_else(
+        || PathBuf::from("/work/shared/reference_studies"),
+        PathBuf::from,
+    );
     let path = root.join("provgen_opensnp/hair/data.csv");
     assert!(
         path.is_file(),
