@@ -183,6 +183,11 @@ fn bad_matrices_name_file_line_and_column() {
     );
     let e = error_for(d, "dupcol.csv", "id,rs1,rs1\na,0,1\n");
     assert!(e.contains("dupcol.csv, line 1, column 3 (rs1)"), "{e}");
+    let e = error_for(d, "trailing.csv", "id,rs1,\na,1,\n");
+    assert!(
+        e.contains("trailing.csv, line 1, column 3 ()") && e.contains("no name"),
+        "{e}"
+    );
     let e = error_for(d, "header.csv", "id,rs1,rs2\n");
     assert!(
         e.contains("header.csv") && e.contains("no individuals"),

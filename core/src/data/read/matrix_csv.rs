@@ -143,6 +143,13 @@ fn matrix_variants(path: &Path, header_no: u64, columns: &[String]) -> Result<Ve
     let mut first_column_of: HashMap<&str, usize> = HashMap::new();
     let mut variants = Vec::with_capacity(columns.len() - 1);
     for (j, name) in columns.iter().enumerate().skip(1) {
+        if name.trim().is_empty() {
+            return Err(Error::parse(
+                path,
+                column_location(header_no, j, columns),
+                "the genotype column has no name (is there a trailing delimiter?)",
+            ));
+        }
         if let Some(first) = first_column_of.insert(name.as_str(), j) {
             return Err(Error::parse(
                 path,
