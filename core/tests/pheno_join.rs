@@ -68,7 +68,7 @@ fn plink_coding_duplicates_and_unmatched_ids_are_reported() {
     let path = write(
         dir.path(),
         "pheno.csv",
-        "FID,IID,status,age\n\
+        "FID, IID ,status,\"age\"\n\
          f,007,2,41\n\
          f,008,1,NA\n\
          f,009,-9,30\n\
