@@ -401,6 +401,10 @@ fn cancelled_jobs_stop_and_leave_no_output() {
         .collect();
     assert!(names.is_empty(), "left behind: {names:?}");
 
+    let empty = GenotypeMatrix::new(vec!["a".into()]);
+    let e = job::unattended(|job| plink_write::write(&empty, &out, &[], job));
+    assert!(e.is_err_and(|e| e.to_string().contains("no variants")));
+
     // Writing over an input is refused.
     let bed = prefix.with_extension("bed");
     let e = job::unattended(|job| plink_write::write(&m, &bed, &[bed.as_path()], job));

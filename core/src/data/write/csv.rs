@@ -27,6 +27,12 @@ pub fn write(m: &GenotypeMatrix, out: &Path, inputs: &[&Path], job: Job<'_>) -> 
             "a genotype matrix must be named .csv, .tsv or .txt (optionally .gz)",
         )
     })?;
+    if m.n_samples() == 0 || m.n_variants() == 0 {
+        return Err(Error::invalid(
+            out,
+            "the matrix has no samples or no variants; there is nothing to write",
+        ));
+    }
     for sample in m.samples() {
         check_name(out, "sample ID", sample, delimiter)?;
     }
