@@ -220,4 +220,11 @@ fn quoted_fields_crlf_and_blank_lines_are_read() {
     let e = job::unattended(|job| write_genotypes(&m, &out, &[], job));
     assert!(e.is_err_and(|e| e.to_string().contains("`a,1`")));
     assert!(!out.exists());
+
+    let mut twins = GenotypeMatrix::new(vec!["a".into()]);
+    let v = m.variants()[1].clone();
+    twins.push_variant(v.clone(), &[0]);
+    twins.push_variant(v, &[1]);
+    let e = job::unattended(|job| write_genotypes(&twins, &out, &[], job));
+    assert!(e.is_err_and(|e| e.to_string().contains("`rs2` names two variants")));
 }

@@ -5,6 +5,7 @@
 //! (`0`, `1`, `2`, `NA` for missing). The delimiter follows the extension (`.csv`
 //! comma, `.tsv`/`.txt` tab); a `.gz` suffix writes gzip.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -37,8 +38,18 @@ pub fn write(m: &GenotypeMatrix, out: &Path, inputs: &[&Path], job: Job<'_>) -> 
         check_name(out, "sample ID", sample, delimiter)?;
     }
     let names: Vec<String> = m.variants().iter().map(|v| v.display_id()).collect();
+    let mut seen = HashSet::with_capacity(names.len());
     for name in &names {
         check_name(out, "variant ID", name, delimiter)?;
+        if !seen.insert(name.as_str()) {
+            return Err(Error::invalid(
+                out,
+                format!(
+                    "variant ID `{name}` names two variants; a matrix file needs one name per \
+                     column (give the variants distinct IDs first)"
+                ),
+            ));
+        }
     }
 
     let file = AtomicFile::create(out, inputs)?;
