@@ -228,3 +228,25 @@ fn quoted_fields_crlf_and_blank_lines_are_read() {
     let e = job::unattended(|job| write_genotypes(&twins, &out, &[], job));
     assert!(e.is_err_and(|e| e.to_string().contains("`rs2` names two variants")));
 }
+
+#[test]
+fn cancelled_matrix_jobs_stop_and_leave_no_output() {
+    use genopriv_core::job::NoProgress;
+    use genopriv_core::{CancelToken, Error, Job};
+
+    let dir = tempfile::tempdir().unwrap();
+    let m = read(&hair_csv()).unwrap();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let job = Job::new(&NoProgress, &cancel);
+    assert!(matches!(
+        matrix_csv::read(&hair_csv(), job),
+        Err(Error::Cancelled)
+    ));
+    let out = dir.path().join("cancelled.csv");
+    assert!(matches!(
+        write_genotypes(&m, &out, &[], job),
+        Err(Error::Cancelled)
+    ));
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+}

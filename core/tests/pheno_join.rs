@@ -134,6 +134,9 @@ fn bad_tables_and_columns_are_explained() {
         "{e}"
     );
 
+    let bom = read_phenotypes(&write(d, "bom.csv", "\u{feff}IID,case\na,1\n"), Some("IID"));
+    assert_eq!(bom.unwrap().ids, ["a"]);
+
     let e = read_phenotypes(&write(d, "ok.csv", "id,case\na,1\n"), Some("IID")).unwrap_err();
     assert!(e.to_string().contains("no column `IID`"), "{e}");
 

@@ -320,7 +320,8 @@ impl<'p> TextFile<'p> {
         })
     }
 
-    /// The next non-blank line and its 1-based number, without the line ending.
+    /// The next non-blank line and its 1-based number, without the line ending (or
+    /// a byte-order mark on line 1).
     pub(crate) fn next_line(&mut self) -> Result<Option<(u64, String)>> {
         loop {
             self.buffer.clear();
@@ -334,6 +335,9 @@ impl<'p> TextFile<'p> {
             self.line_no += 1;
             while matches!(self.buffer.last(), Some(b'\n' | b'\r')) {
                 self.buffer.pop();
+            }
+            if self.line_no == 1 && self.buffer.starts_with(UTF8_BOM) {
+                self.buffer.drain(..UTF8_BOM.len());
             }
             if self.buffer.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -357,6 +361,9 @@ impl<'p> TextFile<'p> {
         self.consumed.load(Ordering::Relaxed) as f32 / self.size as f32
     }
 }
+
+/// The byte-order mark some spreadsheet programs put at the start of UTF-8 files.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Counts the bytes read through it.
 struct CountingReader<R> {
