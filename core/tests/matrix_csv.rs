@@ -12,10 +12,16 @@ use genopriv_core::data::{GenotypeMatrix, MISSING, ReadOptions};
 use genopriv_core::job;
 
 /// PROVGEN's cleaned OpenSNP hair data (MIT), from the reference studies folder:
-/// `$GENOPRIV_REFERENCE_STUDIES`, by default `/work/shared/reference_studies`.
+/// `$GENOPRIV_REFERENCE_STUDIES`, by default `shared/reference_studies` beside the
+/// repository (where CI and the developers' machines keep it).
 fn hair_csv() -> PathBuf {
     let root = std::env::var_os("GENOPRIV_REFERENCE_STUDIES").map_or_else(
-        || PathBuf::from("/work/shared/reference_studies"),
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/reference_studies"
+            ))
+        },
         PathBuf::from,
     );
     let path = root.join("provgen_opensnp/hair/data.csv");
