@@ -649,6 +649,9 @@ impl TextRecord<'_> {
     /// Parses a data line: returns its site when it yields variants, with the
     /// genotypes left in `loader.genotypes`.
     fn parse<'l>(&self, line: &'l [u8], loader: &mut Loader<'_>) -> Result<Option<Site<'l>>> {
+        if line.starts_with(b"#") {
+            return Err(self.error("a header line (starting with `#`) after the #CHROM line"));
+        }
         let mut columns = line.splitn(FIXED_COLUMNS + 1, |&b| b == b'\t');
         let mut fixed: [&[u8]; FIXED_COLUMNS] = [&[]; FIXED_COLUMNS];
         for slot in &mut fixed {
@@ -670,9 +673,6 @@ impl TextRecord<'_> {
             _info,
             format,
         ] = fixed;
-        if line.starts_with(b"#") {
-            return Err(self.error("a header line (starting with `#`) after the #CHROM line"));
-        }
         let chrom = self.text("CHROM", chrom)?;
         if chrom.is_empty() {
             return Err(self.error("the CHROM column is empty"));
