@@ -105,7 +105,7 @@ pub fn parse_query(text: &str) -> TestResult<Vec<BcfRecord>> {
 /// missing (the second value says so).
 pub fn gt_code(gt: &str, k: &str) -> (Call, bool) {
     let alleles: Vec<&str> = gt.split(['/', '|']).collect();
-    if alleles.iter().any(|a| *a == ".") {
+    if alleles.contains(&".") {
         return (MISSING, false);
     }
     if alleles.iter().any(|a| *a != "0" && *a != k) {
