@@ -649,6 +649,9 @@ impl TextRecord<'_> {
     /// Parses a data line: returns its site when it yields variants, with the
     /// genotypes left in `loader.genotypes`.
     fn parse<'l>(&self, line: &'l [u8], loader: &mut Loader<'_>) -> Result<Option<Site<'l>>> {
+        if line.starts_with(b"#") {
+            return Err(self.error("a header line (starting with `#`) after the #CHROM line"));
+        }
         let mut columns = line.splitn(FIXED_COLUMNS + 1, |&b| b == b'\t');
         let mut fixed: [&[u8]; FIXED_COLUMNS] = [&[]; FIXED_COLUMNS];
         for slot in &mut fixed {
@@ -670,9 +673,6 @@ impl TextRecord<'_> {
             _info,
             format,
         ] = fixed;
-        if line.starts_with(b"#") {
-            return Err(self.error("a header line (starting with `#`) after the #CHROM line"));
-        }
         let chrom = self.text("CHROM", chrom)?;
         if chrom.is_empty() {
             return Err(self.error("the CHROM column is empty"));
@@ -750,6 +750,14 @@ impl TextRecord<'_> {
                 p += 1;
             }
             let start = p;
+            if gt_index == 0
+                && let Some(genotype) = samples.get(p..p + 4).and_then(|w| common_gt(w, n_alts))
+            {
+                // The usual `a/b` or `a|b` alone in its column: no general parsing.
+                out.push(genotype);
+                p += 3;
+                continue;
+            }
             let mut has_gt = true;
             for _ in 0..gt_index {
                 while p < len && samples[p] != b':' && samples[p] != b'\t' {
@@ -826,6 +834,32 @@ enum GtProblem {
     Syntax,
     Polyploid,
     AlleleOutOfRange(u32),
+}
+
+/// Recognises the commonest sample column, a diploid GT with single-digit
+/// alleles and nothing after it (`0/1` then a tab), from its four bytes.
+#[inline]
+fn common_gt(word: &[u8], n_alts: u32) -> Option<Genotype> {
+    let &[a, separator, b, b'\t'] = word else {
+        return None;
+    };
+    if separator != b'/' && separator != b'|' {
+        return None;
+    }
+    let (da, db) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+    if u32::from(da.max(db)) <= n_alts.min(9) {
+        Some(Genotype {
+            ploidy: 2,
+            alleles: [u32::from(da), u32::from(db)],
+        })
+    } else if a == b'.' && b == b'.' {
+        Some(Genotype {
+            ploidy: 2,
+            alleles: [UNKNOWN_ALLELE; 2],
+        })
+    } else {
+        None
+    }
 }
 
 /// Parses a GT value at `*p`, leaving `*p` just after it (at `:`, a tab or the end).
@@ -1171,6 +1205,29 @@ mod tests {
         assert_eq!(code("0/0/1"), Err(GtProblem::Polyploid));
         assert_eq!(code("0/2"), Err(GtProblem::AlleleOutOfRange(2)));
         assert_eq!(code("99999999999/0"), Err(GtProblem::Syntax));
+    }
+
+    #[test]
+    fn common_gt_agrees_with_the_general_parser() {
+        let alphabet = b"0129./|x\t:";
+        let mut recognised = 0;
+        for &a in alphabet {
+            for &sep in alphabet {
+                for &b in alphabet {
+                    for n_alts in [1, 2, 9] {
+                        let word = [a, sep, b, b'\t'];
+                        if let Some(g) = common_gt(&word, n_alts) {
+                            recognised += 1;
+                            let mut p = 0;
+                            assert_eq!(parse_gt(&word, &mut p, n_alts), Ok(g), "{word:?}");
+                            assert_eq!(p, 3);
+                        }
+                    }
+                }
+            }
+        }
+        // 0,1 (and 2, 9 where allowed) on both sides of / and |, plus ./. and .|.
+        assert_eq!(recognised, 2 * (4 + 9 + 16) + 2 * 3);
     }
 
     #[test]
