@@ -404,7 +404,7 @@ fn phenotypes_join_to_the_loaded_samples() -> Result<(), std::io::Error> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     harness.get_by_label(&format!("Could not add phenotypes from {bad_name}"));
-    harness.get_by_label_contains("line 2, column case: \"maybe\" is not a case/control status");
+    harness.get_by_label_contains("column `case` is not numeric");
     harness.get_by_label("Cases");
     std::fs::remove_file(good)?;
     std::fs::remove_file(bad)
