@@ -3,8 +3,9 @@
 //!
 //! INTERIM STATISTICS: `VariantRates::from_counts` and `sample_missing_counts` compute
 //! from `GenotypeMatrix` directly until `genopriv_core::stats` (branch `stats`) is
-//! merged; at that point both switch to the core functions and only the view model
-//! (bins, sentences) stays here.
+//! merged; then they become `stats::variant_stats` (its `alt_freq`, `maf`,
+//! `missing_rate`) and `stats::sample_stats` (its `missing_rate`), and only the view
+//! model (bars, sentences) stays here.
 
 use genopriv_core::data::{CallCounts, Dataset, GenotypeMatrix, LoadReport, SkipReason};
 use genopriv_core::{Job, Result};
