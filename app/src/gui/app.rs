@@ -395,7 +395,7 @@ impl GenoPrivApp {
             Action::PickPhenotypes => {
                 if let Some(path) = rfd::FileDialog::new()
                     .set_title("Add phenotypes")
-                    .add_filter("Phenotype tables", &["tsv", "csv", "txt", "pheno"])
+                    .add_filter("Phenotype tables", &["tsv", "csv", "txt", "gz"])
                     .add_filter("All files", &["*"])
                     .pick_file()
                 {
