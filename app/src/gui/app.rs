@@ -158,6 +158,7 @@ impl GenoPrivApp {
         if !prefs.screen.is_available() {
             prefs.screen = Screen::Data;
         }
+        // Set now to avoid a first frame in the wrong theme; `top_bar` keeps it set.
         cc.egui_ctx.set_theme(prefs.theme);
         let mut app = Self {
             prefs,
@@ -420,7 +421,6 @@ impl GenoPrivApp {
             ui.label(RichText::new("GenoPriv").strong().size(18.0));
             ui.label(RichText::new("Is this genomic dataset safe to release?").weak());
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                let before = self.prefs.theme;
                 for (theme, name) in [
                     (ThemePreference::Dark, "Dark"),
                     (ThemePreference::Light, "Light"),
@@ -429,7 +429,8 @@ impl GenoPrivApp {
                     ui.selectable_value(&mut self.prefs.theme, theme, name);
                 }
                 ui.label("Theme");
-                if self.prefs.theme != before {
+                // The saved preference wins over whatever the context started with.
+                if ui.ctx().options(|o| o.theme_preference) != self.prefs.theme {
                     ui.ctx().set_theme(self.prefs.theme);
                 }
             });
