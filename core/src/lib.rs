@@ -9,6 +9,7 @@
 //! never modified and outputs are written atomically.
 
 pub mod data;
+pub mod dp;
 pub mod error;
 pub mod job;
 pub mod stats;
