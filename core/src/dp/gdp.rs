@@ -14,7 +14,7 @@ fn validate(q: f64, sigma: f64) -> Result<()> {
             "the sampling rate must be in [0, 1], got {q}"
         )));
     }
-    if !(sigma > 0.0) || !sigma.is_finite() {
+    if !(sigma.is_finite() && sigma > 0.0) {
         return Err(Error::Parameter(format!(
             "GDP needs a finite noise multiplier > 0, got {sigma}"
         )));

@@ -122,7 +122,7 @@ fn validate_setting(setting: &DpSgdSetting, delta: f64) -> Result<()> {
         )));
     }
     let sigma = setting.noise_multiplier;
-    if !(sigma >= 0.0) || !sigma.is_finite() {
+    if !(sigma.is_finite() && sigma >= 0.0) {
         return Err(Error::Parameter(format!(
             "the noise multiplier must be a finite number ≥ 0, got {sigma}"
         )));
@@ -301,5 +301,134 @@ pub fn privacy_profile(
                 source: "RDP privacy profile".into(),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epsilon(q: f64, sigma: f64, steps: u64, accountant: Accountant) -> Result<f64> {
+        let options = AccountingOptions {
+            accountant,
+            ..AccountingOptions::default()
+        };
+        let setting = DpSgdSetting {
+            sampling_rate: q,
+            noise_multiplier: sigma,
+            steps,
+        };
+        Ok(account(&setting, 1e-5, &options)?.epsilon)
+    }
+
+    #[test]
+    fn epsilon_decreases_with_noise_and_grows_with_steps() -> Result<()> {
+        for accountant in [Accountant::Rdp, Accountant::Pld, Accountant::Gdp] {
+            let by_sigma = [0.7, 1.0, 1.5, 2.5]
+                .iter()
+                .map(|&s| epsilon(0.05, s, 100, accountant))
+                .collect::<Result<Vec<_>>>()?;
+            assert!(
+                by_sigma.windows(2).all(|w| w[1] < w[0]),
+                "{accountant:?}: {by_sigma:?}"
+            );
+            let by_steps = [10, 100, 400]
+                .iter()
+                .map(|&t| epsilon(0.05, 1.0, t, accountant))
+                .collect::<Result<Vec<_>>>()?;
+            assert!(
+                by_steps.windows(2).all(|w| w[1] > w[0]),
+                "{accountant:?}: {by_steps:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn pld_is_tighter_than_rdp() -> Result<()> {
+        for (q, sigma, steps) in [(0.05, 1.0, 100), (0.01, 0.8, 300), (0.2, 2.0, 20)] {
+            let pld = epsilon(q, sigma, steps, Accountant::Pld)?;
+            let rdp = epsilon(q, sigma, steps, Accountant::Rdp)?;
+            assert!(
+                pld < rdp,
+                "q {q}, σ {sigma}, T {steps}: PLD {pld} vs RDP {rdp}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn no_sampling_means_no_loss_and_no_noise_means_no_guarantee() -> Result<()> {
+        for accountant in [Accountant::Rdp, Accountant::Pld, Accountant::Gdp] {
+            assert_eq!(epsilon(0.0, 1.0, 100, accountant)?, 0.0, "{accountant:?}");
+            assert_eq!(
+                epsilon(0.1, 0.0, 100, accountant)?,
+                f64::INFINITY,
+                "{accountant:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn ceilings_lie_between_the_diagonal_and_one() -> Result<()> {
+        let setting = DpSgdSetting {
+            sampling_rate: 0.05,
+            noise_multiplier: 1.0,
+            steps: 200,
+        };
+        let fprs = profile::default_fpr_grid();
+        for accountant in [Accountant::Pld, Accountant::Rdp] {
+            let options = AccountingOptions {
+                accountant,
+                ..AccountingOptions::default()
+            };
+            let report = account(&setting, 1e-5, &options)?;
+            let curve = privacy_profile(&setting, report.epsilon, &options)?;
+            let ceiling = profile::profile_ceiling(&curve, &fprs)?;
+            let mut previous = 0.0;
+            for (&fpr, &tpr) in ceiling.fpr.iter().zip(&ceiling.tpr_max) {
+                assert!(
+                    tpr >= fpr && tpr <= 1.0,
+                    "{accountant:?}: TPR {tpr} at FPR {fpr}"
+                );
+                assert!(
+                    tpr >= previous,
+                    "{accountant:?}: the ceiling must not decrease"
+                );
+                // The profile is at least as tight as its own (ε, δ) line.
+                assert!(tpr <= profile::single_pair_tpr(report.epsilon, 1e-5, fpr) + 1e-12);
+                previous = tpr;
+            }
+            // Non-trivial: strictly below 1 at small FPR.
+            assert!(profile::profile_tpr(&curve, 1e-3)? < 0.5);
+        }
+        let mu = gdp::mu_poisson(0.05, 1.0, 200)?;
+        let gdp_curve = profile::gdp_ceiling(mu, &fprs)?;
+        assert!(!gdp_curve.is_upper_bound);
+        for (&fpr, &tpr) in gdp_curve.fpr.iter().zip(&gdp_curve.tpr_max) {
+            assert!(tpr >= fpr && tpr <= 1.0);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn profile_deltas_match_pointwise_deltas() -> Result<()> {
+        let pld = pld::dp_sgd(0.1, 1.0, 50, pld::DEFAULT_INTERVAL)?;
+        let epsilons = [0.0, 0.3, 1.0, 2.5, 6.0, f64::INFINITY];
+        let deltas = pld.deltas_for_epsilons(&epsilons)?;
+        for (&e, &d) in epsilons.iter().zip(&deltas) {
+            let pointwise = if e.is_finite() {
+                pld.delta_for_epsilon(e)
+            } else {
+                d
+            };
+            assert!((d - pointwise).abs() < 1e-12, "ε {e}: {d} vs {pointwise}");
+        }
+        assert!(
+            deltas.windows(2).all(|w| w[1] <= w[0] + 1e-15),
+            "δ(ε) must decrease"
+        );
+        Ok(())
     }
 }

@@ -156,7 +156,7 @@ impl SubsampledGaussian {
         let upper = (epsilon_upper / interval).ceil();
         let lower = (epsilon_lower / interval).floor();
         let count = upper - lower + 1.0;
-        if !(count >= 1.0) || count > MAX_FFT_LEN as f64 {
+        if count.is_nan() || count < 1.0 || count > MAX_FFT_LEN as f64 {
             return Err(Error::Parameter(format!(
                 "the PLD of one step would need {count} points at interval {interval}: \
                  use a larger interval or the RDP accountant"
@@ -435,12 +435,12 @@ impl PrivacyLossDistribution {
                 "the PLD accountant needs a sampling rate in (0, 1], got {q}"
             )));
         }
-        if !(sigma > 0.0) || !sigma.is_finite() {
+        if !(sigma.is_finite() && sigma > 0.0) {
             return Err(Error::Parameter(format!(
                 "the PLD accountant needs a finite noise multiplier > 0, got {sigma}"
             )));
         }
-        if !(interval > 0.0) || !interval.is_finite() {
+        if !(interval.is_finite() && interval > 0.0) {
             return Err(Error::Parameter(format!(
                 "the discretisation interval must be > 0, got {interval}"
             )));

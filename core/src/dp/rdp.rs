@@ -121,7 +121,7 @@ fn validate_mechanism(q: f64, sigma: f64) -> Result<()> {
             "the sampling rate must be in [0, 1], got {q}"
         )));
     }
-    if !(sigma >= 0.0) || !sigma.is_finite() {
+    if !(sigma.is_finite() && sigma >= 0.0) {
         return Err(Error::Parameter(format!(
             "the noise multiplier must be a finite number ≥ 0, got {sigma}"
         )));
@@ -133,7 +133,7 @@ fn validate_orders(orders: &[f64]) -> Result<()> {
     if orders.is_empty() {
         return Err(Error::Parameter("the list of RDP orders is empty".into()));
     }
-    if let Some(bad) = orders.iter().find(|a| !(**a >= 1.0)) {
+    if let Some(bad) = orders.iter().find(|a| a.is_nan() || **a < 1.0) {
         return Err(Error::Parameter(format!(
             "RDP orders must be ≥ 1, got {bad}"
         )));
@@ -342,7 +342,7 @@ impl RdpCurve {
 
     /// Smallest δ such that the mechanism is (ε, δ)-DP, and the order achieving it.
     pub fn delta(&self, epsilon: f64, conversion: Conversion) -> Result<DeltaAtOrder> {
-        if !(epsilon >= 0.0) {
+        if epsilon.is_nan() || epsilon < 0.0 {
             return Err(Error::Parameter(format!("ε must be ≥ 0, got {epsilon}")));
         }
         let candidates = self.orders.iter().zip(&self.rdp).map(|(&a, &r)| {
@@ -350,7 +350,7 @@ impl RdpCurve {
                 Conversion::Classic if a > 1.0 => (a - 1.0) * (r - epsilon),
                 Conversion::Classic => f64::INFINITY,
                 Conversion::Improved => {
-                    let kl_bound = if r < 0.0 || r == 0.0 {
+                    let kl_bound = if r <= 0.0 {
                         f64::NEG_INFINITY
                     } else {
                         0.5 * (-(-r).exp()).ln_1p()
@@ -391,4 +391,103 @@ fn argmin(candidates: impl Iterator<Item = (f64, f64)>) -> (f64, f64) {
             best
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ln E_{z~N(0,σ²)}[((1−q) + q·e^{(2z−1)/(2σ²)})^α] by Simpson's rule: the
+    /// definition of A_α, independent of either series.
+    fn log_a_by_quadrature(q: f64, sigma: f64, alpha: f64) -> f64 {
+        let (lo, hi) = (-20.0 * sigma, 20.0 * sigma + alpha * 2.0);
+        let n = 400_000;
+        let h = (hi - lo) / f64::from(n);
+        let f = |z: f64| {
+            let ratio = (1.0 - q) + q * ((2.0 * z - 1.0) / (2.0 * sigma * sigma)).exp();
+            let density = (-z * z / (2.0 * sigma * sigma)).exp()
+                / (sigma * (2.0 * std::f64::consts::PI).sqrt());
+            ratio.powf(alpha) * density
+        };
+        let mut sum = f(lo) + f(hi);
+        for k in 1..n {
+            let weight = if k % 2 == 1 { 4.0 } else { 2.0 };
+            sum += weight * f(lo + f64::from(k) * h);
+        }
+        (sum * h / 3.0).ln()
+    }
+
+    #[test]
+    fn signed_series_equals_the_integral_and_absolute_bounds_it() {
+        for (q, sigma, alpha) in [
+            (0.01, 2.5, 1.5),
+            (0.05, 1.0, 2.7),
+            (0.2, 0.8, 4.3),
+            (0.01, 2.5, 3.0),
+        ] {
+            let exact = log_a_by_quadrature(q, sigma, alpha);
+            let Some(signed) = rdp_one_step(q, sigma, alpha, RdpSeries::Signed) else {
+                panic!("signed series failed at q {q}, σ {sigma}, α {alpha}");
+            };
+            let signed_log_a = signed * (alpha - 1.0);
+            // Absolute on ln A, i.e. relative on A: the quadrature's own error is ~1e-13.
+            assert!(
+                (signed_log_a - exact).abs() < 1e-12,
+                "α {alpha}: {signed_log_a} vs {exact}"
+            );
+            let Some(absolute) = rdp_one_step(q, sigma, alpha, RdpSeries::Absolute) else {
+                panic!("absolute series failed at q {q}, σ {sigma}, α {alpha}");
+            };
+            assert!(
+                absolute >= signed * (1.0 - 1e-12),
+                "the absolute series is an upper bound"
+            );
+        }
+        // Spec §5.2: q 0.01, σ 2.5, α 1.5 → ln A 6.7058e-6 (absolute) vs 6.5007e-6.
+        let absolute = rdp_one_step(0.01, 2.5, 1.5, RdpSeries::Absolute).map(|r| r * 0.5);
+        assert!(absolute.is_some_and(|v| (v - 6.7058e-6).abs() < 1e-10));
+    }
+
+    #[test]
+    fn edge_cases_follow_the_spec() {
+        for series in [RdpSeries::Signed, RdpSeries::Absolute] {
+            assert_eq!(rdp_one_step(0.0, 1.0, 2.5, series), Some(0.0));
+            assert_eq!(rdp_one_step(0.3, 0.0, 2.5, series), Some(f64::INFINITY));
+            assert_eq!(
+                rdp_one_step(0.3, 1.0, f64::INFINITY, series),
+                Some(f64::INFINITY)
+            );
+            assert_eq!(rdp_one_step(1.0, 2.0, 3.0, series), Some(3.0 / 8.0));
+        }
+        // At q = 1 the subsampled formula's limit is the plain Gaussian α/(2σ²).
+        let near_one = rdp_one_step(1.0 - 1e-9, 2.0, 3.0, RdpSeries::Signed);
+        assert!(near_one.is_some_and(|v| (v - 3.0 / 8.0).abs() < 1e-6));
+    }
+
+    #[test]
+    fn composition_adds_and_rejects_other_grids() -> Result<()> {
+        let orders = OrderGrid::Opacus.orders();
+        let a = poisson_subsampled_gaussian(0.01, 1.0, 100, &orders, RdpSeries::Signed)?;
+        let b = poisson_subsampled_gaussian(0.02, 1.5, 50, &orders, RdpSeries::Signed)?;
+        let both = a.compose(&b)?;
+        for ((x, y), z) in a.rdp.iter().zip(&b.rdp).zip(&both.rdp) {
+            assert!((x + y - z).abs() <= 1e-15 * z.abs());
+        }
+        let homogeneous = poisson_subsampled_gaussian(0.01, 1.0, 300, &orders, RdpSeries::Signed)?;
+        let thrice = a.compose(&a)?.compose(&a)?;
+        for (x, y) in homogeneous.rdp.iter().zip(&thrice.rdp) {
+            assert!((x - y).abs() <= 1e-12 * x.abs());
+        }
+        let other = poisson_subsampled_gaussian(0.01, 1.0, 100, &[2.0, 3.0], RdpSeries::Signed)?;
+        assert!(a.compose(&other).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn invalid_parameters_are_refused() {
+        assert!(poisson_subsampled_gaussian(1.5, 1.0, 1, &[2.0], RdpSeries::Signed).is_err());
+        assert!(poisson_subsampled_gaussian(0.1, -1.0, 1, &[2.0], RdpSeries::Signed).is_err());
+        assert!(poisson_subsampled_gaussian(0.1, 1.0, 1, &[0.5], RdpSeries::Signed).is_err());
+        assert!(poisson_subsampled_gaussian(0.1, 1.0, 1, &[], RdpSeries::Signed).is_err());
+    }
 }

@@ -146,9 +146,11 @@ mod tests {
 
     #[test]
     fn log_ndtr_matches_scipy_in_both_regimes() {
-        // Values from scipy.special.log_ndtr.
+        // Values from scipy.special.log_ndtr. statrs' erfc is good to ~3e-11
+        // relative around 3–5 standard deviations, hence 1e-11 on the logarithm.
         assert!(close(log_ndtr(0.0), -std::f64::consts::LN_2, 1e-15));
-        assert!(close(log_ndtr(-5.0), -15.064998393988725, 1e-13));
+        assert!(close(log_ndtr(-5.0), -15.064998393988725, 1e-11));
+        assert!(close(log_ndtr(-10.0), -53.23128515051247, 1e-11));
         // The asymptotic series against the direct formula where erfc does not
         // yet underflow.
         for x in [-20.5, -25.0, -30.0, -35.0] {
