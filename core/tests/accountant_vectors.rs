@@ -2,13 +2,18 @@
 //! of §8.4 and the ROC-ceiling anchors of §6. The expected figures come from the
 //! reference implementations (dp_accounting, Opacus, TF Privacy) as recorded in
 //! the spec; tolerances are the spec's (RDP 1e-6 relative where enough digits are
-//! given, else half a unit of the last digit; PLD 1e-3 absolute; GDP 1e-4).
+//! given, else half a unit of the last digit; PLD 1e-3 absolute, held to 1e-4
+//! where four decimals are given; GDP 1e-4).
 
 use genopriv_core::Result;
 use genopriv_core::dp::{
     self, Accountant, AccountingOptions, Conversion, DpSgdSetting, OrderGrid, RdpSeries, Sampling,
     gdp, pld, profile, rdp,
 };
+
+/// The spec allows 1e-3 for PLD; figures printed with four decimals or more are
+/// held to 1e-4 (the measured gap to dp_accounting is below 5e-5).
+const PLD_TOLERANCE: f64 = 1e-4;
 
 fn assert_close(label: &str, got: f64, expected: f64, tolerance: f64) {
     assert!(
@@ -159,8 +164,8 @@ fn a5_opacus_gdp() -> Result<()> {
 #[test]
 fn a6_pld_of_the_plain_gaussian() -> Result<()> {
     let pld = pld::dp_sgd(1.0, 3f64.sqrt(), 3, pld::DEFAULT_INTERVAL)?;
-    assert_close("δ(1)", pld.delta_for_epsilon(1.0), 0.126936, 1e-3);
-    assert_close("ε(δ)", pld.epsilon_for_delta(0.126936), 1.0, 1e-3);
+    assert_close("δ(1)", pld.delta_for_epsilon(1.0), 0.126936, PLD_TOLERANCE);
+    assert_close("ε(δ)", pld.epsilon_for_delta(0.126936), 1.0, PLD_TOLERANCE);
     // Three σ = √3 Gaussians are one σ = 1 Gaussian, i.e. 1-GDP exactly.
     assert_close(
         "δ(1) vs closed form",
@@ -174,8 +179,8 @@ fn a6_pld_of_the_plain_gaussian() -> Result<()> {
 #[test]
 fn a7_pld_of_the_subsampled_gaussian() -> Result<()> {
     let pld = pld::dp_sgd(0.2, 0.5, 3, pld::DEFAULT_INTERVAL)?;
-    assert_close("δ(1)", pld.delta_for_epsilon(1.0), 0.15594, 1e-3);
-    assert_close("ε(δ)", pld.epsilon_for_delta(0.15594), 1.0, 1e-3);
+    assert_close("δ(1)", pld.delta_for_epsilon(1.0), 0.15594, PLD_TOLERANCE);
+    assert_close("ε(δ)", pld.epsilon_for_delta(0.15594), 1.0, PLD_TOLERANCE);
     // One step then two more gives the same distribution as three at once.
     let one = pld::dp_sgd(0.2, 0.5, 1, pld::DEFAULT_INTERVAL)?;
     let two = pld::dp_sgd(0.2, 0.5, 2, pld::DEFAULT_INTERVAL)?;
@@ -183,7 +188,7 @@ fn a7_pld_of_the_subsampled_gaussian() -> Result<()> {
         "heterogeneous composition",
         one.compose(&two)?.delta_for_epsilon(1.0),
         0.15594,
-        1e-3,
+        PLD_TOLERANCE,
     );
     Ok(())
 }
@@ -354,7 +359,12 @@ fn a12_opacus_issue_186() -> Result<()> {
         Conversion::Improved,
     )?;
     assert_close("improved, Opacus grid", opacus.epsilon, 2.6083, 5e-5);
-    assert_close("PLD", pld_epsilon(q, 1.54, 1464, 1e-5)?, 2.3863, 1e-3);
+    assert_close(
+        "PLD",
+        pld_epsilon(q, 1.54, 1464, 1e-5)?,
+        2.3863,
+        PLD_TOLERANCE,
+    );
     Ok(())
 }
 
@@ -379,7 +389,7 @@ fn a14_default_accountants_side_by_side() -> Result<()> {
             &format!("{label}: PLD"),
             pld_epsilon(q, sigma, steps, delta)?,
             pld,
-            1e-3,
+            PLD_TOLERANCE,
         );
         assert_close(
             &format!("{label}: GDP"),
@@ -393,10 +403,13 @@ fn a14_default_accountants_side_by_side() -> Result<()> {
         "q 0.04, σ 1.5, T 2250: PLD",
         pld_epsilon(0.04, 1.5, 2250, 1e-5)?,
         6.7688,
-        1e-3,
+        PLD_TOLERANCE,
     );
     Ok(())
 }
+
+/// One cell of Table S.1: (epochs, batch size, paper ε, ε with the improved conversion).
+type TableCell = (u64, u64, f64, f64);
 
 /// DP-MIA Table S.1 (spec §8.4): n = 1504, δ = 0.00066489 (1/1504 as printed in
 /// the repository), Opacus grid, signed series; the paper used the classic
@@ -406,8 +419,7 @@ fn a13_dp_mia_table_s1() -> Result<()> {
     let n = 1504u64;
     let delta = 0.00066489;
     let grid = OrderGrid::DpMia.orders();
-    // σ → [(epochs, batch, paper ε, improved ε)]
-    let table: [(f64, [(u64, u64, f64, f64); 4]); 5] = [
+    let table: [(f64, [TableCell; 4]); 5] = [
         (
             1.2,
             [
@@ -479,13 +491,13 @@ fn a13_dp_mia_table_s1() -> Result<()> {
         "PLD σ 1.2, 50 epochs, batch 8",
         pld_epsilon(8.0 / 1504.0, 1.2, 9400, delta)?,
         1.4986,
-        1e-3,
+        PLD_TOLERANCE,
     );
     assert_close(
         "PLD σ 0.8, 100 epochs, batch 16",
         pld_epsilon(16.0 / 1504.0, 0.8, 9400, delta)?,
         7.9848,
-        1e-3,
+        PLD_TOLERANCE,
     );
     Ok(())
 }
@@ -557,7 +569,12 @@ fn roc_ceiling_anchors() -> Result<()> {
         let s = setting(a.q, a.sigma, a.steps);
         let label = format!("q {}, σ {}, T {}", a.q, a.sigma, a.steps);
         let eps_pld = dp::account(&s, a.delta, &pld_options)?.epsilon;
-        assert_close(&format!("{label}: ε PLD"), eps_pld, a.eps_pld, 1e-3);
+        assert_close(
+            &format!("{label}: ε PLD"),
+            eps_pld,
+            a.eps_pld,
+            PLD_TOLERANCE,
+        );
         assert_close(
             &format!("{label}: ε RDP"),
             dp_accounting_rdp(a.q, a.sigma, a.steps, a.delta)?,

@@ -7,8 +7,9 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use genopriv_core::dp::{
     self, Accountant, AccountingOptions, Conversion, DpSgdSetting, EpsilonReport, OrderGrid,
-    RdpSeries, Sampling,
+    RdpSeries, Sampling, gdp, profile,
 };
+use serde::Serialize;
 
 #[derive(Args, Debug, Clone)]
 pub struct AccountantArgs {
@@ -43,9 +44,41 @@ pub struct AccountantArgs {
     /// PLD value discretisation interval
     #[arg(long, default_value_t = dp::pld::DEFAULT_INTERVAL)]
     pub pld_interval: f64,
+    /// Also print the membership-inference ceiling the guarantee implies: the largest
+    /// TPR any attack can reach at FPR 0.1 %, 1 % and 10 %, from the privacy profile
+    /// (PLD with --accountant pld, else RDP) and from μ-GDP
+    #[arg(long)]
+    pub ceiling: bool,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+/// The FPRs at which `--ceiling` reports the bound (spec §1.1 and §6).
+pub const CEILING_FPRS: [f64; 3] = [1e-3, 1e-2, 0.1];
+
+/// The TPR bound at a few FPRs, from the privacy profile and from μ-GDP.
+#[derive(Debug, Clone, Serialize)]
+pub struct CeilingSummary {
+    pub fpr: Vec<f64>,
+    /// Tight bound from the whole privacy profile δ(ε).
+    pub profile_tpr_max: Vec<f64>,
+    pub profile_source: String,
+    /// Bound from the single (ε, δ) pair alone: loose, often vacuous.
+    pub single_pair_tpr_max: Vec<f64>,
+    /// μ-GDP curve (CLT approximation, not a bound); absent when σ = 0.
+    pub gdp_tpr: Option<Vec<f64>>,
+    pub max_advantage: f64,
+    pub max_balanced_accuracy: f64,
+}
+
+/// What the command prints: the ε report, and the ceiling when asked for.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountantOutput {
+    #[serde(flatten)]
+    pub report: EpsilonReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roc_ceiling: Option<CeilingSummary>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +169,77 @@ pub fn report(args: &AccountantArgs) -> anyhow::Result<EpsilonReport> {
     })
 }
 
+/// The TPR ceiling at [`CEILING_FPRS`] for the setting of `report`.
+pub fn ceiling(args: &AccountantArgs, report: &EpsilonReport) -> anyhow::Result<CeilingSummary> {
+    let setting = args.setting();
+    let options = args.options();
+    let curve = dp::privacy_profile(&setting, report.epsilon, &options)
+        .context("could not compute the privacy profile")?;
+    let profile_tpr_max = CEILING_FPRS
+        .iter()
+        .map(|&f| profile::profile_tpr(&curve, f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let single_pair_tpr_max = CEILING_FPRS
+        .iter()
+        .map(|&f| profile::single_pair_tpr(report.epsilon, report.delta, f))
+        .collect();
+    let gdp_tpr = if setting.noise_multiplier > 0.0 {
+        let mu = gdp::mu_poisson(
+            setting.sampling_rate,
+            setting.noise_multiplier,
+            setting.steps,
+        )?;
+        Some(
+            CEILING_FPRS
+                .iter()
+                .map(|&f| profile::gdp_tpr(mu, f))
+                .collect::<Result<Vec<_>, _>>()?,
+        )
+    } else {
+        None
+    };
+    Ok(CeilingSummary {
+        fpr: CEILING_FPRS.to_vec(),
+        profile_tpr_max,
+        profile_source: curve.source,
+        single_pair_tpr_max,
+        gdp_tpr,
+        max_advantage: profile::max_advantage(report.epsilon, report.delta),
+        max_balanced_accuracy: profile::max_balanced_accuracy(report.epsilon, report.delta),
+    })
+}
+
+fn render_ceiling(out: &mut String, ceiling: &CeilingSummary) {
+    let _ = writeln!(
+        out,
+        "membership-inference ceiling (largest TPR any attack can reach):"
+    );
+    for (k, fpr) in ceiling.fpr.iter().enumerate() {
+        let profile = ceiling.profile_tpr_max.get(k).copied().unwrap_or(f64::NAN);
+        let single = ceiling
+            .single_pair_tpr_max
+            .get(k)
+            .copied()
+            .unwrap_or(f64::NAN);
+        let gdp = match ceiling.gdp_tpr.as_ref().and_then(|g| g.get(k)) {
+            Some(v) => format!("{v:.4}"),
+            None => "n/a".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  FPR {:>5}: {profile:.4} ({}), {single:.4} (single (ε, δ) pair), {gdp} (μ-GDP, not a bound)",
+            format!("{}%", fpr * 100.0),
+            ceiling.profile_source
+        );
+    }
+    let _ = writeln!(out, "max advantage: {:.4}", ceiling.max_advantage);
+    let _ = writeln!(
+        out,
+        "max balanced accuracy: {:.4}",
+        ceiling.max_balanced_accuracy
+    );
+}
+
 /// The human-readable form of a report.
 pub fn render_text(report: &EpsilonReport) -> String {
     let mut out = String::new();
@@ -168,13 +272,24 @@ pub fn render_text(report: &EpsilonReport) -> String {
 
 pub fn run(args: &AccountantArgs) -> anyhow::Result<()> {
     let report = report(args)?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&report).context("could not encode the report as JSON")?
-        );
+    let roc_ceiling = if args.ceiling {
+        Some(ceiling(args, &report)?)
     } else {
-        print!("{}", render_text(&report));
+        None
+    };
+    if args.json {
+        let output = AccountantOutput {
+            report,
+            roc_ceiling,
+        };
+        let json = serde_json::to_string(&output).context("could not encode the report as JSON")?;
+        println!("{json}");
+    } else {
+        let mut text = render_text(&report);
+        if let Some(ceiling) = &roc_ceiling {
+            render_ceiling(&mut text, ceiling);
+        }
+        print!("{text}");
     }
     Ok(())
 }
@@ -236,6 +351,41 @@ mod tests {
         let json = serde_json::to_value(&report)?;
         assert_eq!(json["accountant"], "gdp");
         assert_eq!(json["is_upper_bound"], false);
+        Ok(())
+    }
+
+    #[test]
+    fn ceiling_reproduces_the_spec_anchor() -> anyhow::Result<()> {
+        // Spec §6, q 0.04, σ 1.5, T 2250, δ 1e-5: profile .0476/.1804/.5473, single
+        // pair .8703/.9989/.999, GDP .0474/.1822/.5548.
+        let args = parse(&["--accountant", "pld", "--ceiling"])?;
+        let report = report(&args)?;
+        let summary = ceiling(&args, &report)?;
+        let expected = [
+            (0.0476, 0.8703, 0.0474),
+            (0.1804, 0.9989, 0.1822),
+            (0.5473, 0.999, 0.5548),
+        ];
+        let gdp = summary.gdp_tpr.clone().unwrap_or_default();
+        for (k, (profile, single, gdp_expected)) in expected.into_iter().enumerate() {
+            assert!(
+                (summary.profile_tpr_max[k] - profile).abs() < 2e-4,
+                "{:?}",
+                summary.profile_tpr_max
+            );
+            assert!(
+                (summary.single_pair_tpr_max[k] - single).abs() < 5e-4,
+                "{:?}",
+                summary.single_pair_tpr_max
+            );
+            assert!((gdp[k] - gdp_expected).abs() < 5e-5, "{gdp:?}");
+        }
+        let json = serde_json::to_value(AccountantOutput {
+            report,
+            roc_ceiling: Some(summary),
+        })?;
+        assert_eq!(json["accountant"], "pld");
+        assert_eq!(json["roc_ceiling"]["fpr"][0], 1e-3);
         Ok(())
     }
 

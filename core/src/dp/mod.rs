@@ -367,6 +367,18 @@ mod tests {
                 "{accountant:?}"
             );
         }
+        // An unbounded ε is not blamed on the order grid.
+        let setting = DpSgdSetting {
+            sampling_rate: 0.1,
+            noise_multiplier: 0.0,
+            steps: 100,
+        };
+        let report = account(&setting, 1e-5, &AccountingOptions::default())?;
+        assert!(
+            !report.optimal_order_at_grid_end && report.warnings.is_empty(),
+            "{:?}",
+            report.warnings
+        );
         Ok(())
     }
 

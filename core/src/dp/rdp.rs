@@ -336,7 +336,8 @@ impl RdpCurve {
         Ok(EpsilonAtOrder {
             epsilon: epsilon.max(0.0),
             order,
-            at_grid_end: self.is_grid_end(order),
+            // With no finite ε at any order, no grid would help.
+            at_grid_end: epsilon.is_finite() && self.is_grid_end(order),
         })
     }
 
@@ -376,7 +377,7 @@ impl RdpCurve {
         Ok(DeltaAtOrder {
             delta: log_delta.exp().min(1.0),
             order,
-            at_grid_end: self.is_grid_end(order),
+            at_grid_end: log_delta < 0.0 && self.is_grid_end(order),
         })
     }
 }
