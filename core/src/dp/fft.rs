@@ -88,6 +88,7 @@ pub fn fft_in_place(data: &mut [Complex], inverse: bool) {
         for block in data.chunks_exact_mut(len) {
             let (lo, hi) = block.split_at_mut(half);
             for (k, (a, b)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+                // k < len/2 and stride = n/len, so the index is below n/2.
                 let w = twiddles.get(k * stride).copied().unwrap_or(Complex::ONE);
                 let t = w * *b;
                 *b = *a - t;

@@ -33,6 +33,7 @@ pub fn mu_poisson(q: f64, sigma: f64, steps: u64) -> Result<f64> {
 pub fn mu_uniform(q: f64, sigma: f64, steps: u64) -> Result<f64> {
     validate(q, sigma)?;
     let inner = sigma.powi(-2).exp() * norm_cdf(1.5 / sigma) + 3.0 * norm_cdf(-0.5 / sigma) - 2.0;
+    // `inner` is ≥ 0 mathematically; rounding can push it just below 0 at huge σ.
     Ok(std::f64::consts::SQRT_2 * q * (steps as f64).sqrt() * inner.max(0.0).sqrt())
 }
 

@@ -135,12 +135,8 @@ impl SubsampledGaussian {
             }
         }
         let x = self.inverse_privacy_loss(epsilon);
-        let delta = self.upper_cdf(x) - (epsilon + self.lower_log_cdf(x)).exp();
-        if delta.is_nan() {
-            0.0
-        } else {
-            delta.clamp(0.0, 1.0)
-        }
+        // NaN (never expected) passes through and is refused by the caller.
+        (self.upper_cdf(x) - (epsilon + self.lower_log_cdf(x)).exp()).clamp(0.0, 1.0)
     }
 
     /// Pessimistic connect-the-dots PMF on the multiples of `interval`.
@@ -167,6 +163,12 @@ impl SubsampledGaussian {
         let mut deltas: Vec<f64> = (lower..=upper)
             .map(|k| self.delta_for_epsilon(k as f64 * interval))
             .collect();
+        if deltas.iter().any(|d| d.is_nan()) {
+            return Err(Error::Parameter(format!(
+                "the hockey-stick divergence of one step could not be evaluated for q = {}, σ = {}",
+                self.q, self.sigma
+            )));
+        }
         if deltas
             .windows(2)
             .any(|w| w[1] - w[0] > DELTA_DIFF_TOLERANCE)
