@@ -4,6 +4,7 @@
 //! - [`stats`]: per-variant and per-sample summary statistics.
 //! - [`job`]: the progress sink and cancel token every long function takes.
 //! - [`error`]: the error type every fallible function returns.
+//! - [`explain`]: numbers to plain-language sentences, shared by GUI and report.
 //!
 //! Architecture invariants: no global state, no network, no printing; inputs are
 //! never modified and outputs are written atomically.
@@ -11,6 +12,7 @@
 pub mod data;
 pub mod dp;
 pub mod error;
+pub mod explain;
 pub mod job;
 pub mod stats;
 
