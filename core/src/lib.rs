@@ -10,6 +10,7 @@
 //! never modified and outputs are written atomically.
 
 pub mod data;
+pub mod dp;
 pub mod error;
 pub mod explain;
 pub mod job;
