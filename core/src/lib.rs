@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod data;
+pub mod dp;
 pub mod error;
 pub mod explain;
 pub mod job;
