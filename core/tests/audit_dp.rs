@@ -7,6 +7,8 @@ use genopriv_core::audit::lira::{
     LiraMode, LiraVariance, keep_matrix, lira_scores, logit_signal, train_reference_models,
 };
 use genopriv_core::audit::metrics::{AttackReport, ReportOptions};
+use genopriv_core::dp::{AccountingOptions, account};
+use genopriv_core::job;
 use genopriv_core::models::{DpSgd, Features, Fit};
 use genopriv_core::simulate::{PhenotypeModel, SimulationConfig, simulate};
 
@@ -61,5 +63,16 @@ fn noise_removes_what_lira_finds_in_a_noiseless_run() -> Result<()> {
     let protected = lira_report(&noisy, &x, &cohort.phenotype, 100)?;
     assert!(exposed.auc_interval.lower > 0.6);
     assert!(protected.auc_interval.contains(0.5));
+    // The attack's empirical epsilon lower bound can never exceed the accountant's
+    // upper bound for the same (q, sigma, steps) (spec §6: a point above is a bug).
+    let run = job::unattended(|job| noisy.train(&x, &cohort.phenotype, job))?;
+    let bound = account(&run.privacy, 1e-5, &AccountingOptions::default())?;
+    assert!(bound.is_upper_bound && bound.epsilon.is_finite());
+    assert!(
+        protected.epsilon_lower_bound <= bound.epsilon,
+        "audited {} > accounted {}",
+        protected.epsilon_lower_bound,
+        bound.epsilon
+    );
     Ok(())
 }

@@ -3,13 +3,14 @@
 //! `g * min(1, C / (||g|| + 1e-6))`, Gaussian noise `N(0, sigma^2 C^2 I)` on the sum,
 //! and a step with `sum / (q N)` (the expected batch size, opacus #420).
 //!
-//! The run returns the `(q, sigma, steps)` an accountant needs; the epsilon itself is
-//! computed by the accountant (`dp` module), not here.
+//! The run returns the `(q, sigma, steps)` as a [`DpSgdSetting`] for
+//! [`crate::dp::account`].
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{Features, Fit, LogisticModel, check_training_data};
+use crate::dp::DpSgdSetting;
 use crate::error::{Error, Result};
 use crate::job::{self, Job};
 
@@ -29,19 +30,12 @@ pub struct DpSgd {
     pub seed: u64,
 }
 
-/// What the accountant needs about a run. Sampling is always Poisson here, which is
-/// what RDP/PLD accountants assume.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PrivacyParameters {
-    pub sampling_rate: f64,
-    pub noise_multiplier: f64,
-    pub steps: usize,
-}
-
 #[derive(Clone, Debug)]
 pub struct DpSgdRun {
     pub model: LogisticModel,
-    pub privacy: PrivacyParameters,
+    /// What the accountant needs: `(q, sigma, steps)`; sampling is always Poisson
+    /// here, which is what the RDP/PLD accountants assume.
+    pub privacy: DpSgdSetting,
     /// The realised Poisson batch sizes, one per step.
     pub batch_sizes: Vec<usize>,
 }
@@ -150,10 +144,10 @@ impl DpSgd {
         }
         Ok(DpSgdRun {
             model,
-            privacy: PrivacyParameters {
+            privacy: DpSgdSetting {
                 sampling_rate: self.sampling_rate,
                 noise_multiplier: self.noise_multiplier,
-                steps: self.steps,
+                steps: self.steps as u64,
             },
             batch_sizes,
         })

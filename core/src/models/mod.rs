@@ -12,7 +12,7 @@ pub mod fedavg;
 pub mod logistic;
 pub mod sgd;
 
-pub use dpsgd::{DpSgd, DpSgdRun, PrivacyParameters, poisson_batches};
+pub use dpsgd::{DpSgd, DpSgdRun, poisson_batches};
 pub use features::Features;
 pub use fedavg::{ClientData, FedAvg, FederatedRun, RoundView};
 pub use logistic::{LogisticRegression, Penalty};
