@@ -36,6 +36,18 @@ pub fn pair_log_odds(m11: u64, m1_j: u64, m1_k: u64, r: u64) -> f64 {
     (((m11 * m00) as f64 + PARITY_DELTA) / ((m10 * m01) as f64 + PARITY_DELTA)).ln()
 }
 
+/// How zero cells of the reference's 2x2 tables are treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Smoothing {
+    /// The published code: `delta = 2^-52` added to products, so a zero cell gives
+    /// `|theta| ~ 36-40` and dominates the calibration (spec §4.2, §6 flaw 4).
+    Parity,
+    /// Haldane-Anscombe: 0.5 added to every cell (and to `M1`, `M0` on the
+    /// diagonal). A documented variant, never the default; report its own
+    /// realised epsilon.
+    Haldane,
+}
+
 /// Log odds of a 1 in one column: `ln((M1 + delta) / (M0 + delta))`.
 pub fn diagonal_log_odds(m1: u64, r: u64) -> f64 {
     ((m1 as f64 + PARITY_DELTA) / ((r - m1) as f64 + PARITY_DELTA)).ln()
@@ -44,6 +56,7 @@ pub fn diagonal_log_odds(m1: u64, r: u64) -> f64 {
 /// What the reference contributes to the flip rates, independent of epsilon.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Calibration {
+    pub smoothing: Smoothing,
     /// The reference's SNPs: releases check the private data against them.
     pub variants: Vec<Variant>,
     /// Number of reference individuals.
@@ -132,10 +145,20 @@ pub fn realised_epsilon(p: &[f64]) -> RealisedEpsilon {
 
 impl Calibration {
     /// Computes the reference statistics from the encoded reference (`r x 2m`)
-    /// and its `m` SNPs.
+    /// and its `m` SNPs, in parity mode.
     pub fn from_reference(
         reference: &BitColumns,
         variants: Vec<Variant>,
+        job: Job<'_>,
+    ) -> Result<Self> {
+        Self::from_reference_with(reference, variants, Smoothing::Parity, job)
+    }
+
+    /// As [`Self::from_reference`], with the given treatment of zero cells.
+    pub fn from_reference_with(
+        reference: &BitColumns,
+        variants: Vec<Variant>,
+        smoothing: Smoothing,
         job: Job<'_>,
     ) -> Result<Self> {
         if reference.n_cols() != 2 * variants.len() {
@@ -152,7 +175,7 @@ impl Calibration {
                     .into(),
             ));
         }
-        let logs = PairLogs::new(r);
+        let logs = PairLogs::new(r, smoothing);
         let mut calibration = compute(reference, &logs, job)?;
         calibration.variants = variants;
         Ok(calibration)
@@ -256,37 +279,64 @@ impl Calibration {
     }
 }
 
-/// How `ln(x + delta) - ln(y + delta)` is evaluated for integer pair products.
-enum PairLogs {
-    /// `ln(v + delta)` for every product `v` a reference of this size can produce.
-    Table(Vec<f64>),
-    /// The published quotient form, per pair.
-    Direct,
+/// How the pairwise log odds ratio is evaluated from integer cell products.
+struct PairLogs {
+    smoothing: Smoothing,
+    /// `ln(v + delta)` (parity) or `ln(v)` (Haldane, products of `2c + 1`) for
+    /// every product a reference of this size can produce; empty for references
+    /// too large to tabulate, which use the quotient form per pair.
+    table: Vec<f64>,
 }
 
 impl PairLogs {
-    fn new(r: usize) -> Self {
-        let max_product = (r / 2) * (r - r / 2);
-        if max_product <= MAX_TABLE_PRODUCT {
-            Self::Table(
-                (0..=max_product)
-                    .map(|v| (v as f64 + PARITY_DELTA).ln())
-                    .collect(),
-            )
+    fn new(r: usize, smoothing: Smoothing) -> Self {
+        let max_product = match smoothing {
+            Smoothing::Parity => (r / 2) * (r - r / 2),
+            Smoothing::Haldane => (r + 1) * (r + 1),
+        };
+        let table = if max_product <= MAX_TABLE_PRODUCT {
+            (0..=max_product)
+                .map(|v| match smoothing {
+                    Smoothing::Parity => (v as f64 + PARITY_DELTA).ln(),
+                    Smoothing::Haldane => (v as f64).ln(),
+                })
+                .collect()
         } else {
-            Self::Direct
+            Vec::new()
+        };
+        Self { smoothing, table }
+    }
+
+    /// The quotient form for every pair (tests compare it with the table).
+    #[cfg(test)]
+    fn untabulated(smoothing: Smoothing) -> Self {
+        Self {
+            smoothing,
+            table: Vec::new(),
         }
     }
 
     #[inline]
-    fn theta(&self, x: u64, y: u64) -> f64 {
-        match self {
-            // Products are bounded by the table length by construction of `new`.
-            Self::Table(t) => match (t.get(x as usize), t.get(y as usize)) {
-                (Some(a), Some(b)) => a - b,
-                _ => ((x as f64 + PARITY_DELTA) / (y as f64 + PARITY_DELTA)).ln(),
-            },
-            Self::Direct => ((x as f64 + PARITY_DELTA) / (y as f64 + PARITY_DELTA)).ln(),
+    fn theta(&self, m11: u64, m10: u64, m01: u64, m00: u64) -> f64 {
+        let (x, y, delta) = match self.smoothing {
+            Smoothing::Parity => (m11 * m00, m10 * m01, PARITY_DELTA),
+            // (c + 1/2) products times 4: the factor cancels in the ratio.
+            Smoothing::Haldane => (
+                (2 * m11 + 1) * (2 * m00 + 1),
+                (2 * m10 + 1) * (2 * m01 + 1),
+                0.0,
+            ),
+        };
+        match (self.table.get(x as usize), self.table.get(y as usize)) {
+            (Some(a), Some(b)) => a - b,
+            _ => ((x as f64 + delta) / (y as f64 + delta)).ln(),
+        }
+    }
+
+    fn diagonal(&self, m1: u64, r: u64) -> f64 {
+        match self.smoothing {
+            Smoothing::Parity => diagonal_log_odds(m1, r),
+            Smoothing::Haldane => ((m1 as f64 + 0.5) / ((r - m1) as f64 + 0.5)).ln(),
         }
     }
 }
@@ -349,11 +399,15 @@ fn compute(reference: &BitColumns, logs: &PairLogs, job: Job<'_>) -> Result<Cali
     let p = reference.n_cols();
     let wpc = reference.words_per_col();
     let ones: Vec<u64> = (0..p).map(|j| reference.count_ones(j)).collect();
-    let diagonal: Vec<f64> = ones.iter().map(|&m1| diagonal_log_odds(m1, r)).collect();
+    let diagonal: Vec<f64> = ones.iter().map(|&m1| logs.diagonal(m1, r)).collect();
+    let constant_columns = ones.iter().filter(|&&m1| m1 == 0 || m1 == r).count();
 
-    // Constant columns have all-zero off-diagonals (delta/delta): leave them out of
-    // the pair pass and pack the others contiguously.
-    let informative: Vec<usize> = (0..p).filter(|&j| ones[j] != 0 && ones[j] != r).collect();
+    // In parity mode constant columns have all-zero off-diagonals (delta/delta):
+    // leave them out of the pair pass and pack the others contiguously.
+    let informative: Vec<usize> = match logs.smoothing {
+        Smoothing::Parity => (0..p).filter(|&j| ones[j] != 0 && ones[j] != r).collect(),
+        Smoothing::Haldane => (0..p).collect(),
+    };
     let q = informative.len();
     let mut packed = Vec::with_capacity(q * wpc);
     for &j in &informative {
@@ -386,7 +440,7 @@ fn compute(reference: &BitColumns, logs: &PairLogs, job: Job<'_>) -> Result<Cali
                     let m10 = m1_a - m11;
                     let m01 = m1_b - m11;
                     let m00 = r - m11 - m10 - m01;
-                    let theta = logs.theta(m11 * m00, m10 * m01);
+                    let theta = logs.theta(m11, m10, m01, m00);
                     sum_sq += theta * theta;
                     // Branch-free: the sign of theta is unpredictable.
                     let (negative, positive) = (theta.min(0.0), theta.max(0.0));
@@ -419,13 +473,14 @@ fn compute(reference: &BitColumns, logs: &PairLogs, job: Job<'_>) -> Result<Cali
     let diag_sq: f64 = diagonal.iter().map(|d| d * d).sum();
     let theta_norm = (2.0 * acc.sum_sq + diag_sq).sqrt();
     Ok(Calibration {
+        smoothing: logs.smoothing,
         variants: Vec::new(),
         reference_rows: reference.n_rows(),
         theta_norm,
         diagonal,
         negative_sum,
         positive_sum,
-        constant_columns: p - q,
+        constant_columns,
     })
 }
 
@@ -441,20 +496,28 @@ mod tests {
     }
 
     /// The dense O(p^2) computation, written like the published numpy code.
-    fn dense(reference: &BitColumns) -> (f64, Vec<f64>, Vec<f64>) {
+    fn dense(reference: &BitColumns, smoothing: Smoothing) -> (f64, Vec<f64>, Vec<f64>) {
         let r = reference.n_rows() as u64;
         let p = reference.n_cols();
         let ones: Vec<u64> = (0..p).map(|j| reference.count_ones(j)).collect();
         let mut theta = vec![vec![0.0; p]; p];
         for j in 0..p {
             for k in 0..p {
-                theta[j][k] = if j == k {
-                    diagonal_log_odds(ones[j], r)
-                } else {
-                    let m11 = (0..reference.n_rows())
-                        .filter(|&i| reference.get(i, j) && reference.get(i, k))
-                        .count() as u64;
-                    pair_log_odds(m11, ones[j], ones[k], r)
+                let m11 = (0..reference.n_rows())
+                    .filter(|&i| reference.get(i, j) && reference.get(i, k))
+                    .count() as u64;
+                theta[j][k] = match (smoothing, j == k) {
+                    (Smoothing::Parity, true) => diagonal_log_odds(ones[j], r),
+                    (Smoothing::Parity, false) => pair_log_odds(m11, ones[j], ones[k], r),
+                    (Smoothing::Haldane, true) => {
+                        ((ones[j] as f64 + 0.5) / ((r - ones[j]) as f64 + 0.5)).ln()
+                    }
+                    (Smoothing::Haldane, false) => {
+                        let (m10, m01) = (ones[j] - m11, ones[k] - m11);
+                        let m00 = r - m11 - m10 - m01;
+                        let cell = |c: u64| c as f64 + 0.5;
+                        ((cell(m11) * cell(m00)) / (cell(m10) * cell(m01))).ln()
+                    }
                 };
             }
         }
@@ -624,17 +687,26 @@ mod tests {
             .collect();
         let row_refs: Vec<&[u8]> = rows.iter().map(Vec::as_slice).collect();
         let a = encode(&matrix_from_rows(&row_refs))?;
-        let (norm, neg, pos) = dense(&a);
-        let table = job::unattended(|job| compute(&a, &PairLogs::new(r), job))?;
-        let direct = job::unattended(|job| compute(&a, &PairLogs::Direct, job))?;
-        for cal in [&table, &direct] {
-            assert!(close(cal.theta_norm, norm, 1e-9 * norm));
-            for j in 0..2 * m {
-                assert!(close(cal.negative_sum[j], neg[j], 1e-9), "neg {j}");
-                assert!(close(cal.positive_sum[j], pos[j], 1e-9), "pos {j}");
+        for smoothing in [Smoothing::Parity, Smoothing::Haldane] {
+            let (norm, neg, pos) = dense(&a, smoothing);
+            let table = job::unattended(|job| compute(&a, &PairLogs::new(r, smoothing), job))?;
+            let direct =
+                job::unattended(|job| compute(&a, &PairLogs::untabulated(smoothing), job))?;
+            for cal in [&table, &direct] {
+                assert!(close(cal.theta_norm, norm, 1e-9 * norm), "{smoothing:?}");
+                for j in 0..2 * m {
+                    assert!(
+                        close(cal.negative_sum[j], neg[j], 1e-9),
+                        "{smoothing:?} neg {j}"
+                    );
+                    assert!(
+                        close(cal.positive_sum[j], pos[j], 1e-9),
+                        "{smoothing:?} pos {j}"
+                    );
+                }
             }
+            assert!(table.constant_columns >= 2 * (m / 5));
         }
-        assert!(table.constant_columns >= 2 * (m / 5));
         Ok(())
     }
 

@@ -21,8 +21,8 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 pub use calibrate::{
-    Calibration, FlipRates, NEAR_HALF_THRESHOLD, PARITY_DELTA, RealisedEpsilon, diagonal_log_odds,
-    pair_log_odds, realised_epsilon,
+    Calibration, FlipRates, NEAR_HALF_THRESHOLD, PARITY_DELTA, RealisedEpsilon, Smoothing,
+    diagonal_log_odds, pair_log_odds, realised_epsilon,
 };
 pub use encode::{BitColumns, decode, encode, encoded_frequencies};
 pub use grr::{
@@ -166,14 +166,23 @@ pub fn check_same_variants(a: &[Variant], b: &[Variant], what: &str) -> Result<(
     Ok(())
 }
 
-/// Calibrates flip rates from a public reference panel (no missing calls allowed:
-/// the pair counts need complete genotypes).
+/// Calibrates flip rates from a public reference panel in parity mode (no
+/// missing calls allowed: the pair counts need complete genotypes).
 pub fn calibrate(reference: &GenotypeMatrix, job: Job<'_>) -> Result<Calibration> {
+    calibrate_with(reference, Smoothing::Parity, job)
+}
+
+/// As [`calibrate`], with the given treatment of zero cells.
+pub fn calibrate_with(
+    reference: &GenotypeMatrix,
+    smoothing: Smoothing,
+    job: Job<'_>,
+) -> Result<Calibration> {
     let bits = encode(reference).map_err(|e| match e {
         Error::Parameter(msg) => Error::Parameter(format!("reference panel: {msg}")),
         other => other,
     })?;
-    Calibration::from_reference(&bits, reference.variants().to_vec(), job)
+    Calibration::from_reference_with(&bits, reference.variants().to_vec(), smoothing, job)
 }
 
 /// Replaces missing calls by draws from Hardy-Weinberg proportions at the target
