@@ -55,16 +55,6 @@ impl BitColumns {
         &mut self.words[start..start + self.words_per_col]
     }
 
-    /// All columns in order, each `words_per_col` words long.
-    pub fn columns(&self) -> std::slice::ChunksExact<'_, u64> {
-        self.words.chunks_exact(self.words_per_col.max(1))
-    }
-
-    /// Mutable columns in order, for parallel per-column work.
-    pub fn columns_mut(&mut self) -> std::slice::ChunksExactMut<'_, u64> {
-        self.words.chunks_exact_mut(self.words_per_col.max(1))
-    }
-
     /// Mutable columns in parallel, for per-column work on all cores.
     pub fn par_columns_mut(&mut self) -> rayon::slice::ChunksExactMut<'_, u64> {
         use rayon::slice::ParallelSliceMut;
@@ -78,11 +68,6 @@ impl BitColumns {
         use rayon::slice::ParallelSliceMut;
         let size = 2 * self.words_per_col.max(1);
         self.words.par_chunks_exact_mut(size)
-    }
-
-    /// Mutable blocks of two adjacent columns: the `n x 2` block of each SNP.
-    pub fn snp_blocks_mut(&mut self) -> std::slice::ChunksExactMut<'_, u64> {
-        self.words.chunks_exact_mut(2 * self.words_per_col.max(1))
     }
 
     #[inline]
