@@ -355,6 +355,85 @@ struct Site<'r> {
     alts: Vec<&'r str>,
 }
 
+impl Site<'_> {
+    fn variant(&self, alt: &str) -> Variant {
+        Variant {
+            chrom: self.chrom.to_owned(),
+            pos: self.pos,
+            id: self.id.to_owned(),
+            ref_allele: self.ref_allele.to_owned(),
+            alt_allele: alt.to_owned(),
+        }
+    }
+}
+
+/// Where the calls of one record go as they are parsed: straight to allele
+/// counts for a biallelic record, or to [`Genotype`]s when its ALT alleles are
+/// split (each split variant codes them differently).
+trait CallSink {
+    fn start(&mut self, n_samples: usize);
+    /// Takes the four bytes of the commonest sample column (a diploid GT with
+    /// single-digit alleles, then a tab); returns false when they are not one.
+    fn common(&mut self, word: &[u8], n_alts: u32) -> bool;
+    fn genotype(&mut self, genotype: Genotype);
+}
+
+impl CallSink for Vec<Genotype> {
+    fn start(&mut self, n_samples: usize) {
+        self.clear();
+        self.reserve(n_samples);
+    }
+
+    #[inline]
+    fn common(&mut self, word: &[u8], n_alts: u32) -> bool {
+        common_gt(word, n_alts).map(|g| self.push(g)).is_some()
+    }
+
+    fn genotype(&mut self, genotype: Genotype) {
+        self.push(genotype);
+    }
+}
+
+/// Allele counts of a record with a single ALT allele, and its haploid calls.
+struct BiallelicCalls<'a> {
+    calls: &'a mut Vec<Call>,
+    haploid: u64,
+}
+
+impl CallSink for BiallelicCalls<'_> {
+    fn start(&mut self, n_samples: usize) {
+        self.calls.clear();
+        self.calls.reserve(n_samples);
+    }
+
+    #[inline]
+    fn common(&mut self, word: &[u8], _n_alts: u32) -> bool {
+        let &[a, separator, b, b'\t'] = word else {
+            return false;
+        };
+        if separator != b'/' && separator != b'|' {
+            return false;
+        }
+        let (da, db) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+        if da <= 1 && db <= 1 {
+            self.calls.push(da + db);
+            true
+        } else if a == b'.' && b == b'.' {
+            self.calls.push(MISSING);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn genotype(&mut self, genotype: Genotype) {
+        if genotype.ploidy == 1 && genotype.alleles[0] != UNKNOWN_ALLELE {
+            self.haploid += 1;
+        }
+        self.calls.push(genotype.code_for(1).0);
+    }
+}
+
 /// Accumulates the matrix and the report from records in file order.
 struct Loader<'o> {
     options: &'o ReadOptions,
@@ -407,8 +486,13 @@ impl<'o> Loader<'o> {
         !self.kept_alts.is_empty()
     }
 
-    /// Appends one variant per planned ALT allele from `self.genotypes`.
+    /// Appends the planned variants of a site: from `self.calls` for a
+    /// biallelic site, otherwise one per planned ALT allele from `self.genotypes`.
     fn push(&mut self, matrix: &mut GenotypeMatrix, site: &Site<'_>) {
+        if let [alt] = site.alts.as_slice() {
+            matrix.push_variant(site.variant(alt), &self.calls);
+            return;
+        }
         self.report.haploid_calls += self
             .genotypes
             .iter()
@@ -424,16 +508,7 @@ impl<'o> Loader<'o> {
                 code
             }));
             self.report.other_allele_calls += other;
-            matrix.push_variant(
-                Variant {
-                    chrom: site.chrom.to_owned(),
-                    pos: site.pos,
-                    id: site.id.to_owned(),
-                    ref_allele: site.ref_allele.to_owned(),
-                    alt_allele: alt.to_owned(),
-                },
-                &self.calls,
-            );
+            matrix.push_variant(site.variant(alt), &self.calls);
         }
     }
 }
@@ -722,8 +797,17 @@ impl TextRecord<'_> {
             });
         };
         loader.seen_gt = true;
-        let n_alts = site.alts.len() as u32;
-        self.parse_genotypes(line, samples, gt_index, n_alts, &mut loader.genotypes)?;
+        if site.alts.len() == 1 {
+            let mut sink = BiallelicCalls {
+                calls: &mut loader.calls,
+                haploid: 0,
+            };
+            self.parse_genotypes(line, samples, gt_index, 1, &mut sink)?;
+            loader.report.haploid_calls += sink.haploid;
+        } else {
+            let n_alts = site.alts.len() as u32;
+            self.parse_genotypes(line, samples, gt_index, n_alts, &mut loader.genotypes)?;
+        }
         Ok(Some(site))
     }
 
@@ -735,10 +819,9 @@ impl TextRecord<'_> {
         samples: &[u8],
         gt_index: usize,
         n_alts: u32,
-        out: &mut Vec<Genotype>,
+        out: &mut impl CallSink,
     ) -> Result<()> {
-        out.clear();
-        out.reserve(self.n_samples);
+        out.start(self.n_samples);
         let len = samples.len();
         let mut p = 0usize;
         for s in 0..self.n_samples {
@@ -750,11 +833,8 @@ impl TextRecord<'_> {
                 p += 1;
             }
             let start = p;
-            if gt_index == 0
-                && let Some(genotype) = samples.get(p..p + 4).and_then(|w| common_gt(w, n_alts))
-            {
+            if gt_index == 0 && samples.get(p..p + 4).is_some_and(|w| out.common(w, n_alts)) {
                 // The usual `a/b` or `a|b` alone in its column: no general parsing.
-                out.push(genotype);
                 p += 3;
                 continue;
             }
@@ -781,7 +861,7 @@ impl TextRecord<'_> {
                 // Trailing subfields may be dropped (VCF 4.3 §1.6.2): GT is unknown.
                 Genotype::MISSING
             };
-            out.push(genotype);
+            out.genotype(genotype);
             while p < len && samples[p] != b'\t' {
                 p += 1;
             }
@@ -1013,13 +1093,22 @@ fn read_bcf(
                 });
             };
             loader.seen_gt = true;
-            let n_alts = site.alts.len() as u32;
-            decode_bcf_genotypes(&series, sample_count, n_alts, &mut loader.genotypes).map_err(
-                |(sample, problem)| {
-                    let name = matrix.samples().get(sample).map_or("?", String::as_str);
-                    error(format!("sample {name}: {}", problem.describe()))
-                },
-            )?;
+            let sample_error = |(sample, problem): (usize, GtProblem)| {
+                let name = matrix.samples().get(sample).map_or("?", String::as_str);
+                error(format!("sample {name}: {}", problem.describe()))
+            };
+            if site.alts.len() == 1 {
+                let mut sink = BiallelicCalls {
+                    calls: &mut loader.calls,
+                    haploid: 0,
+                };
+                decode_bcf_genotypes(&series, sample_count, 1, &mut sink).map_err(sample_error)?;
+                loader.report.haploid_calls += sink.haploid;
+            } else {
+                let n_alts = site.alts.len() as u32;
+                decode_bcf_genotypes(&series, sample_count, n_alts, &mut loader.genotypes)
+                    .map_err(sample_error)?;
+            }
             loader.push(&mut matrix, &site);
         }
         if record_no.is_multiple_of(CHECKPOINT_EVERY) {
@@ -1127,10 +1216,9 @@ fn decode_bcf_genotypes(
     series: &BcfSeries<'_>,
     sample_count: usize,
     n_alts: u32,
-    out: &mut Vec<Genotype>,
+    out: &mut impl CallSink,
 ) -> Result<(), (usize, GtProblem)> {
-    out.clear();
-    out.reserve(sample_count);
+    out.start(sample_count);
     let (end_of_vector, missing) = match series.value_size {
         1 => (-127i32, -128i32),
         2 => (-32767, -32768),
@@ -1169,7 +1257,7 @@ fn decode_bcf_genotypes(
             *slot = allele;
             genotype.ploidy += 1;
         }
-        out.push(genotype);
+        out.genotype(genotype);
     }
     Ok(())
 }
