@@ -1155,8 +1155,9 @@ fn read_typed_int(src: &[u8], p: &mut usize) -> Result<i64, &'static str> {
         3 => 4,
         _ => return Err("a FORMAT key is not an integer"),
     };
-    let bytes = src.get(*p..*p + size).ok_or("sample data ends early")?;
-    *p += size;
+    let end = *p + size;
+    let bytes = src.get(*p..end).ok_or("sample data ends early")?;
+    *p = end;
     Ok(match bytes {
         [a] => i64::from(*a as i8),
         [a, b] => i64::from(i16::from_le_bytes([*a, *b])),
@@ -1194,10 +1195,11 @@ fn find_bcf_series(
             .checked_mul(width)
             .and_then(|n| n.checked_mul(sample_count))
             .ok_or("a FORMAT field is too large")?;
-        let data = src.get(p..p + len).ok_or("sample data ends early")?;
-        p += len;
+        let end = p.checked_add(len).ok_or("a FORMAT field is too large")?;
+        let data = src.get(p..end).ok_or("sample data ends early")?;
+        p = end;
         if usize::try_from(key).ok() == Some(gt_id) {
-            if descriptor & 0x0f == 5 || descriptor & 0x0f == 7 {
+            if !matches!(descriptor & 0x0f, 1..=3) {
                 return Err("the GT field is not stored as integers");
             }
             return Ok(Some(BcfSeries {
@@ -1388,5 +1390,25 @@ mod tests {
         assert_eq!(out[3].ploidy, 1);
         assert!(decode_bcf_genotypes(&series, 5, 1, &mut out).is_err());
         Ok(())
+    }
+
+    #[test]
+    fn finds_bcf_series_safely() {
+        // Two samples: key 0 as int8[1], then key 1 as int8[2].
+        let src = [
+            0x11, 0x00, 0x11, 0x0a, 0x0b, 0x11, 0x01, 0x21, 0x02, 0x04, 0x04, 0x04,
+        ];
+        let found = find_bcf_series(&src, 2, 2, 1);
+        assert!(
+            matches!(found, Ok(Some(BcfSeries { width: 2, value_size: 1, data })) if data.len() == 4)
+        );
+        assert!(matches!(find_bcf_series(&src, 2, 2, 5), Ok(None)));
+        assert!(find_bcf_series(&src[..src.len() - 1], 2, 2, 1).is_err());
+        // A GT stored as floats, or with no type, is refused rather than misread.
+        for descriptor in [0x15, 0x00] {
+            let mut bad = src;
+            bad[7] = descriptor;
+            assert!(find_bcf_series(&bad, 2, 2, 1).is_err(), "{descriptor:#x}");
+        }
     }
 }
