@@ -10,7 +10,9 @@
 //! while this thread parses. VCF text lines are parsed here directly: the fixed
 //! columns are split off and the GT subfield of each sample column is read byte by
 //! byte, because building a full `noodles` record per line is several times
-//! slower for thousands of samples. The header is parsed line by line with
+//! slower for thousands of samples. The commonest column (`0/1` alone) is
+//! recognised from its four bytes, and a biallelic record's calls go straight to
+//! allele counts; only split multi-allelic records keep per-call allele pairs. The header is parsed line by line with
 //! `noodles_vcf::header::Parser`, so a malformed header line is reported with its
 //! line number. BCF records are framed by `noodles_bcf`; their GT values are decoded
 //! here from the raw typed arrays (the `noodles_bcf` sample accessors panic on some
@@ -558,8 +560,14 @@ fn read_vcf_text(
             job.checkpoint(STAGE, Some(input.fraction()))?;
         }
     }
-    if !header.declares_gt && !loader.seen_gt {
-        return Err(no_genotypes(path));
+    match (header.declares_gt, loader.seen_gt) {
+        (false, false) => return Err(no_genotypes(path)),
+        (false, true) => loader.report.notes.push(
+            "The header does not declare the GT FORMAT field; the records' GT values were \
+             read as genotypes anyway."
+                .into(),
+        ),
+        _ => {}
     }
     Ok(matrix)
 }
