@@ -7,11 +7,16 @@ use genopriv_core::data::{GenotypeMatrix, Variant};
 use genopriv_core::{Error, Result};
 
 /// The reference studies live outside the repository (they are not shipped):
-/// `GENOPRIV_REFERENCE_STUDIES` points at them, by default `/work/shared/reference_studies`.
+/// `GENOPRIV_REFERENCE_STUDIES` points at them, by default `shared/reference_studies` beside the repository.
 /// A missing folder fails the test: it must not pass by skipping.
 pub fn study_dir(dataset: &str) -> PathBuf {
     let root = std::env::var_os("GENOPRIV_REFERENCE_STUDIES").map_or_else(
-        || PathBuf::from("/work/shared/reference_studies"),
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/reference_studies"
+            ))
+        },
         PathBuf::from,
     );
     root.join("provgen_opensnp").join(dataset)
