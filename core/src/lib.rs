@@ -1,13 +1,19 @@
 //! GenoPriv's domain logic, free of any GUI.
 //!
 //! - [`data`]: the bit-packed [`data::GenotypeMatrix`], its readers and writers.
-//! - [`stats`]: per-variant and per-sample summary statistics.
+//! - [`stats`]: summary statistics (frequencies, missingness, Hardy-Weinberg) and
+//!   GWAS association tests.
+//! - [`sharing`]: the XOR mechanism (PROVGEN) with frequency restoration, and
+//!   randomized-response baselines.
+//! - [`utility`]: record-level utility of a released matrix.
+//! - [`dp`]: privacy accounting (RDP, PLD, GDP) and the ROC ceiling it implies.
+//! - [`models`]: logistic models, scikit-learn-style SGD, DP-SGD and FedAvg.
+//! - [`audit`]: attack metrics and membership/label inference attacks.
+//! - [`synthesis`]: DP synthetic genotypes from noisy chain marginals.
+//! - [`explain`]: numbers to plain-language sentences, shared by GUI and report.
+//! - [`simulate`]: seeded genotypes with LD and a phenotype, for tests and null controls.
 //! - [`job`]: the progress sink and cancel token every long function takes.
 //! - [`error`]: the error type every fallible function returns.
-//! - [`explain`]: numbers to plain-language sentences, shared by GUI and report.
-//! - [`models`]: logistic models, scikit-learn-style SGD and DP-SGD.
-//! - [`audit`]: attack metrics and membership/label inference attacks.
-//! - [`simulate`]: seeded genotypes with LD and a phenotype, for tests and null controls.
 //!
 //! Architecture invariants: no global state, no network, no printing; inputs are
 //! never modified and outputs are written atomically.
