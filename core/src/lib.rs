@@ -5,6 +5,7 @@
 //! - [`job`]: the progress sink and cancel token every long function takes.
 //! - [`error`]: the error type every fallible function returns.
 //! - [`explain`]: numbers to plain-language sentences, shared by GUI and report.
+//! - [`synthesis`]: differentially private synthetic genotypes (chain model).
 //!
 //! Architecture invariants: no global state, no network, no printing; inputs are
 //! never modified and outputs are written atomically.
@@ -14,6 +15,7 @@ pub mod error;
 pub mod explain;
 pub mod job;
 pub mod stats;
+pub mod synthesis;
 
 pub use error::{Error, Location, Result};
 pub use job::{CancelToken, Job, ProgressSink};
