@@ -62,7 +62,11 @@ fn class_frequency(matrix: &GenotypeMatrix, labels: &[u8], snp: usize, class: u8
 #[test]
 fn negligible_noise_reproduces_the_input() -> Result<()> {
     let (matrix, labels) = cohort(600, 300, 11);
-    let synthesis = run(&matrix, &labels, &config(1e4, Structure::TanChain, 6_000, 5))?;
+    let synthesis = run(
+        &matrix,
+        &labels,
+        &config(1e4, Structure::TanChain, 6_000, 5),
+    )?;
     let Some(model) = &synthesis.model else {
         panic!("the chain generator returned no model");
     };
@@ -82,8 +86,7 @@ fn negligible_noise_reproduces_the_input() -> Result<()> {
     let af_error = mean_absolute_error(&allele_frequencies(real), &allele_frequencies(synthetic))?;
     // Sampling sd of a frequency from 6,000 individuals is at most 0.0065.
     assert!(af_error < 0.008, "allele-frequency MAE {af_error}");
-    let ld_error =
-        mean_absolute_error(&adjacent_r_squared(real), &adjacent_r_squared(synthetic))?;
+    let ld_error = mean_absolute_error(&adjacent_r_squared(real), &adjacent_r_squared(synthetic))?;
     assert!(ld_error < 0.04, "adjacent r² MAE {ld_error}");
 
     // A first-order chain implies multiplicative decay; the simulator's chain is
@@ -94,14 +97,18 @@ fn negligible_noise_reproduces_the_input() -> Result<()> {
         let (Some(r), Some(s)) = (r.mean_r_squared, s.mean_r_squared) else {
             panic!("an LD-decay bin is empty");
         };
-        assert!((r - s).abs() < 0.03, "bin {:?}: real {r}, synthetic {s}", (r, s));
+        assert!(
+            (r - s).abs() < 0.03,
+            "bin {:?}: real {r}, synthetic {s}",
+            (r, s)
+        );
     }
 
     // Label balance and the GWAS signal at causal SNPs (every 50th).
     let synthetic_labels = &synthesis.cohort.labels;
     let real_cases = labels.iter().filter(|&&y| y == 1).count() as f64 / n;
-    let synthetic_cases = synthetic_labels.iter().filter(|&&y| y == 1).count() as f64
-        / synthetic_labels.len() as f64;
+    let synthetic_cases =
+        synthetic_labels.iter().filter(|&&y| y == 1).count() as f64 / synthetic_labels.len() as f64;
     assert!((real_cases - synthetic_cases).abs() < 0.02);
     for snp in (0..matrix.n_variants()).step_by(50) {
         let gap = |m: &GenotypeMatrix, l: &[u8]| {
@@ -126,7 +133,10 @@ fn chain_beats_the_independent_baseline_on_ld() -> Result<()> {
     for structure in [Structure::TanChain, Structure::Independent] {
         let synthesis = run(&matrix, &labels, &config(1e4, structure, 3_000, 7))?;
         let synthetic = &synthesis.cohort.matrix;
-        ld_error.push(mean_absolute_error(&real_ld, &adjacent_r_squared(synthetic))?);
+        ld_error.push(mean_absolute_error(
+            &real_ld,
+            &adjacent_r_squared(synthetic),
+        )?);
         af_error.push(mean_absolute_error(
             &allele_frequencies(&matrix),
             &allele_frequencies(synthetic),
@@ -151,8 +161,7 @@ fn sampled_marginals_match_the_model() -> Result<()> {
         let model = ChainModel::from_potentials(domain, theta)?;
         let (template, _) = cohort(4, domain.n_snps, 1);
         let n = 40_000;
-        let sample =
-            job::unattended(|job| model.sample(n, template.variants(), [3; 32], job))?;
+        let sample = job::unattended(|job| model.sample(n, template.variants(), [3; 32], job))?;
         let counts = job::unattended(|job| {
             measure::clique_counts(&sample.matrix, &sample.labels, &domain, job)
         })?;
@@ -203,15 +212,24 @@ fn utility_degrades_as_epsilon_shrinks() -> Result<()> {
         let (mut af, mut ld) = (0.0, 0.0);
         let seeds = 3;
         for seed in 0..seeds {
-            let synthesis =
-                run(&matrix, &labels, &config(epsilon, Structure::TanChain, 2_000, seed))?;
+            let synthesis = run(
+                &matrix,
+                &labels,
+                &config(epsilon, Structure::TanChain, 2_000, seed),
+            )?;
             let synthetic = &synthesis.cohort.matrix;
             af += mean_absolute_error(&real_af, &allele_frequencies(synthetic))? / seeds as f64;
             ld += mean_absolute_error(&real_ld, &adjacent_r_squared(synthetic))? / seeds as f64;
         }
         if let Some((previous_af, previous_ld)) = previous {
-            assert!(af > previous_af, "eps {epsilon}: AF MAE {af} <= {previous_af}");
-            assert!(ld > previous_ld, "eps {epsilon}: LD MAE {ld} <= {previous_ld}");
+            assert!(
+                af > previous_af,
+                "eps {epsilon}: AF MAE {af} <= {previous_af}"
+            );
+            assert!(
+                ld > previous_ld,
+                "eps {epsilon}: LD MAE {ld} <= {previous_ld}"
+            );
         }
         previous = Some((af, ld));
     }
@@ -228,7 +246,10 @@ fn manifest_accounts_for_every_measurement() -> Result<()> {
     let rho = zcdp::cdp_rho(3.0, 1e-6)?;
     assert!((manifest.rho - rho).abs() < 1e-12);
     let spent: f64 = manifest.measurements.iter().map(|m| m.rho).sum();
-    assert!(spent <= rho && spent > rho * 0.999, "spent {spent} of {rho}");
+    assert!(
+        spent <= rho && spent > rho * 0.999,
+        "spent {spent} of {rho}"
+    );
     let [group] = manifest.measurements.as_slice() else {
         panic!("one measurement group expected");
     };
