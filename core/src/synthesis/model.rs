@@ -5,6 +5,7 @@
 //! junction tree is the chain itself with separators (y, s_{i+1}), so belief
 //! propagation is one forward and one backward sweep in log space.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -102,7 +103,8 @@ pub struct EstimatorReport {
 pub struct ChainModel {
     domain: ChainDomain,
     theta: Vec<f64>,
-    log_marginals: Vec<f64>,
+    /// Probabilities of every clique cell (each clique sums to 1).
+    marginals: Vec<f64>,
 }
 
 impl ChainModel {
@@ -116,11 +118,11 @@ impl ChainModel {
                 domain.clique_cells()
             )));
         }
-        let log_marginals = belief_propagation(&domain, &theta);
+        let marginals = belief_propagation(&domain, &theta)?;
         Ok(Self {
             domain,
             theta,
-            log_marginals,
+            marginals,
         })
     }
 
@@ -128,14 +130,10 @@ impl ChainModel {
         self.domain
     }
 
-    /// Log-probabilities of every clique cell under the model (each clique sums to 1).
-    pub fn log_marginals(&self) -> &[f64] {
-        &self.log_marginals
-    }
-
-    /// Probabilities of every clique cell (clique tables concatenated).
-    pub fn marginals(&self) -> Vec<f64> {
-        self.log_marginals.iter().map(|l| l.exp()).collect()
+    /// Probabilities of every clique cell under the model (clique tables
+    /// concatenated, each summing to 1).
+    pub fn marginals(&self) -> &[f64] {
+        &self.marginals
     }
 
     /// Private-PGM on the chain: mirror descent on the log-potentials, minimising
@@ -172,8 +170,8 @@ impl ChainModel {
         let loss_of = |model: &Self| -> (f64, Vec<f64>) {
             let mut loss = 0.0;
             let mut gradient = Vec::with_capacity(noisy.len());
-            for (l, y) in model.log_marginals.iter().zip(noisy) {
-                let diff = total * l.exp() - y;
+            for (p, y) in model.marginals.iter().zip(noisy) {
+                let diff = total * p - y;
                 loss += diff * diff / (2.0 * sigma);
                 gradient.push(diff / sigma);
             }
@@ -204,8 +202,8 @@ impl ChainModel {
             // Armijo: L(μ) − L(μ′) ≥ ½·α·∇L·(μ − μ′), μ in counts.
             let directional: f64 = gradient
                 .iter()
-                .zip(model.log_marginals.iter().zip(&candidate.log_marginals))
-                .map(|(g, (old, new))| g * total * (old.exp() - new.exp()))
+                .zip(model.marginals.iter().zip(&candidate.marginals))
+                .map(|(g, (old, new))| g * total * (old - new))
                 .sum();
             if loss - candidate_loss >= 0.5 * alpha * directional {
                 let improvement = loss - candidate_loss;
@@ -239,31 +237,33 @@ impl ChainModel {
     }
 
     /// P(y) then, per clique, P(s_{i+1} | y, s_i) as cumulative tables, and
-    /// P(s_1 | y), all derived from the consistent log-marginals.
+    /// P(s_1 | y), all derived from the consistent marginals. A conditioning event
+    /// of probability zero is never reached by forward sampling; its row is
+    /// uniform only so that the table is well formed.
     pub(crate) fn sampling_tables(&self) -> SamplingTables {
         let d = self.domain;
         let (c, k) = (d.n_classes, d.n_states);
-        let first = &self.log_marginals[..d.clique_cells()];
+        let first = &self.marginals[..d.clique_cells()];
         let mut label = vec![0.0; c];
         let mut first_state = vec![0.0; c * k];
         for y in 0..c {
             for a in 0..k {
-                let p: f64 = (0..k).map(|b| first[d.cell(y, a, b)].exp()).sum();
+                let p: f64 = (0..k).map(|b| first[d.cell(y, a, b)]).sum();
                 first_state[y * k + a] = p;
                 label[y] += p;
             }
         }
-        let first_state = first_state
-            .chunks(k)
-            .flat_map(cumulative)
-            .collect::<Vec<_>>();
-        let mut transitions = Vec::with_capacity(self.log_marginals.len());
-        for row in self.log_marginals.chunks(k) {
-            // Each chunk of K is one (clique, y, s_i) row over s_{i+1}.
-            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let weights: Vec<f64> = row.iter().map(|l| (l - max).exp()).collect();
-            transitions.extend(cumulative(&weights));
-        }
+        let uniform = vec![1.0; k];
+        let row_table = |row: &[f64]| {
+            if row.iter().sum::<f64>() > 0.0 {
+                cumulative(row)
+            } else {
+                cumulative(&uniform)
+            }
+        };
+        let first_state = first_state.chunks(k).flat_map(row_table).collect();
+        // Each chunk of K is one (clique, y, s_i) row over s_{i+1}.
+        let transitions = self.marginals.chunks(k).flat_map(row_table).collect();
         SamplingTables {
             label: cumulative(&label),
             first_state,
@@ -306,59 +306,82 @@ fn log_sum_exp(values: impl Iterator<Item = f64> + Clone) -> f64 {
     max + values.map(|v| (v - max).exp()).sum::<f64>().ln()
 }
 
-/// Normalised log-marginals of every clique by one forward and one backward sweep.
-fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Vec<f64> {
+/// Divides `values` by their sum; fails if the sum is not positive.
+fn normalise(values: &mut [f64]) -> Result<()> {
+    let total: f64 = values.iter().sum();
+    if !(total > 0.0 && total.is_finite()) {
+        return Err(Error::Parameter(
+            "the synthetic-data model degenerated numerically (a message underflowed); \
+             try fewer iterations or a larger budget"
+                .into(),
+        ));
+    }
+    values.iter_mut().for_each(|v| *v /= total);
+    Ok(())
+}
+
+/// Clique marginals (probabilities) by one forward and one backward sweep.
+///
+/// Potentials stay in log space (θ); each clique's exp(θ − max θ) and every
+/// message are rescaled to sum to 1, which keeps the sweeps in floating-point
+/// range without a logarithm per cell [derived].
+fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
     let (c, k) = (domain.n_classes, domain.n_states);
     let cells = domain.clique_cells();
     let sep = domain.separator_cells();
     let m = domain.n_cliques();
+    let mut beliefs: Vec<f64> = theta.to_vec();
+    beliefs.par_chunks_mut(cells).for_each(|clique| {
+        let max = clique.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        clique.iter_mut().for_each(|v| *v = (*v - max).exp());
+    });
+    let potentials = &beliefs;
     // forward[i][(y, s_i)]: message into clique i from the left.
-    let mut forward = vec![0.0; m * sep];
+    let mut forward = vec![1.0; m * sep];
     for i in 0..m.saturating_sub(1) {
-        let table = &theta[i * cells..(i + 1) * cells];
+        let table = &potentials[i * cells..(i + 1) * cells];
         let (head, tail) = forward.split_at_mut((i + 1) * sep);
         let incoming = &head[i * sep..];
         let outgoing = &mut tail[..sep];
         for y in 0..c {
             for b in 0..k {
-                outgoing[y * k + b] =
-                    log_sum_exp((0..k).map(|a| table[domain.cell(y, a, b)] + incoming[y * k + a]));
+                outgoing[y * k + b] = (0..k)
+                    .map(|a| table[domain.cell(y, a, b)] * incoming[y * k + a])
+                    .sum();
             }
         }
+        normalise(outgoing)?;
     }
     // backward[i][(y, s_{i+1})]: message into clique i from the right.
-    let mut backward = vec![0.0; m * sep];
+    let mut backward = vec![1.0; m * sep];
     for i in (1..m).rev() {
-        let table = &theta[i * cells..(i + 1) * cells];
+        let table = &potentials[i * cells..(i + 1) * cells];
         let (head, tail) = backward.split_at_mut(i * sep);
         let incoming = &tail[..sep];
         let outgoing = &mut head[(i - 1) * sep..];
         for y in 0..c {
             for a in 0..k {
-                outgoing[y * k + a] =
-                    log_sum_exp((0..k).map(|b| table[domain.cell(y, a, b)] + incoming[y * k + b]));
+                outgoing[y * k + a] = (0..k)
+                    .map(|b| table[domain.cell(y, a, b)] * incoming[y * k + b])
+                    .sum();
             }
         }
-    }
-    let mut beliefs = vec![0.0; m * cells];
-    for i in 0..m {
-        let table = &theta[i * cells..(i + 1) * cells];
-        let out = &mut beliefs[i * cells..(i + 1) * cells];
-        for y in 0..c {
-            for a in 0..k {
-                for b in 0..k {
-                    let cell = domain.cell(y, a, b);
-                    out[cell] =
-                        table[cell] + forward[i * sep + y * k + a] + backward[i * sep + y * k + b];
-                }
-            }
-        }
-        let log_z = log_sum_exp(out.iter().copied());
-        for v in out.iter_mut() {
-            *v -= log_z;
-        }
+        normalise(&mut outgoing[..sep])?;
     }
     beliefs
+        .par_chunks_mut(cells)
+        .zip(forward.par_chunks(sep).zip(backward.par_chunks(sep)))
+        .try_for_each(|(clique, (forward, backward))| {
+            for y in 0..c {
+                for a in 0..k {
+                    for b in 0..k {
+                        clique[domain.cell(y, a, b)] *= forward[y * k + a] * backward[y * k + b];
+                    }
+                }
+            }
+            normalise(clique)
+        })?;
+    Ok(beliefs)
 }
 
 /// Log-potentials of the chain built from the noisy tables: ln P̂(y, s_1, s_2) for
