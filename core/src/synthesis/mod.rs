@@ -7,6 +7,7 @@
 //! - [`zcdp`]: (ε, δ) ↔ ρ conversions and σ per cell.
 //! - [`noise`]: the exact discrete Gaussian sampler.
 //! - [`model`]: the chain model, belief propagation and the estimator.
+//! - [`plan`]: σ, expected errors and the "needed n" before any data are read.
 //! - [`measure`]: clique counts and noise; [`sample`]: forward sampling and the
 //!   independent-SNP baseline; [`metrics`]: utility metrics; [`simulate`]: test
 //!   cohorts.
@@ -18,6 +19,7 @@ pub mod measure;
 pub mod metrics;
 pub mod model;
 pub mod noise;
+pub mod plan;
 pub mod sample;
 pub mod simulate;
 pub mod zcdp;
@@ -34,6 +36,7 @@ use crate::job::Job;
 pub use measure::MissingPolicy;
 pub use model::{ChainDomain, ChainModel, EstimatorOptions, EstimatorReport};
 pub use noise::DiscreteGaussian;
+pub use plan::{NoisePlan, plan};
 pub use sample::SyntheticCohort;
 
 /// Which marginals are measured. The structure is public (it follows the SNP
