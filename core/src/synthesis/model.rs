@@ -320,6 +320,9 @@ fn normalise(values: &mut [f64]) -> Result<()> {
     Ok(())
 }
 
+/// Cliques per parallel task: enough work to amortise scheduling.
+const CLIQUES_PER_TASK: usize = 1024;
+
 /// Clique marginals (probabilities) by one forward and one backward sweep.
 ///
 /// Potentials stay in log space (θ); each clique's exp(θ − max θ) and every
@@ -331,10 +334,14 @@ fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
     let sep = domain.separator_cells();
     let m = domain.n_cliques();
     let mut beliefs: Vec<f64> = theta.to_vec();
-    beliefs.par_chunks_mut(cells).for_each(|clique| {
-        let max = clique.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        clique.iter_mut().for_each(|v| *v = (*v - max).exp());
-    });
+    beliefs
+        .par_chunks_mut(cells * CLIQUES_PER_TASK)
+        .for_each(|group| {
+            for clique in group.chunks_mut(cells) {
+                let max = clique.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                clique.iter_mut().for_each(|v| *v = (*v - max).exp());
+            }
+        });
     let potentials = &beliefs;
     // forward[i][(y, s_i)]: message into clique i from the left.
     let mut forward = vec![1.0; m * sep];
@@ -369,17 +376,28 @@ fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
         normalise(&mut outgoing[..sep])?;
     }
     beliefs
-        .par_chunks_mut(cells)
-        .zip(forward.par_chunks(sep).zip(backward.par_chunks(sep)))
-        .try_for_each(|(clique, (forward, backward))| {
-            for y in 0..c {
-                for a in 0..k {
-                    for b in 0..k {
-                        clique[domain.cell(y, a, b)] *= forward[y * k + a] * backward[y * k + b];
+        .par_chunks_mut(cells * CLIQUES_PER_TASK)
+        .zip(
+            forward
+                .par_chunks(sep * CLIQUES_PER_TASK)
+                .zip(backward.par_chunks(sep * CLIQUES_PER_TASK)),
+        )
+        .try_for_each(|(group, (forward, backward))| {
+            for (clique, (forward, backward)) in group
+                .chunks_mut(cells)
+                .zip(forward.chunks(sep).zip(backward.chunks(sep)))
+            {
+                for y in 0..c {
+                    for a in 0..k {
+                        for b in 0..k {
+                            clique[domain.cell(y, a, b)] *=
+                                forward[y * k + a] * backward[y * k + b];
+                        }
                     }
                 }
+                normalise(clique)?;
             }
-            normalise(clique)
+            Ok(())
         })?;
     Ok(beliefs)
 }
