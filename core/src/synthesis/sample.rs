@@ -13,7 +13,7 @@ use crate::job::Job;
 
 /// Individuals per sampling block. Block b draws from ChaCha20 stream b of the
 /// seed, so output is identical whatever the number of threads. A multiple of 4
-/// so each block fills whole packed bytes.
+/// so each block fills whole packed bytes. Cancellation is checked per block.
 const BLOCK: usize = 256;
 
 /// Synthetic genotypes and their labels.
@@ -66,7 +66,8 @@ impl ChainModel {
             .into_par_iter()
             .map(|block| {
                 let size = BLOCK.min(n - block * BLOCK);
-                sample_block(
+                job.check_cancelled()?;
+                Ok(sample_block(
                     &tables,
                     domain.n_classes,
                     domain.n_states,
@@ -74,9 +75,9 @@ impl ChainModel {
                     size,
                     seed,
                     block,
-                )
+                ))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         job.checkpoint("Sampling synthetic individuals", Some(0.9))?;
         Ok(assemble(n, variants, blocks))
     }
@@ -189,6 +190,7 @@ pub fn sample_independent(
         .into_par_iter()
         .map(|block| {
             let size = BLOCK.min(n - block * BLOCK);
+            job.check_cancelled()?;
             let mut rng = ChaCha20Rng::from_seed(seed);
             rng.set_stream(block as u64);
             let bytes = size.div_ceil(4);
@@ -201,8 +203,8 @@ pub fn sample_independent(
                     row[i / 4] |= (state as u8) << (2 * (i % 4));
                 }
             }
-            (labels.into_iter().map(|y| y as u8).collect(), packed)
+            Ok((labels.into_iter().map(|y| y as u8).collect(), packed))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(assemble(n, variants, blocks))
 }
