@@ -1,6 +1,10 @@
 //! A small haplotype simulator for tests and benchmarks: cohorts with realistic
 //! shape (LD that decays along the chromosome, a case/control label with a few
 //! associated SNPs) built in memory, without any file.
+//!
+//! Unlike the founder-mosaic [`crate::simulate`], each haplotype here is a
+//! first-order Markov chain along the SNPs: the family the chain generator
+//! fits exactly, so tests can demand that the whole LD-decay curve survives.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
