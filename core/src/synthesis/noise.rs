@@ -15,6 +15,9 @@ use crate::error::{Error, Result};
 /// the noise is never smaller than requested (relative excess < 0.1 % for σ ≥ 1).
 const SIGMA2_DENOMINATOR: u128 = 1024;
 
+/// Largest σ² accepted (σ = 10⁶).
+const MAX_SIGMA2: f64 = 1e12;
+
 /// A discrete Gaussian on the integers with variance parameter σ² = `num / den`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DiscreteGaussian {
@@ -32,13 +35,16 @@ impl DiscreteGaussian {
                 "the noise variance must be a positive number, got {sigma2}"
             )));
         }
-        let scaled = (sigma2 * SIGMA2_DENOMINATOR as f64).ceil();
-        // 2^100 keeps every product in `sample` inside u128 (checked anyway).
-        if scaled > 2f64.powi(100) {
+        // σ ≤ 10⁶ keeps every product in `sample` below 2¹¹² for draws within
+        // 40σ of zero (beyond that the sampler reports an overflow, with
+        // probability below 10⁻³⁴⁰ per draw).
+        if sigma2 > MAX_SIGMA2 {
             return Err(Error::Parameter(format!(
-                "the noise variance {sigma2} is too large for the exact sampler"
+                "the noise variance {sigma2} exceeds the exact sampler's limit of {MAX_SIGMA2}: \
+                 the budget is too small for this many marginals"
             )));
         }
+        let scaled = (sigma2 * SIGMA2_DENOMINATOR as f64).ceil();
         Self::from_ratio(scaled as u128, SIGMA2_DENOMINATOR)
     }
 
@@ -282,6 +288,13 @@ mod tests {
         assert!(g.sigma2() >= 2.0001 && g.sigma2() < 2.0001 + 1.0 / 1024.0);
         assert!(DiscreteGaussian::new(0.0).is_err());
         assert!(DiscreteGaussian::new(f64::INFINITY).is_err());
+        assert!(DiscreteGaussian::new(2e12).is_err());
+        // At the limit, draws still work.
+        let widest = DiscreteGaussian::new(1e12)?;
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        for _ in 0..100 {
+            assert!(widest.sample(&mut rng)?.unsigned_abs() < 10_000_000);
+        }
         assert!(DiscreteGaussian::from_ratio(1, 0).is_err());
         Ok(())
     }
