@@ -6,7 +6,7 @@ use genopriv_core::Result;
 use genopriv_core::data::{GenotypeMatrix, MISSING};
 use genopriv_core::job;
 use genopriv_core::synthesis::metrics::{
-    adjacent_r_squared, allele_frequencies, ld_decay, mean_absolute_error,
+    adjacent_r_squared, allele_frequencies, ld_decay, mean_absolute_error, r_squared,
 };
 use genopriv_core::synthesis::simulate::{SimulationParameters, simulate_cohort};
 use genopriv_core::synthesis::{
@@ -150,11 +150,12 @@ fn chain_beats_the_independent_baseline_on_ld() -> Result<()> {
 }
 
 /// Clique frequencies of 40,000 forward samples match the model's marginals
-/// within 5 standard errors in every cell, with and without a missing state.
+/// within 5 standard errors in every cell, with and without a missing state,
+/// for first- and second-order chains.
 #[test]
 fn sampled_marginals_match_the_model() -> Result<()> {
-    for (classes, states) in [(2, 3), (3, 4), (1, 3)] {
-        let domain = ChainDomain::new(classes, states, 5)?;
+    for (classes, states, order) in [(2, 3, 1), (3, 4, 1), (1, 3, 1), (2, 3, 2), (1, 4, 2)] {
+        let domain = ChainDomain::with_order(classes, states, 5, order)?;
         let theta: Vec<f64> = (0..domain.n_cliques() * domain.clique_cells())
             .map(|i| ((i * 37 % 23) as f64 / 5.0).cos() * 1.5)
             .collect();
@@ -170,7 +171,7 @@ fn sampled_marginals_match_the_model() -> Result<()> {
             let standard_error = (p * (1.0 - p) / n as f64).sqrt();
             assert!(
                 (observed - p).abs() <= 5.0 * standard_error + 1e-12,
-                "C {classes} K {states} cell {cell}: observed {observed}, model {p}"
+                "C {classes} K {states} order {order} cell {cell}: observed {observed}, model {p}"
             );
         }
     }
@@ -310,5 +311,48 @@ fn label_free_chain_runs_without_labels() -> Result<()> {
     assert!(error < 0.012, "AF MAE {error}");
     let needs_labels = config(1e4, Structure::TanChain, 10, 3);
     assert!(job::unattended(|job| synthesize(&matrix, None, &needs_labels, job)).is_err());
+    Ok(())
+}
+
+/// The second-order chain at negligible noise: fitted 4-way clique marginals
+/// equal the true ones, and synthetic data keep frequencies and LD at lags 1
+/// and 2.
+#[test]
+fn second_order_chain_reproduces_the_input() -> Result<()> {
+    let (matrix, labels) = cohort(600, 120, 18);
+    let synthesis = run(
+        &matrix,
+        &labels,
+        &config(1e4, Structure::SecondOrderTanChain, 6_000, 9),
+    )?;
+    let Some(model) = &synthesis.model else {
+        panic!("the chain generator returned no model");
+    };
+    let domain = ChainDomain::with_order(2, 3, matrix.n_variants(), 2)?;
+    let counts = job::unattended(|job| measure::clique_counts(&matrix, &labels, &domain, job))?;
+    let n = matrix.n_samples() as f64;
+    let worst = model
+        .marginals()
+        .iter()
+        .zip(&counts)
+        .map(|(p, &c)| (p - c as f64 / n).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-3, "largest marginal error {worst}");
+    assert_eq!(synthesis.manifest.measurements[0].cliques.len(), 118);
+    assert_eq!(
+        synthesis.manifest.measurements[0].cliques[0].variants,
+        [0, 1, 2]
+    );
+    let synthetic = &synthesis.cohort.matrix;
+    let af_error =
+        mean_absolute_error(&allele_frequencies(&matrix), &allele_frequencies(synthetic))?;
+    assert!(af_error < 0.008, "allele-frequency MAE {af_error}");
+    let lag2 = |m: &GenotypeMatrix| -> Vec<Option<f64>> {
+        (2..m.n_variants())
+            .map(|j| r_squared(m, j - 2, j))
+            .collect()
+    };
+    let lag2_error = mean_absolute_error(&lag2(&matrix), &lag2(synthetic))?;
+    assert!(lag2_error < 0.04, "lag-2 r² MAE {lag2_error}");
     Ok(())
 }

@@ -37,8 +37,8 @@ impl MissingPolicy {
 /// Cliques counted per batch between progress/cancel checkpoints.
 const BATCH: usize = 2048;
 
-/// Exact clique counts: for each i in 0..d−1 the C·K² table of (y, s_i, s_{i+1}),
-/// concatenated. `labels` holds one class per sample (all zero for a single class).
+/// Exact clique counts: for each clique i the C·K^(order+1) table of
+/// (y, s_i, ..., s_{i+order}), concatenated. `labels` holds one class per sample (all zero for a single class).
 pub fn clique_counts(
     matrix: &GenotypeMatrix,
     labels: &[u8],
@@ -58,12 +58,17 @@ pub fn clique_counts(
             .par_chunks_mut(cells)
             .enumerate()
             .for_each(|(offset, table)| {
-                let i = batch_index * BATCH + offset;
-                let left = matrix.calls(i);
-                let right = matrix.calls(i + 1);
-                for ((a, b), &y) in left.zip(right).zip(labels) {
-                    // States were validated by `check_inputs`.
-                    table[domain.cell(usize::from(y), usize::from(a), usize::from(b))] += 1;
+                let first = batch_index * BATCH + offset;
+                // Each sample's cell index, built SNP by SNP (`cell_of` order).
+                let mut cells: Vec<usize> = labels.iter().map(|&y| usize::from(y)).collect();
+                for snp in first..=first + domain.order {
+                    for (cell, call) in cells.iter_mut().zip(matrix.calls(snp)) {
+                        *cell = *cell * domain.n_states + usize::from(call);
+                    }
+                }
+                // States and labels were validated by `check_inputs`.
+                for cell in cells {
+                    table[cell] += 1;
                 }
             });
     }
@@ -184,6 +189,20 @@ mod tests {
         }
         for (y, a, b) in [(0, 1, 2), (1, 1, 0), (1, 2, 2), (0, 0, 0), (0, 0, 1)] {
             expected[cells + domain.cell(y, a, b)] += 1;
+        }
+        assert_eq!(counts, expected);
+        // Second order: one clique (y, s1, s2, s3).
+        let second = ChainDomain::with_order(2, 3, 3, 2)?;
+        let counts = job::unattended(|job| clique_counts(&matrix, &labels, &second, job))?;
+        let mut expected = vec![0u64; second.clique_cells()];
+        for (y, states) in [
+            (0, [0, 1, 2]),
+            (1, [1, 1, 0]),
+            (1, [2, 2, 2]),
+            (0, [2, 0, 0]),
+            (0, [0, 0, 1]),
+        ] {
+            expected[second.cell_of(y, &states)] += 1;
         }
         assert_eq!(counts, expected);
         Ok(())

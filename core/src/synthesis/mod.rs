@@ -45,6 +45,9 @@ pub use sample::SyntheticCohort;
 pub enum Structure {
     /// Cliques (y, s_i, s_{i+1}): the label-augmented chain (spec §4.1 default).
     TanChain,
+    /// Cliques (y, s_{i−1}, s_i, s_{i+1}): the second-order chain (27·C cells,
+    /// treewidth 2), which keeps LD between SNPs two apart directly.
+    SecondOrderTanChain,
     /// Cliques (s_i, s_{i+1}); labels are neither used nor produced.
     Chain,
     /// Tables (y, s_i) only: SNPs independent given the label. A baseline.
@@ -183,7 +186,11 @@ pub fn synthesize(
         }
     };
     let n_states = config.missing.n_states();
-    let domain = ChainDomain::new(n_classes, n_states, matrix.n_variants())?;
+    let order = match config.structure {
+        Structure::SecondOrderTanChain => 2,
+        Structure::TanChain | Structure::Chain | Structure::Independent => 1,
+    };
+    let domain = ChainDomain::with_order(n_classes, n_states, matrix.n_variants(), order)?;
     let (noise_seed, sampling_seed) = stage_seeds(config.seed)?;
 
     let (description, cells, counts, snps_per_clique) = match config.structure {
@@ -198,6 +205,12 @@ pub fn synthesize(
             domain.clique_cells(),
             measure::clique_counts(matrix, &labels, &domain, job)?,
             2,
+        ),
+        Structure::SecondOrderTanChain => (
+            "(y, s_i, s_i+1, s_i+2) for i = 1..d-2",
+            domain.clique_cells(),
+            measure::clique_counts(matrix, &labels, &domain, job)?,
+            3,
         ),
         Structure::Chain => (
             "(s_i, s_i+1) for i = 1..d-1",

@@ -11,16 +11,30 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::job::Job;
 
-/// Shape of the chain: classes C, genotype states K and SNPs d.
+/// Shape of the chain: classes C, genotype states K, SNPs d and order o (each
+/// clique holds y and o + 1 consecutive SNPs; o = 2 is the second-order chain
+/// of spec §4.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainDomain {
     pub n_classes: usize,
     pub n_states: usize,
     pub n_snps: usize,
+    pub order: usize,
 }
 
 impl ChainDomain {
+    /// A first-order chain: cliques (y, s_i, s_{i+1}).
     pub fn new(n_classes: usize, n_states: usize, n_snps: usize) -> Result<Self> {
+        Self::with_order(n_classes, n_states, n_snps, 1)
+    }
+
+    /// A chain of order 1 to 3: cliques (y, s_i, ..., s_{i+order}).
+    pub fn with_order(
+        n_classes: usize,
+        n_states: usize,
+        n_snps: usize,
+        order: usize,
+    ) -> Result<Self> {
         if n_classes == 0 || n_classes > 255 {
             return Err(Error::Parameter(format!(
                 "the number of label classes must be between 1 and 255, got {n_classes}"
@@ -31,36 +45,62 @@ impl ChainDomain {
                 "a SNP has 3 genotype states (4 with a missing category), got {n_states}"
             )));
         }
-        if n_snps < 2 {
+        if !(1..=3).contains(&order) {
             return Err(Error::Parameter(format!(
-                "a chain needs at least 2 SNPs, got {n_snps}"
+                "the chain order must be 1, 2 or 3, got {order}"
+            )));
+        }
+        if n_snps < order + 1 {
+            return Err(Error::Parameter(format!(
+                "a chain of order {order} needs at least {} SNPs, got {n_snps}",
+                order + 1
             )));
         }
         Ok(Self {
             n_classes,
             n_states,
             n_snps,
+            order,
         })
     }
 
-    /// Number of cliques m = d − 1.
+    /// Number of cliques m = d − order.
     pub fn n_cliques(&self) -> usize {
-        self.n_snps - 1
+        self.n_snps - self.order
     }
 
-    /// Cells of one clique table: C·K².
+    /// Cells of one clique table: C·K^(order+1).
     pub fn clique_cells(&self) -> usize {
-        self.n_classes * self.n_states * self.n_states
+        self.n_classes * self.n_states.pow(self.order as u32 + 1)
     }
 
-    /// Cells of one separator (y, s): C·K.
-    fn separator_cells(&self) -> usize {
-        self.n_classes * self.n_states
+    /// Cells of one separator (y and `order` SNPs): C·K^order.
+    pub fn separator_cells(&self) -> usize {
+        self.n_classes * self.n_states.pow(self.order as u32)
     }
 
-    /// Flat index of cell (y, a, b) inside a clique table, with a = s_i, b = s_{i+1}.
+    /// Flat index of a clique cell: y, then the clique's SNP states in chain
+    /// order, the last varying fastest.
+    pub fn cell_of(&self, y: usize, states: &[usize]) -> usize {
+        states.iter().fold(y, |index, &s| index * self.n_states + s)
+    }
+
+    /// First-order shorthand: the cell (y, a, b) with a = s_i, b = s_{i+1}.
     pub fn cell(&self, y: usize, a: usize, b: usize) -> usize {
-        (y * self.n_states + a) * self.n_states + b
+        self.cell_of(y, &[a, b])
+    }
+
+    /// The separator shared with the previous clique (y and the first `order`
+    /// SNPs) of a cell.
+    fn left_separator(&self, cell: usize) -> usize {
+        cell / self.n_states
+    }
+
+    /// The separator shared with the next clique (y and the last `order` SNPs).
+    fn right_separator(&self, cell: usize) -> usize {
+        let width = self.n_states.pow(self.order as u32);
+        let per_class = width * self.n_states;
+        (cell / per_class) * width + cell % width
     }
 
     /// Model size in bytes (spec §4.3: Σ cells × 8).
@@ -263,37 +303,31 @@ impl ChainModel {
         Ok((model, report))
     }
 
-    /// P(y) then, per clique, P(s_{i+1} | y, s_i) as cumulative tables, and
-    /// P(s_1 | y), all derived from the consistent marginals. A conditioning event
-    /// of probability zero is never reached by forward sampling; its row is
-    /// uniform only so that the table is well formed.
+    /// P(y), P(first `order` SNPs | y), and per clique P(last SNP | y, the
+    /// `order` SNPs before it), as cumulative tables derived from the consistent
+    /// marginals. A conditioning event of probability zero is never reached by
+    /// forward sampling; its row is uniform only so that the table is well formed.
     pub(crate) fn sampling_tables(&self) -> SamplingTables {
         let d = self.domain;
         let (c, k) = (d.n_classes, d.n_states);
+        let width = d.separator_cells() / c;
         let first = &self.marginals[..d.clique_cells()];
-        let mut label = vec![0.0; c];
-        let mut first_state = vec![0.0; c * k];
-        for y in 0..c {
-            for a in 0..k {
-                let p: f64 = (0..k).map(|b| first[d.cell(y, a, b)]).sum();
-                first_state[y * k + a] = p;
-                label[y] += p;
-            }
-        }
-        let uniform = vec![1.0; k];
+        // The first clique summed over its last SNP: P(y, s_1..s_order).
+        let prefix: Vec<f64> = first.chunks(k).map(|row| row.iter().sum()).collect();
+        let label: Vec<f64> = prefix.chunks(width).map(|row| row.iter().sum()).collect();
         let row_table = |row: &[f64]| {
             if row.iter().sum::<f64>() > 0.0 {
                 cumulative(row)
             } else {
-                cumulative(&uniform)
+                cumulative(&vec![1.0; row.len()])
             }
         };
-        let first_state = first_state.chunks(k).flat_map(row_table).collect();
-        // Each chunk of K is one (clique, y, s_i) row over s_{i+1}.
+        let first_states = prefix.chunks(width).flat_map(row_table).collect();
+        // Each chunk of K is one (clique, y, preceding states) row over the last SNP.
         let transitions = self.marginals.chunks(k).flat_map(row_table).collect();
         SamplingTables {
             label: cumulative(&label),
-            first_state,
+            first_states,
             transitions,
         }
     }
@@ -319,9 +353,9 @@ pub(crate) fn cumulative(weights: &[f64]) -> Vec<f64> {
 /// Cumulative tables for forward sampling (see [`ChainModel::sampling_tables`]).
 pub(crate) struct SamplingTables {
     pub label: Vec<f64>,
-    /// Indexed [y·K + a].
-    pub first_state: Vec<f64>,
-    /// Indexed [clique·C·K² + (y·K + a)·K + b].
+    /// Indexed [y·K^order + states of SNPs 1..order].
+    pub first_states: Vec<f64>,
+    /// Indexed [clique cell]: rows of K over the clique's last SNP.
     pub transitions: Vec<f64>,
 }
 
@@ -359,7 +393,6 @@ const CELLS_PER_TASK: usize = 16_384;
 /// message are rescaled to sum to 1, which keeps the sweeps in floating-point
 /// range without a logarithm per cell [derived].
 fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
-    let (c, k) = (domain.n_classes, domain.n_states);
     let cells = domain.clique_cells();
     let sep = domain.separator_cells();
     let m = domain.n_cliques();
@@ -373,37 +406,31 @@ fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
             }
         });
     let potentials = &beliefs;
-    // forward[i][(y, s_i)]: message into clique i from the left.
+    // forward[i]: message into clique i from the left, over its left separator.
     let mut forward = vec![1.0; m * sep];
     for i in 0..m.saturating_sub(1) {
         let table = &potentials[i * cells..(i + 1) * cells];
         let (head, tail) = forward.split_at_mut((i + 1) * sep);
         let incoming = &head[i * sep..];
         let outgoing = &mut tail[..sep];
-        for y in 0..c {
-            for b in 0..k {
-                outgoing[y * k + b] = (0..k)
-                    .map(|a| table[domain.cell(y, a, b)] * incoming[y * k + a])
-                    .sum();
-            }
+        outgoing.fill(0.0);
+        for (cell, psi) in table.iter().enumerate() {
+            outgoing[domain.right_separator(cell)] += psi * incoming[domain.left_separator(cell)];
         }
         normalise(outgoing)?;
     }
-    // backward[i][(y, s_{i+1})]: message into clique i from the right.
+    // backward[i]: message into clique i from the right, over its right separator.
     let mut backward = vec![1.0; m * sep];
     for i in (1..m).rev() {
         let table = &potentials[i * cells..(i + 1) * cells];
         let (head, tail) = backward.split_at_mut(i * sep);
         let incoming = &tail[..sep];
-        let outgoing = &mut head[(i - 1) * sep..];
-        for y in 0..c {
-            for a in 0..k {
-                outgoing[y * k + a] = (0..k)
-                    .map(|b| table[domain.cell(y, a, b)] * incoming[y * k + b])
-                    .sum();
-            }
+        let outgoing = &mut head[(i - 1) * sep..i * sep];
+        outgoing.fill(0.0);
+        for (cell, psi) in table.iter().enumerate() {
+            outgoing[domain.left_separator(cell)] += psi * incoming[domain.right_separator(cell)];
         }
-        normalise(&mut outgoing[..sep])?;
+        normalise(outgoing)?;
     }
     beliefs
         .par_chunks_mut(cells * CLIQUES_PER_TASK)
@@ -417,13 +444,9 @@ fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
                 .chunks_mut(cells)
                 .zip(forward.chunks(sep).zip(backward.chunks(sep)))
             {
-                for y in 0..c {
-                    for a in 0..k {
-                        for b in 0..k {
-                            clique[domain.cell(y, a, b)] *=
-                                forward[y * k + a] * backward[y * k + b];
-                        }
-                    }
+                for (cell, value) in clique.iter_mut().enumerate() {
+                    *value *= forward[domain.left_separator(cell)]
+                        * backward[domain.right_separator(cell)];
                 }
                 normalise(clique)?;
             }
@@ -467,7 +490,12 @@ mod tests {
 
     /// Clique marginals by summing the unnormalised joint over every assignment.
     fn brute_force(domain: &ChainDomain, theta: &[f64]) -> Vec<f64> {
-        let (c, k, d) = (domain.n_classes, domain.n_states, domain.n_snps);
+        let (c, k, d, o) = (
+            domain.n_classes,
+            domain.n_states,
+            domain.n_snps,
+            domain.order,
+        );
         let cells = domain.clique_cells();
         let mut marginals = vec![0.0; domain.n_cliques() * cells];
         let mut z = 0.0;
@@ -482,13 +510,14 @@ mod tests {
                     s
                 })
                 .collect();
-            let weight: f64 = (0..d - 1)
-                .map(|i| theta[i * cells + domain.cell(y, states[i], states[i + 1])])
+            let cell = |i: usize| i * cells + domain.cell_of(y, &states[i..=i + o]);
+            let weight: f64 = (0..domain.n_cliques())
+                .map(|i| theta[cell(i)])
                 .sum::<f64>()
                 .exp();
             z += weight;
-            for i in 0..d - 1 {
-                marginals[i * cells + domain.cell(y, states[i], states[i + 1])] += weight;
+            for i in 0..domain.n_cliques() {
+                marginals[cell(i)] += weight;
             }
         }
         marginals.iter().map(|w| w / z).collect()
@@ -496,13 +525,25 @@ mod tests {
 
     #[test]
     fn belief_propagation_equals_enumeration() -> Result<()> {
-        for (c, k, d) in [(1, 3, 3), (2, 3, 4), (3, 4, 4), (2, 3, 2)] {
-            let domain = ChainDomain::new(c, k, d)?;
+        for (c, k, d, o) in [
+            (1, 3, 3, 1),
+            (2, 3, 4, 1),
+            (3, 4, 4, 1),
+            (2, 3, 2, 1),
+            (2, 3, 5, 2),
+            (1, 4, 4, 2),
+            (2, 3, 3, 2),
+            (2, 3, 5, 3),
+        ] {
+            let domain = ChainDomain::with_order(c, k, d, o)?;
             let theta = potentials(&domain);
             let model = ChainModel::from_potentials(domain, theta.clone())?;
             let exact = brute_force(&domain, &theta);
             for (bp, bf) in model.marginals().iter().zip(&exact) {
-                assert!((bp - bf).abs() < 1e-12, "C {c} K {k} d {d}: {bp} vs {bf}");
+                assert!(
+                    (bp - bf).abs() < 1e-12,
+                    "C {c} K {k} d {d} order {o}: {bp} vs {bf}"
+                );
             }
         }
         Ok(())
@@ -512,7 +553,14 @@ mod tests {
     /// marginals of a random chain, the estimator recovers them.
     #[test]
     fn fit_recovers_consistent_marginals() -> Result<()> {
-        let domain = ChainDomain::new(2, 3, 6)?;
+        for order in [1, 2] {
+            fit_recovers_consistent_marginals_of_order(order)?;
+        }
+        Ok(())
+    }
+
+    fn fit_recovers_consistent_marginals_of_order(order: usize) -> Result<()> {
+        let domain = ChainDomain::with_order(2, 3, 6, order)?;
         let truth = ChainModel::from_potentials(domain, potentials(&domain))?;
         let n = 1000.0;
         let counts: Vec<f64> = truth.marginals().iter().map(|p| p * n).collect();

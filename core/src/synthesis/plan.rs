@@ -20,7 +20,7 @@ pub struct NoisePlan {
     /// E|noise| per cell, σ·√(2/π).
     pub expected_absolute_error: f64,
     /// Σ g² over one marginal's cells, g = alternate-allele count of the SNP
-    /// read off it: 5·C·K for a chain clique, 5·C for a (y, s) table.
+    /// read off it: 5·C·K^order for a chain clique, 5·C for a (y, s) table.
     allele_weight: f64,
 }
 
@@ -56,7 +56,7 @@ pub fn plan(
     let rho = zcdp::cdp_rho(epsilon, delta)?;
     let classes = match structure {
         Structure::Chain => 1,
-        Structure::TanChain | Structure::Independent => n_classes,
+        Structure::TanChain | Structure::SecondOrderTanChain | Structure::Independent => n_classes,
     };
     let (n_marginals, cells, allele_weight) = match structure {
         Structure::Independent => (n_variants, classes * n_states, 5 * classes),
@@ -64,6 +64,11 @@ pub fn plan(
             n_variants.saturating_sub(1),
             classes * n_states * n_states,
             5 * classes * n_states,
+        ),
+        Structure::SecondOrderTanChain => (
+            n_variants.saturating_sub(2),
+            classes * n_states.pow(3),
+            5 * classes * n_states * n_states,
         ),
     };
     let sigma = zcdp::sigma_for(rho, n_marginals)?;

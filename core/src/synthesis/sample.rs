@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 
-use super::model::{ChainModel, SamplingTables, cumulative};
+use super::model::{ChainDomain, ChainModel, SamplingTables, cumulative};
 use crate::data::{GenotypeMatrix, Variant};
 use crate::error::{Error, Result};
 use crate::job::Job;
@@ -67,15 +67,7 @@ impl ChainModel {
             .map(|block| {
                 let size = BLOCK.min(n - block * BLOCK);
                 job.check_cancelled()?;
-                Ok(sample_block(
-                    &tables,
-                    domain.n_classes,
-                    domain.n_states,
-                    domain.n_snps,
-                    size,
-                    seed,
-                    block,
-                ))
+                Ok(sample_block(&tables, &domain, size, seed, block))
             })
             .collect::<Result<_>>()?;
         job.checkpoint("Sampling synthetic individuals", Some(0.9))?;
@@ -86,36 +78,47 @@ impl ChainModel {
 /// One block of individuals: their labels and, per SNP, their packed calls.
 fn sample_block(
     tables: &SamplingTables,
-    n_classes: usize,
-    k: usize,
-    d: usize,
+    domain: &ChainDomain,
     size: usize,
     seed: [u8; 32],
     block: usize,
 ) -> (Vec<u8>, Vec<u8>) {
     let mut rng = ChaCha20Rng::from_seed(seed);
     rng.set_stream(block as u64);
+    let (k, d, order) = (domain.n_states, domain.n_snps, domain.order);
+    let width = domain.separator_cells() / domain.n_classes;
     let bytes = size.div_ceil(4);
     let mut packed = vec![0u8; bytes * d];
     let labels: Vec<usize> = (0..size)
         .map(|_| pick(&tables.label, unit(&mut rng)))
         .collect();
-    let mut states: Vec<usize> = labels
+    // Each individual's last `order` states as a base-K number.
+    let mut windows: Vec<usize> = labels
         .iter()
-        .map(|&y| pick(&tables.first_state[y * k..(y + 1) * k], unit(&mut rng)))
+        .map(|&y| {
+            pick(
+                &tables.first_states[y * width..(y + 1) * width],
+                unit(&mut rng),
+            )
+        })
         .collect();
-    let clique_cells = n_classes * k * k;
-    for snp in 0..d {
-        if snp > 0 {
-            let clique = &tables.transitions[(snp - 1) * clique_cells..snp * clique_cells];
-            for (state, &y) in states.iter_mut().zip(&labels) {
-                let row = (y * k + *state) * k;
-                *state = pick(&clique[row..row + k], unit(&mut rng));
-            }
-        }
+    for snp in 0..order {
+        let divisor = k.pow((order - 1 - snp) as u32);
         let row = &mut packed[snp * bytes..(snp + 1) * bytes];
-        for (i, &state) in states.iter().enumerate() {
+        for (i, &window) in windows.iter().enumerate() {
             // States are 0..K ≤ 4, the call codes themselves.
+            row[i / 4] |= (((window / divisor) % k) as u8) << (2 * (i % 4));
+        }
+    }
+    let clique_cells = domain.clique_cells();
+    for snp in order..d {
+        let clique =
+            &tables.transitions[(snp - order) * clique_cells..(snp - order + 1) * clique_cells];
+        let row = &mut packed[snp * bytes..(snp + 1) * bytes];
+        for (i, (window, &y)) in windows.iter_mut().zip(&labels).enumerate() {
+            let start = (y * width + *window) * k;
+            let state = pick(&clique[start..start + k], unit(&mut rng));
+            *window = (*window * k + state) % width;
             row[i / 4] |= (state as u8) << (2 * (i % 4));
         }
     }
