@@ -396,6 +396,9 @@ fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
     let cells = domain.clique_cells();
     let sep = domain.separator_cells();
     let m = domain.n_cliques();
+    // Separator indices of every cell, computed once instead of per clique.
+    let left: Vec<usize> = (0..cells).map(|c| domain.left_separator(c)).collect();
+    let right: Vec<usize> = (0..cells).map(|c| domain.right_separator(c)).collect();
     let mut beliefs: Vec<f64> = theta.to_vec();
     beliefs
         .par_chunks_mut(cells * CLIQUES_PER_TASK)
@@ -414,8 +417,8 @@ fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
         let incoming = &head[i * sep..];
         let outgoing = &mut tail[..sep];
         outgoing.fill(0.0);
-        for (cell, psi) in table.iter().enumerate() {
-            outgoing[domain.right_separator(cell)] += psi * incoming[domain.left_separator(cell)];
+        for ((psi, &l), &r) in table.iter().zip(&left).zip(&right) {
+            outgoing[r] += psi * incoming[l];
         }
         normalise(outgoing)?;
     }
@@ -427,8 +430,8 @@ fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
         let incoming = &tail[..sep];
         let outgoing = &mut head[(i - 1) * sep..i * sep];
         outgoing.fill(0.0);
-        for (cell, psi) in table.iter().enumerate() {
-            outgoing[domain.left_separator(cell)] += psi * incoming[domain.right_separator(cell)];
+        for ((psi, &l), &r) in table.iter().zip(&left).zip(&right) {
+            outgoing[l] += psi * incoming[r];
         }
         normalise(outgoing)?;
     }
@@ -444,9 +447,8 @@ fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
                 .chunks_mut(cells)
                 .zip(forward.chunks(sep).zip(backward.chunks(sep)))
             {
-                for (cell, value) in clique.iter_mut().enumerate() {
-                    *value *= forward[domain.left_separator(cell)]
-                        * backward[domain.right_separator(cell)];
+                for ((value, &l), &r) in clique.iter_mut().zip(&left).zip(&right) {
+                    *value *= forward[l] * backward[r];
                 }
                 normalise(clique)?;
             }
