@@ -20,9 +20,11 @@ pub mod error;
 pub mod explain;
 pub mod job;
 pub mod models;
+pub mod sharing;
 pub mod simulate;
 pub mod stats;
 pub mod synthesis;
+pub mod utility;
 
 pub use error::{Error, Location, Result};
 pub use job::{CancelToken, Job, ProgressSink};

@@ -149,6 +149,28 @@ fn unusable_files_are_invalid() -> TestResult {
 }
 
 #[test]
+fn undeclared_gt_is_read_with_a_note() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let declared = write(
+        dir.path(),
+        "declared.vcf",
+        format!("{HEADER}{GOOD}").as_bytes(),
+    )?;
+    let undeclared = HEADER.replace(
+        "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n",
+        "",
+    ) + GOOD;
+    let undeclared = write(dir.path(), "undeclared.vcf", undeclared.as_bytes())?;
+    let (expected, quiet) = read(&declared, &ReadOptions::default())?;
+    let (actual, noted) = read(&undeclared, &ReadOptions::default())?;
+    assert_eq!(actual, expected);
+    assert!(quiet.notes.is_empty(), "{:?}", quiet.notes);
+    assert_eq!(noted.notes.len(), 1);
+    assert!(noted.notes[0].contains("does not declare the GT"));
+    Ok(())
+}
+
+#[test]
 fn header_only_file_is_an_empty_matrix() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = write(dir.path(), "header_only.vcf", HEADER.as_bytes())?;

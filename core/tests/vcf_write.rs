@@ -154,6 +154,17 @@ fn failed_writes_leave_nothing_behind() -> TestResult {
     assert!(e.to_string().contains("sample ID `a b`"), "{e}");
     assert_eq!(fs::read_dir(dir.path())?.count(), 0);
 
+    // An allele VCF cannot hold (a comma would make it two).
+    let mut variant = matrix.variants()[0].clone();
+    variant.alt_allele = "A,C".into();
+    let mut bad = GenotypeMatrix::new(vec!["a".into()]);
+    bad.push_variant(variant, &[1]);
+    let e = write(&bad, &out)
+        .err()
+        .ok_or("wrote an invalid ALT allele")?;
+    assert!(e.to_string().contains("ALT allele `A,C`"), "{e}");
+    assert_eq!(fs::read_dir(dir.path())?.count(), 0);
+
     // A folder that does not exist.
     let missing = dir.path().join("no/such/dir/x.vcf.gz");
     assert!(write(&matrix, &missing).is_err());
