@@ -28,6 +28,7 @@ pub mod models;
 pub mod sharing;
 pub mod simulate;
 pub mod stats;
+pub mod synthesis;
 pub mod utility;
 
 pub use error::{Error, Location, Result};

@@ -1,0 +1,114 @@
+//! Synthesis throughput: each stage at 2,000 individuals × 20,000 SNPs, and (when
+//! `GENOPRIV_BENCH_FULL=1`) one timed run of the whole pipeline at the target
+//! size of 10,000 × 100,000 (goal: under 60 s), printed to stderr.
+
+use std::time::Instant;
+
+use criterion::{Criterion, criterion_group};
+use genopriv_core::job;
+use genopriv_core::synthesis::simulate::{SimulationParameters, simulate_cohort};
+use genopriv_core::synthesis::{
+    ChainDomain, ChainModel, DiscreteGaussian, EstimatorOptions, MissingPolicy, SeedPolicy,
+    Structure, SynthesisConfig, measure, synthesize, zcdp,
+};
+
+fn stages(c: &mut Criterion) {
+    let (matrix, labels) = simulate_cohort(&SimulationParameters {
+        n_samples: 2_000,
+        n_snps: 20_000,
+        ..SimulationParameters::default()
+    });
+    let Ok(domain) = ChainDomain::new(2, 3, matrix.n_variants()) else {
+        return;
+    };
+    let mut group = c.benchmark_group("synthesis_2000x20000");
+    group.sample_size(10);
+    group.bench_function("count", |b| {
+        b.iter(|| job::unattended(|job| measure::clique_counts(&matrix, &labels, &domain, job)))
+    });
+    let Ok(counts) = job::unattended(|job| measure::clique_counts(&matrix, &labels, &domain, job))
+    else {
+        return;
+    };
+    let Ok(sigma) =
+        zcdp::cdp_rho(3.0, 1e-6).and_then(|rho| zcdp::sigma_for(rho, domain.n_cliques()))
+    else {
+        return;
+    };
+    let Ok(sampler) = DiscreteGaussian::new(sigma * sigma) else {
+        return;
+    };
+    group.bench_function("noise", |b| {
+        b.iter(|| {
+            job::unattended(|job| {
+                measure::add_noise(&counts, domain.clique_cells(), &sampler, [1; 32], job)
+            })
+        })
+    });
+    let Ok(noisy) = job::unattended(|job| {
+        measure::add_noise(&counts, domain.clique_cells(), &sampler, [1; 32], job)
+    }) else {
+        return;
+    };
+    let noisy: Vec<f64> = noisy.iter().map(|&v| v as f64).collect();
+    let options = EstimatorOptions {
+        max_iterations: 100,
+        relative_tolerance: 0.0,
+    };
+    group.bench_function("fit_100_iterations", |b| {
+        b.iter(|| job::unattended(|job| ChainModel::fit(domain, &noisy, sigma, options, job)))
+    });
+    let Ok((model, _)) =
+        job::unattended(|job| ChainModel::fit(domain, &noisy, sigma, options, job))
+    else {
+        return;
+    };
+    group.bench_function("sample_2000", |b| {
+        b.iter(|| job::unattended(|job| model.sample(2_000, matrix.variants(), [2; 32], job)))
+    });
+    group.finish();
+}
+
+/// One run at the target size, timed stage by stage through `synthesize`.
+fn full_size() {
+    let (n, d) = (10_000, 100_000);
+    let started = Instant::now();
+    let (matrix, labels) = simulate_cohort(&SimulationParameters {
+        n_samples: n,
+        n_snps: d,
+        ..SimulationParameters::default()
+    });
+    eprintln!(
+        "simulated {n} x {d} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let config = SynthesisConfig {
+        epsilon: 3.0,
+        delta: 1e-6,
+        structure: Structure::TanChain,
+        missing: MissingPolicy::Reject,
+        n_classes: 2,
+        n_synthetic: n,
+        estimator: EstimatorOptions::default(),
+        seed: SeedPolicy::Study { seed: 1 },
+    };
+    let started = Instant::now();
+    match job::unattended(|job| synthesize(&matrix, Some(&labels), &config, job)) {
+        Ok(synthesis) => eprintln!(
+            "synthesized {n} x {d} (measure + fit + sample) in {:.1} s; estimator {:?}",
+            started.elapsed().as_secs_f64(),
+            synthesis.manifest.estimator
+        ),
+        Err(error) => eprintln!("synthesis failed: {error}"),
+    }
+}
+
+criterion_group!(benches, stages);
+
+fn main() {
+    benches();
+    if std::env::var("GENOPRIV_BENCH_FULL").is_ok_and(|v| v == "1") {
+        full_size();
+    }
+    Criterion::default().configure_from_args().final_summary();
+}
