@@ -13,7 +13,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Location {
     Line(u64),
     /// A line and a named column or field.
-    Field { line: u64, field: String },
+    Field {
+        line: u64,
+        field: String,
+    },
     /// A record of a binary or block format (a variant of a BCF or a .bed file).
     Record(u64),
     /// A byte offset in a binary file.

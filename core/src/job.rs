@@ -57,7 +57,8 @@ impl<'a> Job<'a> {
 
     /// Reports progress and returns [`Error::Cancelled`] if cancellation was requested.
     pub fn checkpoint(&self, stage: &str, fraction: Option<f32>) -> Result<()> {
-        self.progress.report(stage, fraction.map(|f| f.clamp(0.0, 1.0)));
+        self.progress
+            .report(stage, fraction.map(|f| f.clamp(0.0, 1.0)));
         self.check_cancelled()
     }
 

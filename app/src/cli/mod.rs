@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use crate::gui::GuiArgs;
 
 #[derive(Parser, Debug)]
-#[command(name = "genopriv", version, about = "Tells whether a genomic dataset is safe to release, and makes it safer")]
+#[command(
+    name = "genopriv",
+    version,
+    about = "Tells whether a genomic dataset is safe to release, and makes it safer"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -67,8 +67,7 @@ impl GenotypeFormat {
 /// files or by its prefix.
 pub fn plink_paths(path: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let lower = path.to_string_lossy().to_ascii_lowercase();
-    let prefix = if lower.ends_with(".bed") || lower.ends_with(".bim") || lower.ends_with(".fam")
-    {
+    let prefix = if lower.ends_with(".bed") || lower.ends_with(".bim") || lower.ends_with(".fam") {
         path.with_extension("")
     } else {
         path.to_path_buf()
