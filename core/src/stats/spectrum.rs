@@ -73,7 +73,7 @@ pub fn maf_spectrum(stats: &[VariantStats], edges: &[f64]) -> Result<MafSpectrum
     for maf in stats.iter().map(|s| s.maf) {
         match maf {
             None => spectrum.undefined += 1,
-            Some(m) if m == 0.0 => spectrum.monomorphic += 1,
+            Some(0.0) => spectrum.monomorphic += 1,
             Some(m) => {
                 // Number of edges strictly below m: m is in bin (edges[i-1], edges[i]].
                 let i = edges.partition_point(|&e| e < m);
