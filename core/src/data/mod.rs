@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use format::GenotypeFormat;
+pub use format::{GenotypeFormat, plink_paths};
 pub use matrix::{Call, CallCounts, GenotypeMatrix, MISSING, Variant};
 
 /// A genotype matrix together with where it came from and what loading it skipped.
