@@ -7,7 +7,9 @@ use std::fs;
 
 use genopriv_tests::{TestResult, files_in, genopriv, test_data};
 
-/// Where the message must point.
+/// Where the message must point. Problems found at one place name it; problems
+/// of the whole file (a missing BGZF end marker, a .bed shorter than its .bim
+/// requires, no variants) must say what is wrong instead.
 enum Expect {
     /// A line, record or byte number.
     Location,
@@ -19,12 +21,13 @@ enum Expect {
 
 /// (file under `tests/data/bad/`, what the message must contain).
 const CORPUS: &[(&str, Expect)] = &[
-    ("truncated.vcf.gz", Expect::Location),
+    ("truncated.vcf.gz", Expect::Word("truncated")),
+    ("truncated_gzip.vcf.gz", Expect::Location),
     ("wrong_columns.vcf", Expect::Location),
     ("non_numeric_gt.vcf", Expect::Location),
     ("duplicate_samples.vcf", Expect::Word("duplicate")),
     ("empty.vcf", Expect::Word("empty")),
-    ("header_only.vcf", Expect::FileOnly),
+    ("header_only.vcf", Expect::Word("no variant")),
     ("random_bytes.vcf", Expect::Location),
     ("no_gt.vcf", Expect::Word("GT")),
     ("non_numeric.csv", Expect::Location),
@@ -32,7 +35,7 @@ const CORPUS: &[(&str, Expect)] = &[
     ("duplicate_samples.csv", Expect::Word("duplicate")),
     ("header_only.csv", Expect::FileOnly),
     ("bad_magic.bed", Expect::Location),
-    ("short.bed", Expect::Location),
+    ("short.bed", Expect::Word("truncated")),
 ];
 
 fn has_location(message: &str) -> bool {

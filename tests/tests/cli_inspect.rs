@@ -224,3 +224,41 @@ fn inspect_text_names_the_numbers() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn inspect_counts_cases_and_controls_of_the_phenotype_table() -> TestResult {
+    let vcf = sample_data("demo_cohort.vcf.gz");
+    let pheno = sample_data("demo_cohort.pheno.tsv");
+    // Independent count straight from the table: column `case` is 1 or 0.
+    let text = std::fs::read_to_string(&pheno)?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or("empty phenotype table")?
+        .split('\t')
+        .collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "case")
+        .ok_or("no case column")?;
+    let (mut cases, mut controls) = (0u64, 0u64);
+    for line in lines {
+        match line.split('\t').nth(col) {
+            Some("1") => cases += 1,
+            Some("0") => controls += 1,
+            other => return Err(format!("unexpected case value {other:?}").into()),
+        }
+    }
+    assert!(cases > 0 && controls > 0);
+    let ours = inspect_json(&vcf, &["--pheno", pheno.to_str().ok_or("path")?])?;
+    assert_eq!(count(&ours, "cases")?, cases);
+    assert_eq!(count(&ours, "controls")?, controls);
+    assert_eq!(
+        ours["phenotype"]["matched"].as_u64(),
+        Some(cases + controls)
+    );
+    // Without --pheno there are no case/control fields.
+    let plain = inspect_json(&vcf, &[])?;
+    assert!(plain.get("cases").is_none());
+    Ok(())
+}

@@ -7,6 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::{Dataset, GenotypeFormat, SkipReason};
 use genopriv_core::stats::{DEFAULT_MAF_EDGES, Distribution, MafSpectrum, Summary, summarize};
 use genopriv_core::{Error, Job, Result};
@@ -19,6 +20,13 @@ use super::{ReadArgs, format_number, input_files, load};
 pub struct InspectArgs {
     /// Genotype file: .vcf, .vcf.gz, .bcf, PLINK .bed/.bim/.fam (or prefix), .csv/.tsv
     pub input: PathBuf,
+    /// Phenotype table (.csv/.tsv, header line, sample IDs in the first column)
+    /// joined by sample ID to count cases and controls
+    #[arg(long, value_name = "FILE")]
+    pub pheno: Option<PathBuf>,
+    /// The phenotype column holding case/control status (0/1, or PLINK 1/2)
+    #[arg(long, value_name = "NAME", default_value = "case", requires = "pheno")]
+    pub case_column: String,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,
@@ -48,6 +56,28 @@ struct Inspection {
     heterozygosity: Option<Distribution>,
     variant_missingness: Option<Distribution>,
     maf_spectrum: MafSpectrum,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cases: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    controls: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phenotype: Option<PhenotypeSummary>,
+}
+
+/// How the phenotype table lined up with the genotype samples.
+#[derive(Serialize, Debug)]
+struct PhenotypeSummary {
+    file: PathBuf,
+    column: String,
+    /// Genotype samples with a phenotype row.
+    matched: usize,
+    samples_without_phenotype: usize,
+    phenotypes_without_genotypes: usize,
+    duplicated_ids: usize,
+    /// Matched samples whose case/control value is missing.
+    missing_status: usize,
+    /// A few IDs of genotype samples without a phenotype row.
+    example_samples_without_phenotype: Vec<String>,
 }
 
 pub fn run(args: &InspectArgs, job: Job<'_>) -> anyhow::Result<()> {
@@ -58,7 +88,10 @@ pub fn run(args: &InspectArgs, job: Job<'_>) -> anyhow::Result<()> {
         .next()
         .unwrap_or_else(|| args.input.clone());
     let sha256 = sha256_file(&hashed, job)?;
-    let inspection = Inspection::new(&dataset, summary, sha256);
+    let mut inspection = Inspection::new(&dataset, summary, sha256);
+    if let Some(pheno) = &args.pheno {
+        inspection.add_phenotypes(pheno, &args.case_column, &dataset)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&inspection)?);
     } else {
@@ -107,7 +140,30 @@ impl Inspection {
             heterozygosity: summary.heterozygosity,
             variant_missingness: summary.variant_missingness,
             maf_spectrum: summary.maf_spectrum,
+            cases: None,
+            controls: None,
+            phenotype: None,
         }
+    }
+
+    /// Joins a phenotype table to the samples and counts cases and controls.
+    fn add_phenotypes(&mut self, path: &Path, column: &str, dataset: &Dataset) -> Result<()> {
+        let table = read_phenotypes(path, None)?;
+        let joined = join(&table, dataset.matrix.samples());
+        let status = table.case_control(&joined, column)?;
+        self.cases = Some(status.cases);
+        self.controls = Some(status.controls);
+        self.phenotype = Some(PhenotypeSummary {
+            file: path.to_path_buf(),
+            column: column.to_owned(),
+            matched: joined.matched,
+            samples_without_phenotype: joined.samples_without_phenotype.count,
+            phenotypes_without_genotypes: joined.phenotypes_without_genotypes.count,
+            duplicated_ids: joined.duplicated_phenotype_ids.count,
+            missing_status: status.missing,
+            example_samples_without_phenotype: joined.samples_without_phenotype.examples,
+        });
+        Ok(())
     }
 
     fn to_text(&self) -> String {
@@ -190,6 +246,38 @@ impl Inspection {
         }
         if s.undefined > 0 {
             writeln!(t, "  {:<14} {}", "no calls", s.undefined)?;
+        }
+        if let (Some(cases), Some(controls), Some(p)) = (self.cases, self.controls, &self.phenotype)
+        {
+            writeln!(
+                t,
+                "Phenotypes: {} (column {}): {cases} cases, {controls} controls, {} missing",
+                p.file.display(),
+                p.column,
+                p.missing_status + p.samples_without_phenotype
+            )?;
+            if p.samples_without_phenotype > 0 {
+                writeln!(
+                    t,
+                    "  {} samples have no phenotype row (e.g. {})",
+                    p.samples_without_phenotype,
+                    p.example_samples_without_phenotype.join(", ")
+                )?;
+            }
+            if p.phenotypes_without_genotypes > 0 {
+                writeln!(
+                    t,
+                    "  {} phenotype rows match no genotype sample",
+                    p.phenotypes_without_genotypes
+                )?;
+            }
+            if p.duplicated_ids > 0 {
+                writeln!(
+                    t,
+                    "  {} IDs appear on more than one row (the first is used)",
+                    p.duplicated_ids
+                )?;
+            }
         }
         for note in &self.notes {
             writeln!(t, "Note: {note}")?;

@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use genopriv_core::data::read::read_genotypes;
 use genopriv_core::data::{Dataset, GenotypeFormat, MultiAllelicPolicy, ReadOptions, plink_paths};
 use genopriv_core::job::CancelToken;
-use genopriv_core::{Job, Result};
+use genopriv_core::{Error, Job, Result};
 
 use crate::gui::GuiArgs;
 use progress::TerminalProgress;
@@ -95,9 +95,36 @@ fn one_paragraph(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Reads a genotype file with the reader flags.
+/// Reads a genotype file with the reader flags. A dataset without samples or
+/// without variants cannot be assessed, so it is an error that says why.
 fn load(input: &Path, read: &ReadArgs, job: Job<'_>) -> Result<Dataset> {
-    read_genotypes(input, &read.options(), job)
+    let dataset = read_genotypes(input, &read.options(), job)?;
+    if dataset.matrix.n_samples() == 0 {
+        return Err(Error::invalid(
+            input,
+            "the file has no samples, so there is nothing to analyse",
+        ));
+    }
+    if dataset.matrix.n_variants() == 0 {
+        let skipped = &dataset.report;
+        let message = if skipped.total_skipped() == 0 {
+            "the file has no variant records, so there is nothing to analyse".to_owned()
+        } else {
+            let reasons: Vec<String> = skipped
+                .skipped
+                .iter()
+                .map(|(reason, n)| format!("{n} {}", reason.describe()))
+                .collect();
+            format!(
+                "no variant was loaded: all {} records were skipped ({}); \
+                 --split-multiallelic or --keep-non-snps may keep some",
+                skipped.total_skipped(),
+                reasons.join(", ")
+            )
+        };
+        return Err(Error::invalid(input, message));
+    }
+    Ok(dataset)
 }
 
 /// The files a dataset named by `input` is read from (all three of a PLINK set),
