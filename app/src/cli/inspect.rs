@@ -14,7 +14,7 @@ use genopriv_core::{Error, Job, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{ReadArgs, format_number, input_files, load};
+use super::{ReadArgs, input_files, load};
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
@@ -290,15 +290,13 @@ fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "NA".to_owned(), |r| format!("{:.4}%", 100.0 * r))
 }
 
+/// Rates shown to 4 decimals in text (`--json` keeps full precision).
 fn write_distribution(t: &mut String, what: &str, d: Option<Distribution>) -> std::fmt::Result {
     match d {
         Some(d) => writeln!(
             t,
-            "{what}: min {}, median {}, mean {}, max {}",
-            format_number(Some(d.min)),
-            format_number(Some(d.median)),
-            format_number(Some(d.mean)),
-            format_number(Some(d.max)),
+            "{what}: min {:.4}, median {:.4}, mean {:.4}, max {:.4}",
+            d.min, d.median, d.mean, d.max
         ),
         None => writeln!(t, "{what}: NA"),
     }
