@@ -12,10 +12,18 @@ use genopriv_core::data::{GenotypeMatrix, MISSING, ReadOptions};
 use genopriv_core::job;
 
 /// PROVGEN's cleaned OpenSNP hair data (MIT), from the reference studies folder:
-/// `$GENOPRIV_REFERENCE_STUDIES`, by default `/work/shared/reference_studies`.
+/// `$GENOPRIV_REFERENCE_STUDIES`, by default `shared/reference_studies` beside the
+/// repository (where CI and the developers' machines keep it).
 fn hair_csv() -> PathBuf {
-    let root = std::env::var_os("GENOPRIV_REFERENCE_STUDIES")
-        .map_or_else(|| PathBuf::from("/work/shared/reference_studies"), PathBuf::from);
+    let root = std::env::var_os("GENOPRIV_REFERENCE_STUDIES").map_or_else(
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/reference_studies"
+            ))
+        },
+        PathBuf::from,
+    );
     let path = root.join("provgen_opensnp/hair/data.csv");
     assert!(
         path.is_file(),
@@ -181,6 +189,11 @@ fn bad_matrices_name_file_line_and_column() {
     );
     let e = error_for(d, "dupcol.csv", "id,rs1,rs1\na,0,1\n");
     assert!(e.contains("dupcol.csv, line 1, column 3 (rs1)"), "{e}");
+    let e = error_for(d, "trailing.csv", "id,rs1,\na,1,\n");
+    assert!(
+        e.contains("trailing.csv, line 1, column 3 ()") && e.contains("no name"),
+        "{e}"
+    );
     let e = error_for(d, "header.csv", "id,rs1,rs2\n");
     assert!(
         e.contains("header.csv") && e.contains("no individuals"),
@@ -213,4 +226,33 @@ fn quoted_fields_crlf_and_blank_lines_are_read() {
     let e = job::unattended(|job| write_genotypes(&m, &out, &[], job));
     assert!(e.is_err_and(|e| e.to_string().contains("`a,1`")));
     assert!(!out.exists());
+
+    let mut twins = GenotypeMatrix::new(vec!["a".into()]);
+    let v = m.variants()[1].clone();
+    twins.push_variant(v.clone(), &[0]);
+    twins.push_variant(v, &[1]);
+    let e = job::unattended(|job| write_genotypes(&twins, &out, &[], job));
+    assert!(e.is_err_and(|e| e.to_string().contains("`rs2` names two variants")));
+}
+
+#[test]
+fn cancelled_matrix_jobs_stop_and_leave_no_output() {
+    use genopriv_core::job::NoProgress;
+    use genopriv_core::{CancelToken, Error, Job};
+
+    let dir = tempfile::tempdir().unwrap();
+    let m = read(&hair_csv()).unwrap();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let job = Job::new(&NoProgress, &cancel);
+    assert!(matches!(
+        matrix_csv::read(&hair_csv(), job),
+        Err(Error::Cancelled)
+    ));
+    let out = dir.path().join("cancelled.csv");
+    assert!(matches!(
+        write_genotypes(&m, &out, &[], job),
+        Err(Error::Cancelled)
+    ));
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -266,7 +266,7 @@ fn decodes_a_hand_made_fileset() {
 }
 
 #[test]
-fn repeated_iids_become_fid_iid() {
+fn repeated_iids_and_unknown_alleles_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let prefix = small_fileset(dir.path());
     fs::write(
@@ -274,9 +274,20 @@ fn repeated_iids_become_fid_iid() {
         "f1 a 0 0 1 -9\nf2 a 0 0 2 1\nf2 c 0 0 0 2\n",
     )
     .unwrap();
+    fs::write(
+        prefix.with_extension("bim"),
+        "1 rs1 0 10 A G\n1 rs2 0 20 C 0\n",
+    )
+    .unwrap();
     let (m, report) = job::unattended(|job| plink::read(&prefix, job)).unwrap();
     assert_eq!(m.samples(), ["f1_a", "f2_a", "f2_c"]);
-    assert_eq!(report.notes.len(), 1);
+    assert_eq!(report.notes.len(), 2);
+    assert!(report.notes[0].contains("FID_IID"), "{:?}", report.notes);
+    assert!(
+        report.notes[1].starts_with("1 variants have an unknown allele"),
+        "{:?}",
+        report.notes
+    );
 }
 
 #[test]
@@ -389,6 +400,10 @@ fn cancelled_jobs_stop_and_leave_no_output() {
         .filter(|n| n.starts_with("out") || n.starts_with(".genopriv"))
         .collect();
     assert!(names.is_empty(), "left behind: {names:?}");
+
+    let empty = GenotypeMatrix::new(vec!["a".into()]);
+    let e = job::unattended(|job| plink_write::write(&empty, &out, &[], job));
+    assert!(e.is_err_and(|e| e.to_string().contains("no variants")));
 
     // Writing over an input is refused.
     let bed = prefix.with_extension("bed");

@@ -1,10 +1,70 @@
 //! The eframe desktop workbench.
+//!
+//! Layout: [`app`] holds the window, navigation and job handling; [`welcome`] and
+//! [`data_screen`] draw the screens; [`jobs`] runs loading on worker threads;
+//! [`summary`] and [`phenotypes`] turn a loaded dataset into what the Data screen shows.
+
+mod app;
+mod data_screen;
+mod format;
+mod jobs;
+mod phenotypes;
+mod sample_data;
+mod summary;
+mod welcome;
+
+use std::path::PathBuf;
 
 use clap::Args;
 
-#[derive(Args, Debug, Default)]
-pub struct GuiArgs {}
+pub use app::{GenoPrivApp, ReadFn, Screen, Startup};
+pub use sample_data::{SampleData, locate_sample_data};
 
-pub fn run(_args: GuiArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the desktop workbench is being built")
+/// Options of the desktop window (used when `genopriv` runs without a subcommand).
+#[derive(Args, Debug, Default)]
+pub struct GuiArgs {
+    /// Genotype file to open when the window starts (VCF, BCF, PLINK .bed, CSV/TSV matrix)
+    #[arg(long, value_name = "FILE")]
+    pub open: Option<PathBuf>,
+
+    /// Phenotype table (sample ID, case/control column) to join to the file given with --open
+    #[arg(long, value_name = "FILE", requires = "open")]
+    pub phenotypes: Option<PathBuf>,
+
+    /// Start with the bundled sample cohort loaded
+    #[arg(long, conflicts_with = "open")]
+    pub sample_data: bool,
+}
+
+/// The window's icon, drawn for GenoPriv (`assets/icon.svg` is its source).
+pub(crate) const ICON_PNG: &[u8] = include_bytes!("../../../assets/icon.png");
+
+/// Opens the desktop window and blocks until it is closed.
+pub fn run(args: GuiArgs) -> anyhow::Result<()> {
+    let startup = Startup {
+        open: args.open,
+        phenotypes: args.phenotypes,
+        sample_data: args.sample_data,
+    };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("GenoPriv")
+        .with_app_id("genopriv")
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([720.0, 480.0])
+        .with_drag_and_drop(true);
+    // A broken icon must not keep the window from opening: say so and go on.
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => eprintln!("genopriv: the window icon could not be decoded: {e}"),
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "GenoPriv",
+        options,
+        Box::new(move |cc| Ok(Box::new(GenoPrivApp::new(cc, startup)))),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -257,7 +257,7 @@ impl GenotypeMatrix {
 
     fn clear_padding(&mut self) {
         let n = self.samples.len();
-        if n % 4 == 0 || self.bytes_per_variant == 0 {
+        if n.is_multiple_of(4) || self.bytes_per_variant == 0 {
             return;
         }
         let keep_bits = 2 * (n % 4);

@@ -5,6 +5,7 @@
 //! over variants; the long ones take a [`Job`](crate::job::Job). Results are plain
 //! serde structs.
 
+pub mod gwas;
 mod hwe;
 mod sample;
 mod spectrum;

@@ -143,6 +143,13 @@ fn matrix_variants(path: &Path, header_no: u64, columns: &[String]) -> Result<Ve
     let mut first_column_of: HashMap<&str, usize> = HashMap::new();
     let mut variants = Vec::with_capacity(columns.len() - 1);
     for (j, name) in columns.iter().enumerate().skip(1) {
+        if name.trim().is_empty() {
+            return Err(Error::parse(
+                path,
+                column_location(header_no, j, columns),
+                "the genotype column has no name (is there a trailing delimiter?)",
+            ));
+        }
         if let Some(first) = first_column_of.insert(name.as_str(), j) {
             return Err(Error::parse(
                 path,
@@ -313,7 +320,8 @@ impl<'p> TextFile<'p> {
         })
     }
 
-    /// The next non-blank line and its 1-based number, without the line ending.
+    /// The next non-blank line and its 1-based number, without the line ending (or
+    /// a byte-order mark on line 1).
     pub(crate) fn next_line(&mut self) -> Result<Option<(u64, String)>> {
         loop {
             self.buffer.clear();
@@ -327,6 +335,9 @@ impl<'p> TextFile<'p> {
             self.line_no += 1;
             while matches!(self.buffer.last(), Some(b'\n' | b'\r')) {
                 self.buffer.pop();
+            }
+            if self.line_no == 1 && self.buffer.starts_with(UTF8_BOM) {
+                self.buffer.drain(..UTF8_BOM.len());
             }
             if self.buffer.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -350,6 +361,9 @@ impl<'p> TextFile<'p> {
         self.consumed.load(Ordering::Relaxed) as f32 / self.size as f32
     }
 }
+
+/// The byte-order mark some spreadsheet programs put at the start of UTF-8 files.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Counts the bytes read through it.
 struct CountingReader<R> {

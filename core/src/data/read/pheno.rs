@@ -81,8 +81,13 @@ pub fn read_phenotypes(path: &Path, id_column: Option<&str>) -> Result<Phenotype
     };
     let id_name = names.get(id_index).cloned().unwrap_or_default();
 
-    // Blank lines dropped and line endings normalised; field counts checked.
-    let mut clean = header.clone().into_bytes();
+    // Blank lines dropped and line endings normalised; field counts checked. The
+    // header is rewritten from the trimmed, quoted names so polars sees the same names.
+    let quoted: Vec<String> = names
+        .iter()
+        .map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
+        .collect();
+    let mut clean = quoted.join(&delimiter.to_string()).into_bytes();
     clean.push(b'\n');
     let mut lines = Vec::new();
     while let Some((line_no, line)) = text.next_line()? {

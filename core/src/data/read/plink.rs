@@ -37,6 +37,16 @@ pub fn read(path: &Path, job: Job<'_>) -> Result<(GenotypeMatrix, LoadReport)> {
     let samples = read_fam(&fam_path, &mut report)?;
     job.checkpoint("Reading .bim", None)?;
     let variants = read_bim(&bim_path)?;
+    let unknown_allele = variants
+        .iter()
+        .filter(|v| v.alt_allele == "0" || v.ref_allele == "0")
+        .count();
+    if unknown_allele > 0 {
+        report.notes.push(format!(
+            "{unknown_allele} variants have an unknown allele (`0`) in the .bim: they were \
+             monomorphic where the fileset was made."
+        ));
+    }
     read_bed(&bed_path, samples, variants, job).map(|m| (m, report))
 }
 

@@ -10,7 +10,9 @@
 //! while this thread parses. VCF text lines are parsed here directly: the fixed
 //! columns are split off and the GT subfield of each sample column is read byte by
 //! byte, because building a full `noodles` record per line is several times
-//! slower for thousands of samples. The header is parsed line by line with
+//! slower for thousands of samples. The commonest column (`0/1` alone) is
+//! recognised from its four bytes, and a biallelic record's calls go straight to
+//! allele counts; only split multi-allelic records keep per-call allele pairs. The header is parsed line by line with
 //! `noodles_vcf::header::Parser`, so a malformed header line is reported with its
 //! line number. BCF records are framed by `noodles_bcf`; their GT values are decoded
 //! here from the raw typed arrays (the `noodles_bcf` sample accessors panic on some
@@ -355,6 +357,85 @@ struct Site<'r> {
     alts: Vec<&'r str>,
 }
 
+impl Site<'_> {
+    fn variant(&self, alt: &str) -> Variant {
+        Variant {
+            chrom: self.chrom.to_owned(),
+            pos: self.pos,
+            id: self.id.to_owned(),
+            ref_allele: self.ref_allele.to_owned(),
+            alt_allele: alt.to_owned(),
+        }
+    }
+}
+
+/// Where the calls of one record go as they are parsed: straight to allele
+/// counts for a biallelic record, or to [`Genotype`]s when its ALT alleles are
+/// split (each split variant codes them differently).
+trait CallSink {
+    fn start(&mut self, n_samples: usize);
+    /// Takes the four bytes of the commonest sample column (a diploid GT with
+    /// single-digit alleles, then a tab); returns false when they are not one.
+    fn common(&mut self, word: &[u8], n_alts: u32) -> bool;
+    fn genotype(&mut self, genotype: Genotype);
+}
+
+impl CallSink for Vec<Genotype> {
+    fn start(&mut self, n_samples: usize) {
+        self.clear();
+        self.reserve(n_samples);
+    }
+
+    #[inline]
+    fn common(&mut self, word: &[u8], n_alts: u32) -> bool {
+        common_gt(word, n_alts).map(|g| self.push(g)).is_some()
+    }
+
+    fn genotype(&mut self, genotype: Genotype) {
+        self.push(genotype);
+    }
+}
+
+/// Allele counts of a record with a single ALT allele, and its haploid calls.
+struct BiallelicCalls<'a> {
+    calls: &'a mut Vec<Call>,
+    haploid: u64,
+}
+
+impl CallSink for BiallelicCalls<'_> {
+    fn start(&mut self, n_samples: usize) {
+        self.calls.clear();
+        self.calls.reserve(n_samples);
+    }
+
+    #[inline]
+    fn common(&mut self, word: &[u8], _n_alts: u32) -> bool {
+        let &[a, separator, b, b'\t'] = word else {
+            return false;
+        };
+        if separator != b'/' && separator != b'|' {
+            return false;
+        }
+        let (da, db) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+        if da <= 1 && db <= 1 {
+            self.calls.push(da + db);
+            true
+        } else if a == b'.' && b == b'.' {
+            self.calls.push(MISSING);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn genotype(&mut self, genotype: Genotype) {
+        if genotype.ploidy == 1 && genotype.alleles[0] != UNKNOWN_ALLELE {
+            self.haploid += 1;
+        }
+        self.calls.push(genotype.code_for(1).0);
+    }
+}
+
 /// Accumulates the matrix and the report from records in file order.
 struct Loader<'o> {
     options: &'o ReadOptions,
@@ -407,8 +488,13 @@ impl<'o> Loader<'o> {
         !self.kept_alts.is_empty()
     }
 
-    /// Appends one variant per planned ALT allele from `self.genotypes`.
+    /// Appends the planned variants of a site: from `self.calls` for a
+    /// biallelic site, otherwise one per planned ALT allele from `self.genotypes`.
     fn push(&mut self, matrix: &mut GenotypeMatrix, site: &Site<'_>) {
+        if let [alt] = site.alts.as_slice() {
+            matrix.push_variant(site.variant(alt), &self.calls);
+            return;
+        }
         self.report.haploid_calls += self
             .genotypes
             .iter()
@@ -424,16 +510,7 @@ impl<'o> Loader<'o> {
                 code
             }));
             self.report.other_allele_calls += other;
-            matrix.push_variant(
-                Variant {
-                    chrom: site.chrom.to_owned(),
-                    pos: site.pos,
-                    id: site.id.to_owned(),
-                    ref_allele: site.ref_allele.to_owned(),
-                    alt_allele: alt.to_owned(),
-                },
-                &self.calls,
-            );
+            matrix.push_variant(site.variant(alt), &self.calls);
         }
     }
 }
@@ -483,8 +560,14 @@ fn read_vcf_text(
             job.checkpoint(STAGE, Some(input.fraction()))?;
         }
     }
-    if !header.declares_gt && !loader.seen_gt {
-        return Err(no_genotypes(path));
+    match (header.declares_gt, loader.seen_gt) {
+        (false, false) => return Err(no_genotypes(path)),
+        (false, true) => loader.report.notes.push(
+            "The header does not declare the GT FORMAT field; the records' GT values were \
+             read as genotypes anyway."
+                .into(),
+        ),
+        _ => {}
     }
     Ok(matrix)
 }
@@ -649,6 +732,9 @@ impl TextRecord<'_> {
     /// Parses a data line: returns its site when it yields variants, with the
     /// genotypes left in `loader.genotypes`.
     fn parse<'l>(&self, line: &'l [u8], loader: &mut Loader<'_>) -> Result<Option<Site<'l>>> {
+        if line.starts_with(b"#") {
+            return Err(self.error("a header line (starting with `#`) after the #CHROM line"));
+        }
         let mut columns = line.splitn(FIXED_COLUMNS + 1, |&b| b == b'\t');
         let mut fixed: [&[u8]; FIXED_COLUMNS] = [&[]; FIXED_COLUMNS];
         for slot in &mut fixed {
@@ -670,9 +756,6 @@ impl TextRecord<'_> {
             _info,
             format,
         ] = fixed;
-        if line.starts_with(b"#") {
-            return Err(self.error("a header line (starting with `#`) after the #CHROM line"));
-        }
         let chrom = self.text("CHROM", chrom)?;
         if chrom.is_empty() {
             return Err(self.error("the CHROM column is empty"));
@@ -722,8 +805,17 @@ impl TextRecord<'_> {
             });
         };
         loader.seen_gt = true;
-        let n_alts = site.alts.len() as u32;
-        self.parse_genotypes(line, samples, gt_index, n_alts, &mut loader.genotypes)?;
+        if site.alts.len() == 1 {
+            let mut sink = BiallelicCalls {
+                calls: &mut loader.calls,
+                haploid: 0,
+            };
+            self.parse_genotypes(line, samples, gt_index, 1, &mut sink)?;
+            loader.report.haploid_calls += sink.haploid;
+        } else {
+            let n_alts = site.alts.len() as u32;
+            self.parse_genotypes(line, samples, gt_index, n_alts, &mut loader.genotypes)?;
+        }
         Ok(Some(site))
     }
 
@@ -735,10 +827,9 @@ impl TextRecord<'_> {
         samples: &[u8],
         gt_index: usize,
         n_alts: u32,
-        out: &mut Vec<Genotype>,
+        out: &mut impl CallSink,
     ) -> Result<()> {
-        out.clear();
-        out.reserve(self.n_samples);
+        out.start(self.n_samples);
         let len = samples.len();
         let mut p = 0usize;
         for s in 0..self.n_samples {
@@ -750,6 +841,11 @@ impl TextRecord<'_> {
                 p += 1;
             }
             let start = p;
+            if gt_index == 0 && samples.get(p..p + 4).is_some_and(|w| out.common(w, n_alts)) {
+                // The usual `a/b` or `a|b` alone in its column: no general parsing.
+                p += 3;
+                continue;
+            }
             let mut has_gt = true;
             for _ in 0..gt_index {
                 while p < len && samples[p] != b':' && samples[p] != b'\t' {
@@ -773,7 +869,7 @@ impl TextRecord<'_> {
                 // Trailing subfields may be dropped (VCF 4.3 §1.6.2): GT is unknown.
                 Genotype::MISSING
             };
-            out.push(genotype);
+            out.genotype(genotype);
             while p < len && samples[p] != b'\t' {
                 p += 1;
             }
@@ -826,6 +922,32 @@ enum GtProblem {
     Syntax,
     Polyploid,
     AlleleOutOfRange(u32),
+}
+
+/// Recognises the commonest sample column, a diploid GT with single-digit
+/// alleles and nothing after it (`0/1` then a tab), from its four bytes.
+#[inline]
+fn common_gt(word: &[u8], n_alts: u32) -> Option<Genotype> {
+    let &[a, separator, b, b'\t'] = word else {
+        return None;
+    };
+    if separator != b'/' && separator != b'|' {
+        return None;
+    }
+    let (da, db) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+    if u32::from(da.max(db)) <= n_alts.min(9) {
+        Some(Genotype {
+            ploidy: 2,
+            alleles: [u32::from(da), u32::from(db)],
+        })
+    } else if a == b'.' && b == b'.' {
+        Some(Genotype {
+            ploidy: 2,
+            alleles: [UNKNOWN_ALLELE; 2],
+        })
+    } else {
+        None
+    }
 }
 
 /// Parses a GT value at `*p`, leaving `*p` just after it (at `:`, a tab or the end).
@@ -979,13 +1101,22 @@ fn read_bcf(
                 });
             };
             loader.seen_gt = true;
-            let n_alts = site.alts.len() as u32;
-            decode_bcf_genotypes(&series, sample_count, n_alts, &mut loader.genotypes).map_err(
-                |(sample, problem)| {
-                    let name = matrix.samples().get(sample).map_or("?", String::as_str);
-                    error(format!("sample {name}: {}", problem.describe()))
-                },
-            )?;
+            let sample_error = |(sample, problem): (usize, GtProblem)| {
+                let name = matrix.samples().get(sample).map_or("?", String::as_str);
+                error(format!("sample {name}: {}", problem.describe()))
+            };
+            if site.alts.len() == 1 {
+                let mut sink = BiallelicCalls {
+                    calls: &mut loader.calls,
+                    haploid: 0,
+                };
+                decode_bcf_genotypes(&series, sample_count, 1, &mut sink).map_err(sample_error)?;
+                loader.report.haploid_calls += sink.haploid;
+            } else {
+                let n_alts = site.alts.len() as u32;
+                decode_bcf_genotypes(&series, sample_count, n_alts, &mut loader.genotypes)
+                    .map_err(sample_error)?;
+            }
             loader.push(&mut matrix, &site);
         }
         if record_no.is_multiple_of(CHECKPOINT_EVERY) {
@@ -1032,8 +1163,9 @@ fn read_typed_int(src: &[u8], p: &mut usize) -> Result<i64, &'static str> {
         3 => 4,
         _ => return Err("a FORMAT key is not an integer"),
     };
-    let bytes = src.get(*p..*p + size).ok_or("sample data ends early")?;
-    *p += size;
+    let end = *p + size;
+    let bytes = src.get(*p..end).ok_or("sample data ends early")?;
+    *p = end;
     Ok(match bytes {
         [a] => i64::from(*a as i8),
         [a, b] => i64::from(i16::from_le_bytes([*a, *b])),
@@ -1071,10 +1203,11 @@ fn find_bcf_series(
             .checked_mul(width)
             .and_then(|n| n.checked_mul(sample_count))
             .ok_or("a FORMAT field is too large")?;
-        let data = src.get(p..p + len).ok_or("sample data ends early")?;
-        p += len;
+        let end = p.checked_add(len).ok_or("a FORMAT field is too large")?;
+        let data = src.get(p..end).ok_or("sample data ends early")?;
+        p = end;
         if usize::try_from(key).ok() == Some(gt_id) {
-            if descriptor & 0x0f == 5 || descriptor & 0x0f == 7 {
+            if !matches!(descriptor & 0x0f, 1..=3) {
                 return Err("the GT field is not stored as integers");
             }
             return Ok(Some(BcfSeries {
@@ -1093,10 +1226,9 @@ fn decode_bcf_genotypes(
     series: &BcfSeries<'_>,
     sample_count: usize,
     n_alts: u32,
-    out: &mut Vec<Genotype>,
+    out: &mut impl CallSink,
 ) -> Result<(), (usize, GtProblem)> {
-    out.clear();
-    out.reserve(sample_count);
+    out.start(sample_count);
     let (end_of_vector, missing) = match series.value_size {
         1 => (-127i32, -128i32),
         2 => (-32767, -32768),
@@ -1135,7 +1267,7 @@ fn decode_bcf_genotypes(
             *slot = allele;
             genotype.ploidy += 1;
         }
-        out.push(genotype);
+        out.genotype(genotype);
     }
     Ok(())
 }
@@ -1171,6 +1303,29 @@ mod tests {
         assert_eq!(code("0/0/1"), Err(GtProblem::Polyploid));
         assert_eq!(code("0/2"), Err(GtProblem::AlleleOutOfRange(2)));
         assert_eq!(code("99999999999/0"), Err(GtProblem::Syntax));
+    }
+
+    #[test]
+    fn common_gt_agrees_with_the_general_parser() {
+        let alphabet = b"0129./|x\t:";
+        let mut recognised = 0;
+        for &a in alphabet {
+            for &sep in alphabet {
+                for &b in alphabet {
+                    for n_alts in [1, 2, 9] {
+                        let word = [a, sep, b, b'\t'];
+                        if let Some(g) = common_gt(&word, n_alts) {
+                            recognised += 1;
+                            let mut p = 0;
+                            assert_eq!(parse_gt(&word, &mut p, n_alts), Ok(g), "{word:?}");
+                            assert_eq!(p, 3);
+                        }
+                    }
+                }
+            }
+        }
+        // 0,1 (and 2, 9 where allowed) on both sides of / and |, plus ./. and .|.
+        assert_eq!(recognised, 2 * (4 + 9 + 16) + 2 * 3);
     }
 
     #[test]
@@ -1243,5 +1398,25 @@ mod tests {
         assert_eq!(out[3].ploidy, 1);
         assert!(decode_bcf_genotypes(&series, 5, 1, &mut out).is_err());
         Ok(())
+    }
+
+    #[test]
+    fn finds_bcf_series_safely() {
+        // Two samples: key 0 as int8[1], then key 1 as int8[2].
+        let src = [
+            0x11, 0x00, 0x11, 0x0a, 0x0b, 0x11, 0x01, 0x21, 0x02, 0x04, 0x04, 0x04,
+        ];
+        let found = find_bcf_series(&src, 2, 2, 1);
+        assert!(
+            matches!(found, Ok(Some(BcfSeries { width: 2, value_size: 1, data })) if data.len() == 4)
+        );
+        assert!(matches!(find_bcf_series(&src, 2, 2, 5), Ok(None)));
+        assert!(find_bcf_series(&src[..src.len() - 1], 2, 2, 1).is_err());
+        // A GT stored as floats, or with no type, is refused rather than misread.
+        for descriptor in [0x15, 0x00] {
+            let mut bad = src;
+            bad[7] = descriptor;
+            assert!(find_bcf_series(&bad, 2, 2, 1).is_err(), "{descriptor:#x}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! (`0`, `1`, `2`, `NA` for missing). The delimiter follows the extension (`.csv`
 //! comma, `.tsv`/`.txt` tab); a `.gz` suffix writes gzip.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -27,12 +28,28 @@ pub fn write(m: &GenotypeMatrix, out: &Path, inputs: &[&Path], job: Job<'_>) -> 
             "a genotype matrix must be named .csv, .tsv or .txt (optionally .gz)",
         )
     })?;
+    if m.n_samples() == 0 || m.n_variants() == 0 {
+        return Err(Error::invalid(
+            out,
+            "the matrix has no samples or no variants; there is nothing to write",
+        ));
+    }
     for sample in m.samples() {
         check_name(out, "sample ID", sample, delimiter)?;
     }
     let names: Vec<String> = m.variants().iter().map(|v| v.display_id()).collect();
+    let mut seen = HashSet::with_capacity(names.len());
     for name in &names {
         check_name(out, "variant ID", name, delimiter)?;
+        if !seen.insert(name.as_str()) {
+            return Err(Error::invalid(
+                out,
+                format!(
+                    "variant ID `{name}` names two variants; a matrix file needs one name per \
+                     column (give the variants distinct IDs first)"
+                ),
+            ));
+        }
     }
 
     let file = AtomicFile::create(out, inputs)?;

@@ -23,6 +23,12 @@ const VARIANTS_PER_CHECK: usize = 4096;
 /// Writes the fileset whose prefix `out` names (`x.bed`, `x.bim`, `x.fam` or `x`).
 /// The three files appear only once all of them are complete.
 pub fn write(m: &GenotypeMatrix, out: &Path, inputs: &[&Path], job: Job<'_>) -> Result<()> {
+    if m.n_samples() == 0 || m.n_variants() == 0 {
+        return Err(Error::invalid(
+            out,
+            "the matrix has no samples or no variants; there is nothing to write",
+        ));
+    }
     let (bed_path, bim_path, fam_path) = plink_paths(out);
 
     let mut fam = AtomicFile::create(&fam_path, inputs)?;

@@ -238,25 +238,38 @@ fn header(matrix: &GenotypeMatrix) -> Vec<u8> {
 
 /// Refuses names and alleles that would break the VCF layout.
 fn validate(matrix: &GenotypeMatrix, out: &Path) -> Result<()> {
-    let breaks_layout = |s: &str| s.is_empty() || s.contains(|c: char| c.is_whitespace());
     for s in matrix.samples() {
-        if breaks_layout(s) {
+        if s.is_empty() || s.contains(char::is_whitespace) {
             return Err(Error::invalid(
                 out,
                 format!("sample ID `{s}` is empty or contains white space, which VCF cannot hold"),
             ));
         }
     }
+    let spaced = |s: &str| s.contains(char::is_whitespace);
     for v in matrix.variants() {
-        let bad = [("chromosome", &v.chrom), ("REF allele", &v.ref_allele)]
-            .into_iter()
-            .find(|(_, s)| breaks_layout(s))
-            .or_else(|| {
-                [("ID", &v.id), ("ALT allele", &v.alt_allele)]
-                    .into_iter()
-                    .find(|(_, s)| s.contains(|c: char| c.is_whitespace() || c == ','))
-            });
-        if let Some((what, value)) = bad {
+        // Empty ID and ALT are written as `.`; an allele list cannot hold a comma.
+        let bad = [
+            (
+                "chromosome",
+                &v.chrom,
+                v.chrom.is_empty() || spaced(&v.chrom),
+            ),
+            ("ID", &v.id, spaced(&v.id)),
+            (
+                "REF allele",
+                &v.ref_allele,
+                v.ref_allele.is_empty() || spaced(&v.ref_allele) || v.ref_allele.contains(','),
+            ),
+            (
+                "ALT allele",
+                &v.alt_allele,
+                spaced(&v.alt_allele) || v.alt_allele.contains(','),
+            ),
+        ]
+        .into_iter()
+        .find(|(_, _, bad)| *bad);
+        if let Some((what, value, _)) = bad {
             return Err(Error::invalid(
                 out,
                 format!(

@@ -1,0 +1,701 @@
+//! The window: navigation, file actions, the loading job and notices.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use egui::{Align, Button, CentralPanel, Color32, Key, KeyboardShortcut, Layout, Modifiers, Panel};
+use egui::{ProgressBar, RichText, ThemePreference};
+use genopriv_core::data::{Dataset, GenotypeFormat, ReadOptions};
+use genopriv_core::{Error, Job};
+use serde::{Deserialize, Serialize};
+
+use super::format::{count, whole_percent};
+use super::jobs::{BackgroundJob, Outcome};
+use super::phenotypes::{self, PhenotypeSummary};
+use super::sample_data::locate_sample_data;
+use super::summary::{DataSummary, LoadedData};
+use super::{data_screen, welcome};
+
+/// The genotype reader the window uses: `genopriv_core`'s by default; tests may
+/// substitute one that is slow or fails on purpose.
+pub type ReadFn =
+    Arc<dyn Fn(&Path, &ReadOptions, Job<'_>) -> genopriv_core::Result<Dataset> + Send + Sync>;
+
+/// The workflow's screens. Only Data exists yet; the others are shown, greyed, so
+/// that the product's shape is visible.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Screen {
+    #[default]
+    Data,
+    Protect,
+    Audit,
+    TradeOffs,
+    Report,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 5] = [
+        Screen::Data,
+        Screen::Protect,
+        Screen::Audit,
+        Screen::TradeOffs,
+        Screen::Report,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Data => "Data",
+            Screen::Protect => "Protect",
+            Screen::Audit => "Audit",
+            Screen::TradeOffs => "Trade-offs",
+            Screen::Report => "Report",
+        }
+    }
+
+    pub fn is_available(self) -> bool {
+        self == Screen::Data
+    }
+
+    /// What the screen will do, for the hover text of a screen not built yet.
+    fn purpose(self) -> &'static str {
+        match self {
+            Screen::Data => "Load a dataset and see what it holds",
+            Screen::Protect => {
+                "Release summary statistics or synthetic genotypes with differential privacy"
+            }
+            Screen::Audit => "Attack a release: membership and case/control inference",
+            Screen::TradeOffs => "Privacy against usefulness, for several settings side by side",
+            Screen::Report => "A release report for reviewers and sign-off",
+        }
+    }
+}
+
+/// What is remembered between sessions: display preferences only, never data,
+/// results or file paths.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Preferences {
+    theme: ThemePreference,
+    screen: Screen,
+}
+
+/// What to do when the window opens (from the command line).
+#[derive(Clone, Debug, Default)]
+pub struct Startup {
+    pub open: Option<PathBuf>,
+    pub phenotypes: Option<PathBuf>,
+    pub sample_data: bool,
+}
+
+/// A loaded dataset and, once added, its phenotypes.
+pub(super) struct Workspace {
+    pub data: LoadedData,
+    pub phenotypes: Option<PhenotypeSummary>,
+}
+
+/// A message to the user above the current screen.
+enum Notice {
+    Error { title: String, detail: String },
+    Info { title: String, detail: String },
+}
+
+/// A genotype load's result: the data, and the phenotype join if one was asked for
+/// (boxed: it is large and moves through a channel and an enum).
+type GenotypeResult = Box<(LoadedData, Option<Result<PhenotypeSummary, Error>>)>;
+
+/// The running job and the name of the file it reads.
+enum Running {
+    Genotypes(BackgroundJob<GenotypeResult>, String),
+    Phenotypes(BackgroundJob<PhenotypeSummary>, String),
+}
+
+impl Running {
+    fn title(&self) -> &str {
+        match self {
+            Running::Genotypes(job, _) => &job.title,
+            Running::Phenotypes(job, _) => &job.title,
+        }
+    }
+
+    fn progress(&self) -> (&str, Option<f32>) {
+        match self {
+            Running::Genotypes(job, _) => (&job.stage, job.fraction),
+            Running::Phenotypes(job, _) => (&job.stage, job.fraction),
+        }
+    }
+}
+
+/// What the screens ask the window to do; applied at the end of the frame.
+pub(super) enum Action {
+    LoadSampleData,
+    PickGenotypes,
+    PickPhenotypes,
+    Cancel,
+    DismissNotice,
+    Show(Screen),
+}
+
+const OPEN_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+
+/// The GenoPriv desktop workbench.
+pub struct GenoPrivApp {
+    prefs: Preferences,
+    ctx: egui::Context,
+    read_genotypes: ReadFn,
+    workspace: Option<Workspace>,
+    running: Option<Running>,
+    notice: Option<Notice>,
+    /// The app icon, shown in the top bar.
+    logo: Option<egui::TextureHandle>,
+}
+
+impl GenoPrivApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, startup: Startup) -> Self {
+        let mut prefs: Preferences = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
+            .unwrap_or_default();
+        if !prefs.screen.is_available() {
+            prefs.screen = Screen::Data;
+        }
+        // Set now to avoid a first frame in the wrong theme; `top_bar` keeps it set.
+        cc.egui_ctx.set_theme(prefs.theme);
+        let mut app = Self {
+            prefs,
+            ctx: cc.egui_ctx.clone(),
+            read_genotypes: Arc::new(|path, options, job| {
+                genopriv_core::data::read::read_genotypes(path, options, job)
+            }),
+            workspace: None,
+            running: None,
+            notice: None,
+            logo: load_logo(&cc.egui_ctx),
+        };
+        if startup.sample_data {
+            app.load_sample_data();
+        } else if let Some(path) = startup.open {
+            app.open_genotypes(path, startup.phenotypes);
+        }
+        app
+    }
+
+    /// Replaces the genotype reader (for tests). Affects loads started afterwards.
+    pub fn with_reader(mut self, read: ReadFn) -> Self {
+        self.read_genotypes = read;
+        self
+    }
+
+    /// The screen on display.
+    pub fn screen(&self) -> Screen {
+        self.prefs.screen
+    }
+
+    /// True while a file is being loaded.
+    pub fn is_busy(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Samples and variants of the loaded dataset, if any.
+    pub fn loaded_shape(&self) -> Option<(usize, usize)> {
+        self.workspace
+            .as_ref()
+            .map(|ws| (ws.data.summary.n_samples, ws.data.summary.n_variants))
+    }
+
+    /// Loads the bundled demo cohort with its phenotypes.
+    pub fn load_sample_data(&mut self) {
+        match locate_sample_data() {
+            Ok(sample) => self.open_genotypes(sample.genotypes, Some(sample.phenotypes)),
+            Err(message) => {
+                self.notice = Some(Notice::Error {
+                    title: "Sample data not found".into(),
+                    detail: message,
+                })
+            }
+        }
+    }
+
+    /// Starts loading a genotype file (and optionally a phenotype table to join to
+    /// it) on a worker thread. A load already running is cancelled and discarded.
+    pub fn open_genotypes(&mut self, path: PathBuf, phenotypes: Option<PathBuf>) {
+        let name = file_name(&path);
+        let read = Arc::clone(&self.read_genotypes);
+        let work = move |job: Job<'_>| -> Result<GenotypeResult, Error> {
+            let dataset = read(&path, &ReadOptions::default(), job)?;
+            let summary = DataSummary::compute(&dataset.matrix, job)?;
+            let joined = phenotypes
+                .map(|pheno| phenotypes::read_and_join(&pheno, dataset.matrix.samples(), job));
+            // A cancel during the join must cancel the load, not read as a bad file.
+            if let Some(Err(Error::Cancelled)) = joined {
+                return Err(Error::Cancelled);
+            }
+            Ok(Box::new((LoadedData { dataset, summary }, joined)))
+        };
+        self.start(format!("Loading {name}"), move |title, ctx| {
+            BackgroundJob::spawn(title, ctx, work).map(|job| Running::Genotypes(job, name))
+        });
+    }
+
+    /// Starts joining a phenotype table to the loaded samples.
+    pub fn open_phenotypes(&mut self, path: PathBuf) {
+        let Some(workspace) = &self.workspace else {
+            self.notice = Some(Notice::Error {
+                title: "No genotypes loaded".into(),
+                detail: "Open a genotype file first: phenotypes are matched to its samples.".into(),
+            });
+            return;
+        };
+        let samples = workspace.data.dataset.matrix.samples().to_vec();
+        let name = file_name(&path);
+        let work = move |job: Job<'_>| phenotypes::read_and_join(&path, &samples, job);
+        self.start(
+            format!("Adding phenotypes from {name}"),
+            move |title, ctx| {
+                BackgroundJob::spawn(title, ctx, work).map(|job| Running::Phenotypes(job, name))
+            },
+        );
+    }
+
+    /// Stops the running job; whatever it still produces is discarded.
+    pub fn cancel_job(&mut self) {
+        if let Some(running) = self.running.take() {
+            let what = running.title().to_string();
+            let kept = if self.workspace.is_some() {
+                " The data opened before is still shown."
+            } else {
+                ""
+            };
+            self.notice = Some(Notice::Info {
+                title: "Cancelled".into(),
+                detail: format!("{what} was cancelled.{kept}"),
+            });
+        }
+    }
+
+    fn start(
+        &mut self,
+        title: String,
+        spawn: impl FnOnce(String, &egui::Context) -> std::io::Result<Running>,
+    ) {
+        // Dropping the old job cancels it and discards its channel.
+        self.running = None;
+        self.notice = None;
+        match spawn(title.clone(), &self.ctx) {
+            Ok(running) => self.running = Some(running),
+            Err(e) => {
+                self.notice = Some(Notice::Error {
+                    title: format!("{title} could not start"),
+                    detail: format!("The system refused to start a worker thread: {e}."),
+                })
+            }
+        }
+        self.ctx.request_repaint();
+    }
+
+    /// Takes a finished job's result.
+    fn poll_job(&mut self) {
+        let outcome = match &mut self.running {
+            None => return,
+            Some(Running::Genotypes(job, name)) => job
+                .poll()
+                .map(|o| JobEnd::Genotypes(format!("Could not open {name}"), o)),
+            Some(Running::Phenotypes(job, name)) => job
+                .poll()
+                .map(|o| JobEnd::Phenotypes(format!("Could not add phenotypes from {name}"), o)),
+        };
+        let Some(end) = outcome else { return };
+        self.running = None;
+        match end {
+            JobEnd::Genotypes(_, Outcome::Finished(Ok(loaded))) => {
+                let (data, joined) = *loaded;
+                let (phenotypes, failure) = match joined {
+                    None => (None, None),
+                    Some(Ok(summary)) => (Some(summary), None),
+                    Some(Err(e)) => (None, Some(e)),
+                };
+                self.workspace = Some(Workspace { data, phenotypes });
+                self.prefs.screen = Screen::Data;
+                self.notice = failure.map(|e| Notice::Error {
+                    title: "The genotypes were loaded, but the phenotypes could not be added"
+                        .into(),
+                    detail: describe_error(&e),
+                });
+            }
+            JobEnd::Phenotypes(_, Outcome::Finished(Ok(summary))) => {
+                if let Some(workspace) = &mut self.workspace {
+                    workspace.phenotypes = Some(summary);
+                }
+            }
+            JobEnd::Genotypes(title, Outcome::Finished(Err(e)))
+            | JobEnd::Phenotypes(title, Outcome::Finished(Err(e))) => {
+                self.notice = Some(Notice::Error {
+                    title,
+                    detail: describe_error(&e),
+                });
+            }
+            JobEnd::Genotypes(title, Outcome::Vanished)
+            | JobEnd::Phenotypes(title, Outcome::Vanished) => {
+                self.notice = Some(Notice::Error {
+                    title,
+                    detail: "The worker stopped without a result. This is a bug in GenoPriv; \
+                             please report it, naming the file's format."
+                        .into(),
+                });
+            }
+        }
+    }
+
+    /// Opens the first dropped file GenoPriv recognises as genotypes.
+    fn take_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        let Some(first) = dropped.first() else {
+            return;
+        };
+        match dropped
+            .iter()
+            .find(|p| GenotypeFormat::from_path(p).is_ok())
+        {
+            Some(path) => self.open_genotypes(path.clone(), None),
+            None => {
+                self.notice = Some(Notice::Error {
+                    title: format!("{} cannot be opened", file_name(first)),
+                    detail: GenotypeFormat::from_path(first)
+                        .err()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default(),
+                })
+            }
+        }
+    }
+
+    fn apply(&mut self, action: Action) {
+        match action {
+            Action::LoadSampleData => self.load_sample_data(),
+            Action::PickGenotypes => {
+                // Synchronous and on the main thread, as rfd requires on some platforms.
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Open genotype file")
+                    .add_filter(
+                        "Genotype files",
+                        &[
+                            "vcf", "gz", "bgz", "bcf", "bed", "bim", "fam", "csv", "tsv", "txt",
+                        ],
+                    )
+                    .add_filter("All files", &["*"])
+                    .pick_file()
+                {
+                    self.open_genotypes(path, None);
+                }
+            }
+            Action::PickPhenotypes => {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Add phenotypes")
+                    .add_filter("Phenotype tables", &["tsv", "csv", "txt", "gz"])
+                    .add_filter("All files", &["*"])
+                    .pick_file()
+                {
+                    self.open_phenotypes(path);
+                }
+            }
+            Action::Cancel => self.cancel_job(),
+            Action::DismissNotice => self.notice = None,
+            Action::Show(screen) => {
+                if screen.is_available() {
+                    self.prefs.screen = screen;
+                }
+            }
+        }
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some(logo) = &self.logo {
+                ui.add(egui::Image::new((logo.id(), egui::vec2(22.0, 22.0))));
+            }
+            ui.label(RichText::new("GenoPriv").strong().size(18.0));
+            ui.label(RichText::new("Is this genomic dataset safe to release?").weak());
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                for (theme, name) in [
+                    (ThemePreference::Dark, "Dark"),
+                    (ThemePreference::Light, "Light"),
+                    (ThemePreference::System, "System"),
+                ] {
+                    ui.selectable_value(&mut self.prefs.theme, theme, name);
+                }
+                ui.label("Theme");
+                // The saved preference wins over whatever the context started with.
+                if ui.ctx().options(|o| o.theme_preference) != self.prefs.theme {
+                    ui.ctx().set_theme(self.prefs.theme);
+                }
+            });
+        });
+    }
+
+    fn navigation(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        ui.add_space(8.0);
+        ui.label(RichText::new("Workflow").small().weak());
+        ui.add_space(4.0);
+        let width = ui.available_width();
+        for screen in Screen::ALL {
+            if screen.is_available() {
+                let button = Button::selectable(self.prefs.screen == screen, screen.title())
+                    .min_size(egui::vec2(width, 28.0));
+                if ui.add(button).on_hover_text(screen.purpose()).clicked() {
+                    actions.push(Action::Show(screen));
+                }
+            } else {
+                let button = Button::selectable(false, screen.title())
+                    .right_text(RichText::new("coming").small().italics())
+                    .min_size(egui::vec2(width, 28.0));
+                ui.add_enabled(false, button)
+                    .on_disabled_hover_text(format!(
+                        "{}. Coming in a later version.",
+                        screen.purpose()
+                    ));
+            }
+        }
+    }
+
+    fn status_bar(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let status = match (&self.running, &self.workspace) {
+                (Some(running), _) => format!("{}…", running.title()),
+                (None, Some(ws)) => {
+                    let mut s = format!(
+                        "{} · {} · {} samples × {} variants",
+                        file_name(&ws.data.dataset.source),
+                        ws.data.dataset.format.name(),
+                        count(ws.data.summary.n_samples),
+                        count(ws.data.summary.n_variants)
+                    );
+                    if let Some(pheno) = &ws.phenotypes {
+                        s.push_str(" · ");
+                        s.push_str(&phenotypes::counts_phrase(pheno));
+                    }
+                    s
+                }
+                (None, None) => "No data loaded".into(),
+            };
+            ui.label(status);
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                ui.label(
+                    RichText::new("Works offline: your data never leaves this computer").weak(),
+                );
+            });
+        });
+    }
+
+    fn central(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        if let Some(running) = &self.running {
+            loading_card(ui, running, actions);
+            return;
+        }
+        if let Some(notice) = &self.notice {
+            notice_card(ui, notice, actions);
+            ui.add_space(8.0);
+        }
+        match (&self.prefs.screen, &self.workspace) {
+            (Screen::Data, Some(workspace)) => data_screen::show(ui, workspace, actions),
+            _ => welcome::show(ui, actions),
+        }
+    }
+}
+
+/// A finished job with the title of the message should it have failed.
+enum JobEnd {
+    Genotypes(String, Outcome<GenotypeResult>),
+    Phenotypes(String, Outcome<PhenotypeSummary>),
+}
+
+/// The icon as a texture; without it the top bar simply shows the name.
+fn load_logo(ctx: &egui::Context) -> Option<egui::TextureHandle> {
+    let icon = eframe::icon_data::from_png_bytes(super::ICON_PNG).ok()?;
+    let size = [
+        usize::try_from(icon.width).ok()?,
+        usize::try_from(icon.height).ok()?,
+    ];
+    if size[0] * size[1] * 4 != icon.rgba.len() {
+        return None;
+    }
+    let image = egui::ColorImage::from_rgba_unmultiplied(size, &icon.rgba);
+    Some(ctx.load_texture("genopriv_logo", image, egui::TextureOptions::LINEAR))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
+}
+
+/// The core error as one sentence, with a hint for the errors people meet first.
+fn describe_error(error: &Error) -> String {
+    let mut text = error.to_string();
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    if let Error::Io { source, .. } = error
+        && source.kind() == std::io::ErrorKind::NotFound
+    {
+        text.push_str(" Check that the file still exists and that the path is right.");
+    }
+    text
+}
+
+fn loading_card(ui: &mut egui::Ui, running: &Running, actions: &mut Vec<Action>) {
+    let (stage, fraction) = running.progress();
+    ui.add_space(60.0);
+    ui.vertical_centered(|ui| {
+        ui.set_max_width(520.0);
+        egui::Frame::group(ui.style())
+            .inner_margin(20.0)
+            .show(ui, |ui| {
+                ui.heading(running.title());
+                ui.add_space(6.0);
+                ui.label(format!("{stage}…"));
+                ui.add_space(6.0);
+                // Custom text rather than `show_percentage`: it also names the bar for
+                // screen readers.
+                let bar = match fraction {
+                    Some(f) => ProgressBar::new(f).text(whole_percent(f64::from(f))),
+                    None => ProgressBar::new(0.0).animate(true).text(stage.to_string()),
+                };
+                ui.add(bar);
+                ui.add_space(10.0);
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Stop loading; nothing is changed")
+                    .clicked()
+                {
+                    actions.push(Action::Cancel);
+                }
+                ui.add_space(4.0);
+                ui.label(
+                    RichText::new("The window stays usable while this runs.")
+                        .small()
+                        .weak(),
+                );
+            });
+    });
+}
+
+fn notice_card(ui: &mut egui::Ui, notice: &Notice, actions: &mut Vec<Action>) {
+    let (title, detail, colour, marker) = match notice {
+        Notice::Error { title, detail } => (title, detail, ui.visuals().error_fg_color, "Problem"),
+        Notice::Info { title, detail } => (title, detail, ui.visuals().weak_text_color(), "Note"),
+    };
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(1.5, colour))
+        .inner_margin(12.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(marker).strong().color(colour));
+                ui.label(RichText::new(title).strong());
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    if ui.button("Dismiss").clicked() {
+                        actions.push(Action::DismissNotice);
+                    }
+                });
+            });
+            ui.add(egui::Label::new(detail.as_str()).wrap());
+        });
+}
+
+/// Paints a hint over the window while files are dragged over it.
+fn drop_overlay(ctx: &egui::Context) {
+    if ctx.input(|i| i.raw.hovered_files.is_empty()) {
+        return;
+    }
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("drop_overlay"),
+    ));
+    let rect = ctx.content_rect();
+    painter.rect_filled(rect, 0.0, Color32::from_black_alpha(170));
+    painter.text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        "Drop a genotype file to open it\n(VCF, BCF, PLINK .bed/.bim/.fam, CSV/TSV matrix)",
+        egui::FontId::proportional(22.0),
+        Color32::WHITE,
+    );
+}
+
+impl eframe::App for GenoPrivApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_job();
+        self.take_dropped_files(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut actions = Vec::new();
+        if self.running.is_none() && ui.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
+            actions.push(Action::PickGenotypes);
+        }
+        Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
+        Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
+        Panel::left("navigation")
+            .resizable(false)
+            .exact_size(170.0)
+            .show(ui, |ui| self.navigation(ui, &mut actions));
+        CentralPanel::default().show(ui, |ui| self.central(ui, &mut actions));
+        drop_overlay(ui.ctx());
+        for action in actions {
+            self.apply(action);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.prefs);
+    }
+
+    /// egui's memory (window layout, scroll positions) is not worth keeping, and
+    /// keeping less is the safer default for a tool that handles genomes.
+    fn persist_egui_memory(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preferences_hold_display_settings_only() -> Result<(), serde_json::Error> {
+        let prefs = Preferences {
+            theme: ThemePreference::Light,
+            screen: Screen::Data,
+        };
+        let value = serde_json::to_value(&prefs)?;
+        let keys: Vec<&String> = value
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["screen", "theme"]);
+        // Settings saved by an older version (fewer fields) still load.
+        let old: Preferences = serde_json::from_str("{}")?;
+        assert_eq!(
+            (old.theme, old.screen),
+            (ThemePreference::System, Screen::Data)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn not_found_errors_get_a_hint() {
+        let error = Error::io(
+            "/data/x.vcf",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        let text = describe_error(&error);
+        assert!(text.starts_with("/data/x.vcf: "), "{text}");
+        assert!(text.ends_with("Check that the file still exists and that the path is right."));
+    }
+}

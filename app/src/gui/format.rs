@@ -1,0 +1,70 @@
+//! Numbers written for people. Figures and percentages go through
+//! `genopriv_core::explain::format`, so the window and the exported report print
+//! the same figure the same way.
+
+use genopriv_core::explain::format as shared;
+
+/// `10946` -> `"10,946"`.
+pub fn thousands(n: u64) -> String {
+    shared::integer(n)
+}
+
+/// [`thousands`] for `usize` counts.
+pub fn count(n: usize) -> String {
+    thousands(u64::try_from(n).unwrap_or(u64::MAX))
+}
+
+/// A fraction in `[0, 1]` as a percentage with one decimal ("49.2 %"); a value
+/// that is not exactly 0 or 1 never reads as 0 % or 100 %.
+pub fn percent(fraction: f64) -> String {
+    shared::percent(fraction, 1)
+}
+
+/// A percentage without decimals ("25 %"), for progress.
+pub fn whole_percent(fraction: f64) -> String {
+    shared::percent(fraction, 0)
+}
+
+/// `part` as a percentage of `whole` (0 % of nothing).
+pub fn share(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        percent(0.0)
+    } else {
+        percent(part as f64 / whole as f64)
+    }
+}
+
+/// `"1 sample"`, `"2 samples"`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(10_946), "10,946");
+        assert_eq!(thousands(6_567_600), "6,567,600");
+    }
+
+    #[test]
+    fn percentages_keep_small_values_visible() {
+        assert_eq!(percent(0.0), "0.0 %");
+        assert_eq!(percent(0.000_04), "under 0.1 %");
+        assert_eq!(percent(0.491_666), "49.2 %");
+        assert_eq!(percent(0.999_9), "~100 %");
+        assert_eq!(share(295, 600), "49.2 %");
+        assert_eq!(share(1, 0), "0.0 %");
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "sample", "samples"), "1 sample");
+        assert_eq!(plural(1200, "sample", "samples"), "1,200 samples");
+    }
+}

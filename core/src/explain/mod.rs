@@ -1,0 +1,42 @@
+//! Plain-language explanations: numbers in, sentences (and small data for
+//! pictures) out.
+//!
+//! The GUI and the exported report both call these functions, so the same
+//! numbers always read the same way and wording changes show up in review (ux
+//! spec §5). Everything here is a pure function: no I/O, no randomness.
+//!
+//! - [`mod@format`]: figures, percentages and "1 in N" chances.
+//! - [`odds`]: epsilon as a limit on belief ([`posterior_bound`], [`odds_sentence`],
+//!   the odds table, the icon array).
+//! - [`attack`]: membership attacks at a fixed false-accusation rate and label
+//!   inference against a non-member control, with explicit "inconclusive".
+//! - [`confidence`]: Clopper-Pearson intervals behind every attack verdict.
+//! - [`epsilon`]: realised vs requested epsilon, per-SNP epsilon, slider anchors
+//!   and warnings.
+//! - [`label`]: the privacy label card; [`persona`]: the attackers.
+//!
+//! Wording rules: consequences first; "inconclusive" is never turned into a
+//! verdict of safety; the words "anonymous", "secure" and "cannot be
+//! re-identified" are never used (a test scans every sentence for them).
+
+pub mod attack;
+pub mod confidence;
+pub mod epsilon;
+pub mod format;
+pub mod label;
+pub mod odds;
+pub mod persona;
+
+pub use attack::{
+    AttackVerdict, Comparison, Guarantee, LabelExplanation, LabelInferenceResult, LabelVerdict,
+    MembershipExplanation, MembershipOperatingPoint, explain_label_inference, explain_membership,
+};
+pub use confidence::{Interval, clopper_pearson};
+pub use epsilon::{
+    EpsilonUnit, epsilon_warning, per_snp_epsilon_sentence, realised_epsilon_sentence,
+};
+pub use label::{MafSource, MechanismKind, PrivacyLabel, ReleaseDescription, privacy_label};
+pub use odds::{
+    IconArray, PosteriorBound, odds_comparison_sentence, odds_sentence, odds_table, posterior_bound,
+};
+pub use persona::{LABEL_ATTACKER, MEMBERSHIP_ATTACKER, Persona};
