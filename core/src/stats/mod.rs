@@ -1,3 +1,19 @@
 //! Summary statistics: allele frequencies, missingness, Hardy-Weinberg tests,
 //! per-sample missingness and heterozygosity, the MAF spectrum.
+//!
+//! Pure functions over a [`GenotypeMatrix`](crate::data::GenotypeMatrix), parallel
+//! over variants; the long ones take a [`Job`](crate::job::Job). Results are plain
+//! serde structs.
+
 pub mod gwas;
+mod hwe;
+mod sample;
+mod spectrum;
+mod summary;
+mod variant;
+
+pub use hwe::hwe_exact_p;
+pub use sample::{SampleStats, sample_stats};
+pub use spectrum::{DEFAULT_MAF_EDGES, MafBin, MafSpectrum, maf_spectrum};
+pub use summary::{Distribution, Summary, summarize};
+pub use variant::{VariantStats, variant_stats};
