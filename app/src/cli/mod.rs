@@ -1,9 +1,10 @@
-//! The headless command-line interface: `inspect`, `freq` and `convert`.
+//! The headless command-line interface: `inspect`, `freq`, `convert` and `accountant`.
 //!
 //! Every command reads through `genopriv-core`, shows progress on stderr only when
 //! stderr is a terminal, and on failure prints one readable paragraph on stderr and
 //! exits with a non-zero code.
 
+pub mod accountant;
 mod convert;
 mod freq;
 mod inspect;
@@ -43,6 +44,8 @@ pub enum Command {
     Freq(freq::FreqArgs),
     /// Convert between VCF, PLINK and CSV/TSV (the format follows the output name)
     Convert(convert::ConvertArgs),
+    /// Epsilon of a DP-SGD run, naming the accountant, conversion and sampling assumption
+    Accountant(accountant::AccountantArgs),
 }
 
 /// Reader options shared by every command that loads genotypes.
@@ -79,6 +82,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Inspect(args) => inspect::run(&args, job),
         Command::Freq(args) => freq::run(&args, job),
         Command::Convert(args) => convert::run(&args, job),
+        Command::Accountant(args) => accountant::run(&args),
     };
     progress.finish();
     match outcome {

@@ -199,7 +199,7 @@ fn ui_accent() -> egui::Color32 {
 }
 
 /// Columns of the variant table: title, width, numbers right-aligned.
-const COLUMNS: [(&str, f32, bool); 9] = [
+const COLUMNS: [(&str, f32, bool); 10] = [
     ("#", 64.0, true),
     ("Chrom", 56.0, false),
     ("Position", 96.0, true),
@@ -209,6 +209,7 @@ const COLUMNS: [(&str, f32, bool); 9] = [
     ("Alt freq", 76.0, true),
     ("MAF", 76.0, true),
     ("Missing", 76.0, true),
+    ("HWE p", 84.0, true),
 ];
 
 fn variant_table(ui: &mut egui::Ui, workspace: &Workspace) {
@@ -244,8 +245,10 @@ fn variant_table(ui: &mut egui::Ui, workspace: &Workspace) {
                     variant.ref_allele.clone(),
                     variant.alt_allele.clone(),
                     freq(rate.alt_freq),
-                    freq(rate.maf()),
-                    percent(rate.missing_rate),
+                    freq(rate.maf),
+                    rate.missing_rate.map_or_else(|| "none".into(), percent),
+                    rate.hwe_p
+                        .map_or_else(|| "none called".into(), |p| format!("{p:.3e}")),
                 ];
                 ui.horizontal(|ui| {
                     for ((_, width, right), value) in COLUMNS.iter().zip(values) {

@@ -1,13 +1,12 @@
 //! What the Data screen shows about a loaded dataset: counts, per-variant and
 //! per-sample rates, the MAF spectrum, and the sentences that explain them.
 //!
-//! INTERIM STATISTICS: `VariantRates::from_counts` and `sample_missing_counts` compute
-//! from `GenotypeMatrix` directly until `genopriv_core::stats` (branch `stats`) is
-//! merged; then they become `stats::variant_stats` (its `alt_freq`, `maf`,
-//! `missing_rate`) and `stats::sample_stats` (its `missing_rate`), and only the view
-//! model (bars, sentences) stays here.
+//! The statistics themselves come from `genopriv_core::stats`, so the window, the CLI
+//! and later the report print the same numbers; only the view model (bars, sentences)
+//! lives here.
 
-use genopriv_core::data::{CallCounts, Dataset, GenotypeMatrix, LoadReport, SkipReason};
+use genopriv_core::data::{Dataset, GenotypeMatrix, LoadReport, SkipReason};
+use genopriv_core::stats::{self, VariantStats};
 use genopriv_core::{Job, Result};
 
 use super::format::{count, percent, plural, share, thousands};
@@ -22,37 +21,6 @@ const MAF_BINS: usize = 10;
 /// Per-sample missingness above which a sample is pointed out (plink's usual --mind 0.1
 /// would drop it; 5 % is worth a look).
 const HIGH_SAMPLE_MISSINGNESS: f64 = 0.05;
-/// How often (in variants) summarising reports progress and checks for cancel.
-const CHECKPOINT_EVERY: usize = 2_000;
-
-/// Frequency and missingness of one variant.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct VariantRates {
-    /// Alternate allele frequency among called alleles; `None` when no call was made.
-    pub alt_freq: Option<f64>,
-    pub missing_rate: f64,
-}
-
-impl VariantRates {
-    /// INTERIM: replace with `genopriv_core::stats` once merged.
-    fn from_counts(c: CallCounts) -> Self {
-        let called = c.called();
-        let alt_freq = (called > 0).then(|| c.alt_alleles() as f64 / (2 * called) as f64);
-        let missing_rate = if c.total() == 0 {
-            0.0
-        } else {
-            c.missing as f64 / c.total() as f64
-        };
-        Self {
-            alt_freq,
-            missing_rate,
-        }
-    }
-
-    pub fn maf(&self) -> Option<f64> {
-        self.alt_freq.map(|f| f.min(1.0 - f))
-    }
-}
 
 /// Everything the Data screen draws, computed once per load (on the worker thread).
 #[derive(Clone, Debug)]
@@ -62,7 +30,7 @@ pub struct DataSummary {
     pub missing_calls: u64,
     pub total_calls: u64,
     /// One entry per variant, in matrix order.
-    pub variants: Vec<VariantRates>,
+    pub variants: Vec<VariantStats>,
     /// One entry per sample, in matrix order.
     pub sample_missing_rate: Vec<f64>,
     /// Variants per MAF bar (`[0, 0.05)`, ..., `[0.45, 0.5]`).
@@ -72,34 +40,15 @@ pub struct DataSummary {
 impl DataSummary {
     pub fn compute(matrix: &GenotypeMatrix, job: Job<'_>) -> Result<Self> {
         let n_variants = matrix.n_variants();
-        let mut variants = Vec::with_capacity(n_variants);
-        let mut missing_calls = 0;
-        let mut total_calls = 0;
-        for j in 0..n_variants {
-            if j % CHECKPOINT_EVERY == 0 {
-                job.checkpoint(
-                    "Summarising variants",
-                    Some(j as f32 / n_variants.max(1) as f32),
-                )?;
-            }
-            let counts = matrix.call_counts(j);
-            missing_calls += counts.missing;
-            total_calls += counts.total();
-            variants.push(VariantRates::from_counts(counts));
-        }
-        let sample_missing = sample_missing_counts(matrix, job)?;
-        let sample_missing_rate = sample_missing
+        let variants = stats::variant_stats(matrix, job)?;
+        let missing_calls = variants.iter().map(|v| v.counts.missing).sum();
+        let total_calls = variants.iter().map(|v| v.counts.total()).sum();
+        let sample_missing_rate = stats::sample_stats(matrix, job)?
             .iter()
-            .map(|&m| {
-                if n_variants == 0 {
-                    0.0
-                } else {
-                    m as f64 / n_variants as f64
-                }
-            })
+            .map(|s| s.missing_rate.unwrap_or(0.0))
             .collect();
         let mut maf_bins = [0; MAF_BINS];
-        for maf in variants.iter().filter_map(VariantRates::maf) {
+        for maf in variants.iter().filter_map(|v| v.maf) {
             let bin = ((maf / MAF_BIN_WIDTH) as usize).min(MAF_BINS - 1);
             if let Some(b) = maf_bins.get_mut(bin) {
                 *b += 1;
@@ -126,7 +75,7 @@ impl DataSummary {
 
     /// One sentence on the MAF spectrum.
     pub fn maf_sentence(&self) -> String {
-        let mafs: Vec<f64> = self.variants.iter().filter_map(VariantRates::maf).collect();
+        let mafs: Vec<f64> = self.variants.iter().filter_map(|v| v.maf).collect();
         if mafs.is_empty() {
             return "No variant has a called genotype, so there is no allele frequency to show."
                 .to_string();
@@ -194,39 +143,6 @@ impl DataSummary {
             percent(HIGH_SAMPLE_MISSINGNESS),
         )
     }
-}
-
-/// Missing calls per sample, read straight from the packed rows: a 2-bit field is
-/// missing when both of its bits are set.
-///
-/// INTERIM: replace with `genopriv_core::stats` once merged.
-fn sample_missing_counts(matrix: &GenotypeMatrix, job: Job<'_>) -> Result<Vec<u64>> {
-    let n_samples = matrix.n_samples();
-    let n_variants = matrix.n_variants();
-    let mut missing = vec![0u64; n_samples];
-    for j in 0..n_variants {
-        if j % CHECKPOINT_EVERY == 0 {
-            job.checkpoint(
-                "Summarising samples",
-                Some(j as f32 / n_variants.max(1) as f32),
-            )?;
-        }
-        for (byte_index, &byte) in matrix.packed_row(j).iter().enumerate() {
-            // Low bit of each field whose two bits are both set.
-            let both_set = byte & (byte >> 1) & 0b0101_0101;
-            if both_set == 0 {
-                continue;
-            }
-            for field in 0..4 {
-                if both_set & (1 << (2 * field)) != 0
-                    && let Some(m) = missing.get_mut(4 * byte_index + field)
-                {
-                    *m += 1;
-                }
-            }
-        }
-    }
-    Ok(missing)
 }
 
 /// The loader's report in plain sentences (what was skipped, split, recoded).
@@ -325,20 +241,6 @@ mod tests {
     }
 
     #[test]
-    fn sample_missingness_matches_call_by_call_count() -> Result<()> {
-        // 7 samples: the last byte of each row is padded, which must not count as missing.
-        for n_samples in [1, 4, 7, 33] {
-            let m = scrambled_matrix(n_samples, 50);
-            let fast = job::unattended(|job| sample_missing_counts(&m, job))?;
-            let slow: Vec<u64> = (0..n_samples)
-                .map(|s| (0..50).filter(|&j| m.get(j, s) == MISSING).count() as u64)
-                .collect();
-            assert_eq!(fast, slow, "{n_samples} samples");
-        }
-        Ok(())
-    }
-
-    #[test]
     fn rates_bins_and_totals_of_a_hand_made_matrix() -> Result<()> {
         let mut m = GenotypeMatrix::new(vec!["a".into(), "b".into(), "c".into(), "d".into()]);
         m.push_variant(variant(1), &[0, 1, 2, MISSING]); // f = 3/6 = 0.5
@@ -347,9 +249,9 @@ mod tests {
         m.push_variant(variant(4), &[MISSING; 4]); // nothing called
         let s = job::unattended(|job| DataSummary::compute(&m, job))?;
         assert_eq!(s.variants[0].alt_freq, Some(0.5));
-        assert_eq!(s.variants[0].missing_rate, 0.25);
-        assert_eq!(s.variants[1].maf(), Some(0.125));
-        assert_eq!(s.variants[2].maf(), Some(0.0));
+        assert_eq!(s.variants[0].missing_rate, Some(0.25));
+        assert_eq!(s.variants[1].maf, Some(0.125));
+        assert_eq!(s.variants[2].maf, Some(0.0));
         assert_eq!(s.variants[3].alt_freq, None);
         assert_eq!((s.missing_calls, s.total_calls), (5, 16));
         assert_eq!(s.sample_missing_rate, vec![0.25, 0.25, 0.25, 0.5]);
