@@ -247,8 +247,7 @@ fn variant_table(ui: &mut egui::Ui, workspace: &Workspace) {
                     freq(rate.alt_freq),
                     freq(rate.maf),
                     rate.missing_rate.map_or_else(|| "none".into(), percent),
-                    rate.hwe_p
-                        .map_or_else(|| "none called".into(), |p| format!("{p:.3e}")),
+                    rate.hwe_p.map_or_else(|| "none called".into(), hwe_p_text),
                 ];
                 ui.horizontal(|ui| {
                     for ((_, width, right), value) in COLUMNS.iter().zip(values) {
@@ -257,6 +256,16 @@ fn variant_table(ui: &mut egui::Ui, workspace: &Workspace) {
                 });
             }
         });
+}
+
+/// A Hardy–Weinberg p-value as people read them: plain decimals down to 0.001, then
+/// scientific notation (small values are the ones that matter).
+fn hwe_p_text(p: f64) -> String {
+    if p >= 1e-3 {
+        format!("{p:.3}")
+    } else {
+        format!("{p:.2e}")
+    }
 }
 
 /// One table cell of fixed size; long text is cut with an ellipsis.
