@@ -134,3 +134,55 @@ fn convert_refuses_to_replace_its_input() -> TestResult {
     assert_eq!(files_in(dir.path())?, ["mixed.vcf"]);
     Ok(())
 }
+
+/// VCF -> PLINK -> VCF keeps every variant record (ID included) and every genotype,
+/// missing calls too: checked by bcftools on the first and the last file.
+#[test]
+fn vcf_to_plink_to_vcf_is_lossless() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    for (name, input) in [
+        ("demo", sample_data("demo_cohort.vcf.gz")),
+        ("mixed", test_data("mixed.vcf")),
+    ] {
+        let bed = dir.path().join(format!("{name}.bed"));
+        let back = dir.path().join(format!("{name}.back.vcf.gz"));
+        genopriv_ok([
+            "convert".as_ref(),
+            input.as_os_str(),
+            "--out".as_ref(),
+            bed.as_os_str(),
+        ])?;
+        genopriv_ok([
+            "convert".as_ref(),
+            bed.as_os_str(),
+            "--out".as_ref(),
+            back.as_os_str(),
+        ])?;
+        // The biallelic SNPs of the input are what genopriv loads by default.
+        let snps = dir.path().join(format!("{name}.snps.vcf"));
+        external(
+            "bcftools",
+            ["view", "-m2", "-M2", "-v", "snps", "-Ov", "-o"]
+                .iter()
+                .map(OsStr::new)
+                .chain([snps.as_os_str(), input.as_os_str()]),
+        )?;
+        let ids = |vcf: &Path| -> TestResult<String> {
+            Ok(external(
+                "bcftools",
+                [
+                    "query".as_ref(),
+                    "-f".as_ref(),
+                    "%ID\\n".as_ref(),
+                    vcf.as_os_str(),
+                ],
+            )?
+            .stdout)
+        };
+        let original = genotypes(&snps)?;
+        assert!(!original.is_empty(), "{name}: no SNP to compare");
+        assert_eq!(genotypes(&back)?, original, "{name}: genotypes differ");
+        assert_eq!(ids(&back)?, ids(&snps)?, "{name}: variant IDs differ");
+    }
+    Ok(())
+}
