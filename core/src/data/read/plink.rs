@@ -52,27 +52,15 @@ pub fn read(path: &Path, job: Job<'_>) -> Result<(GenotypeMatrix, LoadReport)> {
 
 /// Sample IDs from a `.fam` file: IIDs, or `FID_IID` if IIDs are not unique.
 fn read_fam(path: &Path, report: &mut LoadReport) -> Result<Vec<String>> {
-    let reader = BufReader::new(File::open(path).map_err(|e| Error::io(path, e))?);
     let mut ids: Vec<(String, String)> = Vec::new();
-    for (index, line) in reader.lines().enumerate() {
-        let line_no = index as u64 + 1;
-        let line = line.map_err(|e| Error::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let [fid, iid, _father, _mother, _sex, _pheno] = fields[..] else {
-            return Err(Error::parse(
-                path,
-                Location::Line(line_no),
-                format!(
-                    "expected 6 fields (FID IID father mother sex phenotype), found {}",
-                    fields.len()
-                ),
-            ));
-        };
-        ids.push((fid.to_string(), iid.to_string()));
-    }
+    for_each_six_field_line(
+        path,
+        "FID IID father mother sex phenotype",
+        |_, [fid, iid, _father, _mother, _sex, _pheno]| {
+            ids.push((fid.to_string(), iid.to_string()));
+            Ok(())
+        },
+    )?;
     if ids.is_empty() {
         return Err(Error::invalid(path, "the .fam file lists no samples"));
     }
@@ -101,8 +89,46 @@ fn read_fam(path: &Path, report: &mut LoadReport) -> Result<Vec<String>> {
 
 /// Variants from a `.bim` file (chrom, id, cM, pos, A1, A2), with alt = A1.
 fn read_bim(path: &Path) -> Result<Vec<Variant>> {
-    let reader = BufReader::new(File::open(path).map_err(|e| Error::io(path, e))?);
     let mut variants = Vec::new();
+    for_each_six_field_line(
+        path,
+        "chromosome ID cM position A1 A2",
+        |line_no, [chrom, id, _cm, pos, a1, a2]| {
+            let pos = pos.parse::<u64>().map_err(|_| {
+                Error::parse(
+                    path,
+                    Location::Field {
+                        line: line_no,
+                        field: "position".into(),
+                    },
+                    format!("`{pos}` is not a non-negative whole number"),
+                )
+            })?;
+            variants.push(Variant {
+                chrom: chrom.to_string(),
+                pos,
+                id: id.to_string(),
+                ref_allele: a2.to_string(),
+                alt_allele: a1.to_string(),
+            });
+            Ok(())
+        },
+    )?;
+    if variants.is_empty() {
+        return Err(Error::invalid(path, "the .bim file lists no variants"));
+    }
+    Ok(variants)
+}
+
+/// Calls `row` with the line number and the six whitespace-separated fields of every
+/// non-blank line of a `.fam` or `.bim` file; `layout` names the fields in the error
+/// for a line that has another count.
+fn for_each_six_field_line(
+    path: &Path,
+    layout: &str,
+    mut row: impl FnMut(u64, [&str; 6]) -> Result<()>,
+) -> Result<()> {
+    let reader = BufReader::new(File::open(path).map_err(|e| Error::io(path, e))?);
     for (index, line) in reader.lines().enumerate() {
         let line_no = index as u64 + 1;
         let line = line.map_err(|e| Error::io(path, e))?;
@@ -110,38 +136,16 @@ fn read_bim(path: &Path) -> Result<Vec<Variant>> {
             continue;
         }
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [chrom, id, _cm, pos, a1, a2] = fields[..] else {
+        let Ok(six) = <[&str; 6]>::try_from(fields.as_slice()) else {
             return Err(Error::parse(
                 path,
                 Location::Line(line_no),
-                format!(
-                    "expected 6 fields (chromosome ID cM position A1 A2), found {}",
-                    fields.len()
-                ),
+                format!("expected 6 fields ({layout}), found {}", fields.len()),
             ));
         };
-        let pos = pos.parse::<u64>().map_err(|_| {
-            Error::parse(
-                path,
-                Location::Field {
-                    line: line_no,
-                    field: "position".into(),
-                },
-                format!("`{pos}` is not a non-negative whole number"),
-            )
-        })?;
-        variants.push(Variant {
-            chrom: chrom.to_string(),
-            pos,
-            id: id.to_string(),
-            ref_allele: a2.to_string(),
-            alt_allele: a1.to_string(),
-        });
+        row(line_no, six)?;
     }
-    if variants.is_empty() {
-        return Err(Error::invalid(path, "the .bim file lists no variants"));
-    }
-    Ok(variants)
+    Ok(())
 }
 
 /// Streams the `.bed` calls, one variant record at a time, into a matrix.
