@@ -10,6 +10,8 @@
 //! - [`models`]: logistic models, scikit-learn-style SGD, DP-SGD and FedAvg.
 //! - [`audit`]: attack metrics and membership/label inference attacks.
 //! - [`synthesis`]: DP synthetic genotypes from noisy chain marginals.
+//! - [`study`]: one release with all its measurements, and sweeps over epsilon with a
+//!   recommended budget.
 //! - [`explain`]: numbers to plain-language sentences, shared by GUI and report.
 //! - [`simulate`]: seeded genotypes with LD and a phenotype, for tests and null controls.
 //! - [`job`]: the progress sink and cancel token every long function takes.
@@ -28,6 +30,7 @@ pub mod models;
 pub mod sharing;
 pub mod simulate;
 pub mod stats;
+pub mod study;
 pub mod synthesis;
 pub mod utility;
 

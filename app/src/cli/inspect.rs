@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -12,9 +10,8 @@ use genopriv_core::data::{Dataset, GenotypeFormat, SkipReason};
 use genopriv_core::stats::{DEFAULT_MAF_EDGES, Distribution, MafSpectrum, Summary, summarize};
 use genopriv_core::{Error, Job, Result};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use super::{ReadArgs, input_files, load};
+use super::{ReadArgs, input_files, load, sha256_file};
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
@@ -98,25 +95,6 @@ pub fn run(args: &InspectArgs, job: Job<'_>) -> anyhow::Result<()> {
         print!("{}", inspection.to_text());
     }
     Ok(())
-}
-
-/// The hex SHA-256 digest of a file, read in 1 MiB chunks.
-fn sha256_file(path: &Path, job: Job<'_>) -> Result<String> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut done = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
-            break;
-        };
-        hasher.update(chunk);
-        done += n as u64;
-        job.checkpoint("Hashing", (len > 0).then(|| done as f32 / len as f32))?;
-    }
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 impl Inspection {

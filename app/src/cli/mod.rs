@@ -1,4 +1,5 @@
-//! The headless command-line interface: `inspect`, `freq`, `convert` and `accountant`.
+//! The headless command-line interface: `inspect`, `freq`, `convert`, `accountant`,
+//! `gwas`, `share` and `sweep`.
 //!
 //! Every command reads through `genopriv-core`, shows progress on stderr only when
 //! stderr is a terminal, and on failure prints one readable paragraph on stderr and
@@ -7,9 +8,14 @@
 pub mod accountant;
 mod convert;
 mod freq;
+mod gwas;
 mod inspect;
 mod progress;
+mod share;
+mod sweep;
 
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -21,6 +27,7 @@ use genopriv_core::{Error, Job, Result};
 
 use crate::gui::GuiArgs;
 use progress::TerminalProgress;
+use sha2::{Digest, Sha256};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -46,6 +53,14 @@ pub enum Command {
     Convert(convert::ConvertArgs),
     /// Epsilon of a DP-SGD run, naming the accountant, conversion and sampling assumption
     Accountant(accountant::AccountantArgs),
+    /// Case/control association tests per SNP (allelic = plink --assoc) as TSV
+    Gwas(gwas::GwasArgs),
+    /// Share a perturbed copy of a cohort (XOR mechanism or randomized response)
+    /// with a JSON report of its privacy and utility
+    Share(share::ShareArgs),
+    /// Privacy-utility trade-off of sharing over an epsilon grid, with a
+    /// recommended epsilon
+    Sweep(sweep::SweepArgs),
 }
 
 /// Reader options shared by every command that loads genotypes.
@@ -83,6 +98,9 @@ pub fn run(command: Command) -> ExitCode {
         Command::Freq(args) => freq::run(&args, job),
         Command::Convert(args) => convert::run(&args, job),
         Command::Accountant(args) => accountant::run(&args),
+        Command::Gwas(args) => gwas::run(&args, job),
+        Command::Share(args) => share::run(&args, job),
+        Command::Sweep(args) => sweep::run(&args, job),
     };
     progress.finish();
     match outcome {
@@ -141,6 +159,25 @@ fn input_files(input: &Path) -> Vec<PathBuf> {
         }
         _ => vec![input.to_path_buf()],
     }
+}
+
+/// The hex SHA-256 digest of a file, read in 1 MiB chunks.
+pub(crate) fn sha256_file(path: &Path, job: Job<'_>) -> Result<String> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+            break;
+        };
+        hasher.update(chunk);
+        done += n as u64;
+        job.checkpoint("Hashing", (len > 0).then(|| done as f32 / len as f32))?;
+    }
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// Formats a number losslessly (shortest round-trip form), in scientific notation

@@ -14,6 +14,7 @@
 //! - [`epsilon`]: realised vs requested epsilon, per-SNP epsilon, slider anchors
 //!   and warnings.
 //! - [`label`]: the privacy label card; [`persona`]: the attackers.
+//! - [`release`]: notices on a shared dataset's frequency source and seed.
 //!
 //! Wording rules: consequences first; "inconclusive" is never turned into a
 //! verdict of safety; the words "anonymous", "secure" and "cannot be
@@ -26,6 +27,7 @@ pub mod format;
 pub mod label;
 pub mod odds;
 pub mod persona;
+pub mod release;
 
 pub use attack::{
     AttackVerdict, Comparison, Guarantee, LabelExplanation, LabelInferenceResult, LabelVerdict,

@@ -14,6 +14,7 @@
 pub mod calibrate;
 pub mod encode;
 pub mod grr;
+pub mod panel;
 pub mod restore;
 pub mod xor;
 
@@ -28,6 +29,7 @@ pub use encode::{BitColumns, decode, encode, encoded_frequencies};
 pub use grr::{
     grr_expected_point_error, grr_keep_probability, grr_release, legacy_provgen_ldp_release,
 };
+pub use panel::{AlignedPanel, align_panel};
 pub use restore::{RestorationReport, restoration_counts, restore_frequencies};
 pub use xor::{NoiseKey, apply_xor_noise};
 

@@ -323,7 +323,7 @@ fn best_match<'a>(
 }
 
 /// `chr1` and `1` name the same chromosome.
-fn normalise_chrom(chrom: &str) -> &str {
+pub(crate) fn normalise_chrom(chrom: &str) -> &str {
     let lower_prefix = chrom.get(..3).map(str::to_ascii_lowercase);
     match lower_prefix.as_deref() {
         Some("chr") => chrom.get(3..).unwrap_or(chrom),

@@ -26,8 +26,20 @@ pub fn write_genotypes(
     inputs: &[&Path],
     job: Job<'_>,
 ) -> Result<()> {
+    write_genotypes_with_meta(matrix, out, inputs, &[], job)
+}
+
+/// As [`write_genotypes`], with `##key=value` lines in a VCF header; the other
+/// formats have no place for them (their report must carry the same facts).
+pub fn write_genotypes_with_meta(
+    matrix: &GenotypeMatrix,
+    out: &Path,
+    inputs: &[&Path],
+    meta: &[(String, String)],
+    job: Job<'_>,
+) -> Result<()> {
     match GenotypeFormat::from_path(out)? {
-        GenotypeFormat::Vcf => vcf::write(matrix, out, inputs, job),
+        GenotypeFormat::Vcf => vcf::write_with_meta(matrix, out, inputs, meta, job),
         GenotypeFormat::PlinkBed => plink::write(matrix, out, inputs, job),
         GenotypeFormat::Matrix => csv::write(matrix, out, inputs, job),
         GenotypeFormat::Bcf => Err(Error::unsupported(

@@ -65,19 +65,41 @@ static BYTE_TEXT: [[u8; 16]; 256] = {
 /// Writes `matrix` as VCF to `out` (see the module doc). `inputs` are never
 /// overwritten.
 pub fn write(matrix: &GenotypeMatrix, out: &Path, inputs: &[&Path], job: Job<'_>) -> Result<()> {
+    write_with_meta(matrix, out, inputs, &[], job)
+}
+
+/// As [`write`], with extra `##key=value` header lines (e.g. how a shared copy was
+/// made, and that a seeded one is not for release). Keys must be plain words and
+/// values single lines.
+pub fn write_with_meta(
+    matrix: &GenotypeMatrix,
+    out: &Path,
+    inputs: &[&Path],
+    meta: &[(String, String)],
+    job: Job<'_>,
+) -> Result<()> {
     validate(matrix, out)?;
+    if let Some((key, _)) = meta.iter().find(|(k, v)| {
+        k.is_empty()
+            || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || v.contains(['\n', '\r'])
+    }) {
+        return Err(Error::Parameter(format!(
+            "VCF header line `{key}` must be a plain word with a one-line value"
+        )));
+    }
     let name = out.to_string_lossy().to_ascii_lowercase();
     let compressed = name.ends_with(".gz") || name.ends_with(".bgz");
     let mut data = AtomicFile::create(out, inputs)?;
     if !compressed {
-        write_records(matrix, &mut data, out, job, |w, _, line| w.write_all(line))?;
+        write_records(matrix, meta, &mut data, out, job, |w, _, line| w.write_all(line))?;
         return data.commit();
     }
     let index_path = index_path(out);
     ensure_not_input(&index_path, inputs)?;
     let mut writer = bgzf::io::Writer::new(data);
     if index_blocker(matrix.variants()).is_some() {
-        write_records(matrix, &mut writer, out, job, |w, _, line| {
+        write_records(matrix, meta, &mut writer, out, job, |w, _, line| {
             w.write_all(line)
         })?;
         writer.finish().map_err(|e| Error::io(out, e))?.commit()?;
@@ -88,7 +110,7 @@ pub fn write(matrix: &GenotypeMatrix, out: &Path, inputs: &[&Path], job: Job<'_>
     }
     let mut indexer = tabix::index::Indexer::default();
     indexer.set_header(IndexHeaderBuilder::vcf().build());
-    write_records(matrix, &mut writer, out, job, |w, variant, line| {
+    write_records(matrix, meta, &mut writer, out, job, |w, variant, line| {
         let start = w.virtual_position();
         w.write_all(line)?;
         add_to_index(&mut indexer, variant, start, w.virtual_position())
@@ -166,6 +188,7 @@ fn add_to_index(
 /// variant, line)` (which may also index it).
 fn write_records<W: Write>(
     matrix: &GenotypeMatrix,
+    meta: &[(String, String)],
     writer: &mut W,
     out: &Path,
     job: Job<'_>,
@@ -173,7 +196,7 @@ fn write_records<W: Write>(
 ) -> Result<()> {
     let io_error = |e| Error::io(out, e);
     job.checkpoint(STAGE, Some(0.0))?;
-    writer.write_all(&header(matrix)).map_err(io_error)?;
+    writer.write_all(&header(matrix, meta)).map_err(io_error)?;
     let n_samples = matrix.n_samples();
     let full_bytes = n_samples / 4;
     let mut line = Vec::with_capacity(64 + 4 * n_samples);
@@ -212,7 +235,7 @@ fn write_records<W: Write>(
     Ok(())
 }
 
-fn header(matrix: &GenotypeMatrix) -> Vec<u8> {
+fn header(matrix: &GenotypeMatrix, meta: &[(String, String)]) -> Vec<u8> {
     let mut h = String::new();
     h.push_str("##fileformat=VCFv4.2\n");
     h.push_str(concat!(
@@ -220,6 +243,9 @@ fn header(matrix: &GenotypeMatrix) -> Vec<u8> {
         env!("CARGO_PKG_VERSION"),
         "\n"
     ));
+    for (key, value) in meta {
+        h.push_str(&format!("##{key}={value}\n"));
+    }
     let mut seen = HashSet::new();
     for v in matrix.variants() {
         if seen.insert(v.chrom.as_str()) {
