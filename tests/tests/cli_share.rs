@@ -11,14 +11,31 @@ use genopriv_tests::{TestResult, external, genopriv, genopriv_ok, sample_data, w
 
 fn reference_study(dataset: &str, file: &str) -> PathBuf {
     let root = std::env::var_os("GENOPRIV_REFERENCE_STUDIES").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference_studies")),
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/reference_studies"
+            ))
+        },
         PathBuf::from,
     );
     root.join("provgen_opensnp").join(dataset).join(file)
 }
 
+/// Half a unit in the last printed digit of `s` (e.g. 0.0005 for "1.233",
+/// 5e-8 for "3.21e-05"): the rounding error of a printed number.
+fn half_last_digit(s: &str) -> f64 {
+    let (mantissa, exponent) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (s, 0),
+    };
+    let decimals = mantissa.split_once('.').map_or(0, |(_, f)| f.len()) as i32;
+    0.5 * 10f64.powi(exponent - decimals)
+}
+
 fn number(s: &str) -> TestResult<f64> {
-    Ok(s.parse::<f64>().map_err(|e| format!("bad number {s:?}: {e}"))?)
+    Ok(s.parse::<f64>()
+        .map_err(|e| format!("bad number {s:?}: {e}"))?)
 }
 
 #[test]
@@ -63,7 +80,13 @@ fn gwas_allelic_test_equals_plink_assoc() -> TestResult {
         whitespace_table(&fs::read_to_string(prefix.with_extension("assoc"))?);
     let plink: Vec<HashMap<&str, &str>> = plink_rows
         .iter()
-        .map(|row| header.iter().map(String::as_str).zip(row.iter().map(String::as_str)).collect())
+        .map(|row| {
+            header
+                .iter()
+                .map(String::as_str)
+                .zip(row.iter().map(String::as_str))
+                .collect()
+        })
         .collect();
     let text = fs::read_to_string(&ours)?;
     let mut lines = text.lines();
@@ -78,13 +101,14 @@ fn gwas_allelic_test_equals_plink_assoc() -> TestResult {
             assert_eq!(ours[3], "NA", "{}", ours[0]);
             continue;
         }
-        // plink prints 4-6 significant digits.
+        // plink rounds to 4 significant digits: ours must round to what it printed.
         for (col, name) in [(3, "CHISQ"), (4, "P"), (5, "OR")] {
-            let (a, b) = (number(ours[col])?, number(&theirs[name])?);
+            let (a, b) = (number(ours[col])?, number(theirs[name])?);
             assert!(
-                (a - b).abs() <= 1e-4 * b.abs().max(1e-300) + 1e-12,
-                "{} {name}: ours {a}, plink {b}",
-                ours[0]
+                (a - b).abs() <= half_last_digit(theirs[name]) * 1.000_001,
+                "{} {name}: ours {a}, plink {}",
+                ours[0],
+                theirs[name]
             );
         }
         compared += 1;
@@ -95,7 +119,15 @@ fn gwas_allelic_test_equals_plink_assoc() -> TestResult {
 
 /// Alt-allele counts per (sample, SNP) of a VCF, read with bcftools.
 fn alt_counts(vcf: &Path) -> TestResult<Vec<Vec<u8>>> {
-    let run = external("bcftools", ["query".as_ref(), "-f".as_ref(), "[%GT\t]\n".as_ref(), vcf.as_os_str()])?;
+    let run = external(
+        "bcftools",
+        [
+            "query".as_ref(),
+            "-f".as_ref(),
+            "[%GT\t]\n".as_ref(),
+            vcf.as_os_str(),
+        ],
+    )?;
     run.stdout
         .lines()
         .map(|line| {
@@ -103,7 +135,7 @@ fn alt_counts(vcf: &Path) -> TestResult<Vec<Vec<u8>>> {
                 .filter(|gt| !gt.is_empty())
                 .map(|gt| {
                     let alleles: Vec<&str> = gt.split(['|', '/']).collect();
-                    if alleles.iter().any(|a| *a == ".") {
+                    if alleles.contains(&".") {
                         return Err(format!("missing call {gt} in {}", vcf.display()).into());
                     }
                     Ok(alleles.iter().filter(|a| **a == "1").count() as u8)
@@ -163,8 +195,15 @@ fn share_writes_a_marked_vcf_and_a_truthful_report() -> TestResult {
     let expected = sums.stdout.split_whitespace().next().unwrap_or_default();
     assert_eq!(json["input_sha256"], expected);
     // bcftools reads the shared file; its header says it is not for release.
-    let header = external("bcftools", ["view".as_ref(), "-h".as_ref(), out.as_os_str()])?;
-    assert!(header.stdout.contains("##genopriv_not_for_release="), "{}", header.stdout);
+    let header = external(
+        "bcftools",
+        ["view".as_ref(), "-h".as_ref(), out.as_os_str()],
+    )?;
+    assert!(
+        header.stdout.contains("##genopriv_not_for_release="),
+        "{}",
+        header.stdout
+    );
     assert!(header.stdout.contains("##genopriv_seed=7"));
     // Point error recomputed from the two files genotype by genotype.
     let original = alt_counts(&sample_data("demo_cohort.vcf.gz"))?;
@@ -177,7 +216,10 @@ fn share_writes_a_marked_vcf_and_a_truthful_report() -> TestResult {
         total += a.len() as u64;
     }
     let pe = json["point_error"].as_f64().ok_or("point_error")?;
-    assert!((pe - differ as f64 / total as f64).abs() < 1e-12, "{pe} vs {differ}/{total}");
+    assert!(
+        (pe - differ as f64 / total as f64).abs() < 1e-12,
+        "{pe} vs {differ}/{total}"
+    );
     Ok(())
 }
 
@@ -196,7 +238,10 @@ fn share_explains_what_the_xor_mechanism_needs() -> TestResult {
     ])?;
     assert!(!run.success);
     assert!(run.stderr.contains("reference panel"), "{}", run.stderr);
-    assert!(fs::read_dir(dir.path())?.next().is_none(), "nothing may be left behind");
+    assert!(
+        fs::read_dir(dir.path())?.next().is_none(),
+        "nothing may be left behind"
+    );
     Ok(())
 }
 
@@ -204,9 +249,22 @@ fn share_explains_what_the_xor_mechanism_needs() -> TestResult {
 fn sweep_means(csv: &Path, column: &str) -> TestResult<HashMap<(String, String), f64>> {
     let text = fs::read_to_string(csv)?;
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().ok_or("empty sweep table")?.split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).ok_or(format!("no column {name}"));
-    let (m, e, c) = (col("mechanism")?, col("epsilon_nominal_per_snp")?, col(column)?);
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or("empty sweep table")?
+        .split(',')
+        .collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .ok_or(format!("no column {name}"))
+    };
+    let (m, e, c) = (
+        col("mechanism")?,
+        col("epsilon_nominal_per_snp")?,
+        col(column)?,
+    );
     let mut sums: HashMap<(String, String), (f64, f64)> = HashMap::new();
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
@@ -259,7 +317,10 @@ fn sweep_reproduces_the_published_provgen_table() -> TestResult {
         for &(_, eps, want_pe, want_ret) in published.iter().filter(|p| p.0 == dataset) {
             let key = ("xor".to_owned(), eps.to_owned());
             let (got_pe, got_ret) = (pe[&key], retention[&key]);
-            assert!((got_pe - want_pe).abs() <= 0.01, "{dataset} eps {eps}: PE {got_pe} vs {want_pe}");
+            assert!(
+                (got_pe - want_pe).abs() <= 0.01,
+                "{dataset} eps {eps}: PE {got_pe} vs {want_pe}"
+            );
             assert!(
                 (got_ret - want_ret).abs() <= 0.03,
                 "{dataset} eps {eps}: retention {got_ret} vs {want_ret}"
@@ -269,7 +330,11 @@ fn sweep_reproduces_the_published_provgen_table() -> TestResult {
             // §11.5: the coin-flip control keeps PE .365 and chi-square retention .79.
             let key = ("coin_flip".to_owned(), "0".to_owned());
             assert!((pe[&key] - 0.365).abs() <= 0.01, "coin PE {}", pe[&key]);
-            assert!((retention[&key] - 0.79).abs() <= 0.03, "coin retention {}", retention[&key]);
+            assert!(
+                (retention[&key] - 0.79).abs() <= 0.03,
+                "coin retention {}",
+                retention[&key]
+            );
         }
     }
     Ok(())

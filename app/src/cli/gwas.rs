@@ -105,7 +105,11 @@ pub fn run(args: &GwasArgs, job: Job<'_>) -> anyhow::Result<()> {
 fn columns(test: GwasTestArg, r: &AssociationResult) -> (f64, f64, f64) {
     let allelic_or = r.allelic.odds_ratio;
     match test {
-        GwasTestArg::Allelic => (r.allelic.chi_square.statistic, r.allelic.chi_square.p_value, allelic_or),
+        GwasTestArg::Allelic => (
+            r.allelic.chi_square.statistic,
+            r.allelic.chi_square.p_value,
+            allelic_or,
+        ),
         GwasTestArg::Genotypic => (r.genotypic.statistic, r.genotypic.p_value, allelic_or),
         GwasTestArg::Trend => (r.trend.statistic, r.trend.p_value, allelic_or),
         GwasTestArg::Dominant => (r.dominant.z, r.dominant.p_value, r.dominant.odds_ratio),

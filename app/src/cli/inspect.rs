@@ -8,7 +8,7 @@ use clap::Args;
 use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::{Dataset, GenotypeFormat, SkipReason};
 use genopriv_core::stats::{DEFAULT_MAF_EDGES, Distribution, MafSpectrum, Summary, summarize};
-use genopriv_core::{Error, Job, Result};
+use genopriv_core::{Job, Result};
 use serde::Serialize;
 
 use super::{ReadArgs, input_files, load, sha256_file};

@@ -12,8 +12,8 @@ use genopriv_core::explain::format::number;
 use genopriv_core::sharing::NoiseKey;
 use genopriv_core::stats::gwas::RetentionSettings;
 use genopriv_core::study::{
-    Budget, GwasTest, Mechanism, ShareInputs, ShareOutcome, ShareReport, ShareSettings,
-    ShareStudy, TargetChoice,
+    Budget, GwasTest, Mechanism, ShareInputs, ShareOutcome, ShareReport, ShareSettings, ShareStudy,
+    TargetChoice,
 };
 use genopriv_core::{Error, Job};
 
@@ -253,7 +253,10 @@ fn vcf_meta(report: &ShareReport) -> Vec<(String, String)> {
         ),
         (
             "genopriv_target_frequencies".to_owned(),
-            report.target_source.clone().unwrap_or_else(|| "none".to_owned()),
+            report
+                .target_source
+                .clone()
+                .unwrap_or_else(|| "none".to_owned()),
         ),
     ];
     if let Some(seed) = report.seed {

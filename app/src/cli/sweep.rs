@@ -24,7 +24,12 @@ pub struct SweepArgs {
     #[arg(long)]
     pub per_snp: bool,
     /// Mechanisms to compare, comma-separated
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "xor,coin-flip")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "xor,coin-flip"
+    )]
     pub mechanisms: Vec<MechanismArg>,
     /// Releases per grid point (different noise each)
     #[arg(long, default_value_t = 3)]
@@ -150,7 +155,10 @@ fn summary(result: &SweepResult) -> String {
                 number(r.utility)
             ));
             if let Some(coin) = r.coin_flip_utility {
-                s.push_str(&format!(", against {} for the coin-flip control", number(coin)));
+                s.push_str(&format!(
+                    ", against {} for the coin-flip control",
+                    number(coin)
+                ));
             }
             s.push_str(".\n");
         }

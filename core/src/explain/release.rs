@@ -62,7 +62,10 @@ mod tests {
     #[test]
     fn budget_sentence_adds_the_two_budgets() {
         let s = frequency_budget_sentence(2.5, 0.5);
-        assert!(s.contains("epsilon 0.5") && s.contains("2.5") && s.contains("at most 3"), "{s}");
+        assert!(
+            s.contains("epsilon 0.5") && s.contains("2.5") && s.contains("at most 3"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::{NoiseKey, allele_frequencies, impute_missing_hwe};
 
 /// Missing panel calls are imputed with this fixed seed: the panel is public, and a
 /// fixed draw keeps the calibration of a release reproducible.
-const PANEL_IMPUTATION_SEED: u64 = 0x5eed_0f_9a7e1;
+const PANEL_IMPUTATION_SEED: u64 = 0x5EED_0F9A;
 
 /// A panel restricted and ordered to a cohort's variants.
 #[derive(Clone, Debug)]
@@ -47,7 +47,9 @@ pub fn align_panel(
     let mut by_site: HashMap<(&str, u64), Vec<usize>> = HashMap::new();
     for (k, v) in panel.variants().iter().enumerate() {
         by_site
-            .entry((normalise_chrom(&v.chrom), v.pos)).or_default().push(k);
+            .entry((normalise_chrom(&v.chrom), v.pos))
+            .or_default()
+            .push(k);
     }
     let mut rows = Vec::with_capacity(cohort.len());
     let mut swapped_rows = Vec::new();
@@ -101,7 +103,9 @@ pub fn align_panel(
     if let Some(j) = frequencies.iter().position(|f| f.is_nan()) {
         return Err(Error::Parameter(format!(
             "the reference panel has no called genotype at {}",
-            cohort.get(j).map_or_else(|| j.to_string(), Variant::display_id)
+            cohort
+                .get(j)
+                .map_or_else(|| j.to_string(), Variant::display_id)
         )));
     }
     let (matrix, imputed_calls) = impute_missing_hwe(
@@ -148,7 +152,10 @@ mod tests {
         let cohort = [variant(30, "G", "A"), variant(20, "T", "C")];
         let aligned = job::unattended(|job| align_panel(&panel(), &cohort, job))?;
         assert_eq!(aligned.matrix.variants(), &cohort);
-        assert_eq!((aligned.dropped, aligned.swapped, aligned.imputed_calls), (1, 1, 1));
+        assert_eq!(
+            (aligned.dropped, aligned.swapped, aligned.imputed_calls),
+            (1, 1, 1)
+        );
         assert_eq!(aligned.matrix.calls(0).collect::<Vec<_>>(), [0, 0, 1]);
         // 2,2 recoded to 0,0; the missing call imputed at frequency 0 gives 0.
         assert_eq!(aligned.matrix.calls(1).collect::<Vec<_>>(), [0, 0, 0]);

@@ -83,7 +83,11 @@ mod tests {
         let Some(i) = max_curvature_index(&x, &y) else {
             panic!("no knee on a saturating curve");
         };
-        assert!((x[i] - x_star).abs() <= 1.0 / (n - 1) as f64, "{} vs {x_star}", x[i]);
+        assert!(
+            (x[i] - x_star).abs() <= 1.0 / (n - 1) as f64,
+            "{} vs {x_star}",
+            x[i]
+        );
     }
 
     #[test]
@@ -93,6 +97,9 @@ mod tests {
         assert_eq!(max_curvature_index(&x, &[0.5; 4]), None);
         assert_eq!(max_curvature_index(&x, &[0.0, 0.1, 0.4, 0.9]), None);
         assert_eq!(max_curvature_index(&x[..2], &[0.0, 1.0]), None);
-        assert_eq!(max_curvature_index(&[0.0, 0.0, 1.0], &[0.0, 1.0, 2.0]), None);
+        assert_eq!(
+            max_curvature_index(&[0.0, 0.0, 1.0], &[0.0, 1.0, 2.0]),
+            None
+        );
     }
 }

@@ -20,8 +20,7 @@ use crate::sharing::{
     allele_frequencies, calibrate, grr_release, impute_missing_hwe, release_xor,
 };
 use crate::stats::gwas::{
-    AssociationResult, RetentionSettings, association_tests, association_tests_split,
-    snp_retention,
+    AssociationResult, RetentionSettings, association_tests, association_tests_split, snp_retention,
 };
 use crate::utility::{UtilityReport, utility};
 
@@ -597,8 +596,9 @@ impl ShareStudy {
                 perturbed.imputed_calls
             ));
         }
-        let gwas_report = gwas.as_ref().map(|(plan, _, retention, coin)| {
-            GwasRetention {
+        let gwas_report = gwas
+            .as_ref()
+            .map(|(plan, _, retention, coin)| GwasRetention {
                 design: plan.design,
                 test: plan.test,
                 n_cases: plan.n_cases,
@@ -612,8 +612,7 @@ impl ShareStudy {
                     .count(),
                 retention_rate: *retention,
                 coin_flip_retention_rate: *coin,
-            }
-        });
+            });
         Ok(ShareReport {
             genopriv_version: env!("CARGO_PKG_VERSION").to_owned(),
             mechanism: settings.mechanism,

@@ -132,9 +132,14 @@ pub fn run_sweep(
         ));
     }
     if settings.budgets.is_empty()
-        && settings.mechanisms.iter().any(|&m| m != Mechanism::CoinFlip)
+        && settings
+            .mechanisms
+            .iter()
+            .any(|&m| m != Mechanism::CoinFlip)
     {
-        return Err(Error::Parameter("a sweep needs at least one epsilon".into()));
+        return Err(Error::Parameter(
+            "a sweep needs at least one epsilon".into(),
+        ));
     }
     let mut grid = Vec::new();
     for (mi, &mechanism) in settings.mechanisms.iter().enumerate() {
@@ -145,7 +150,12 @@ pub fn run_sweep(
         };
         for (bi, budget) in budgets {
             for repeat in 0..settings.repeats {
-                grid.push((mechanism, budget, repeat, run_seed(settings.seed, mi, bi, repeat)));
+                grid.push((
+                    mechanism,
+                    budget,
+                    repeat,
+                    run_seed(settings.seed, mi, bi, repeat),
+                ));
             }
         }
     }
@@ -164,7 +174,8 @@ pub fn run_sweep(
             };
             let outcome = study.run(&share, &NoiseKey::from_seed(seed), quiet);
             let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-            job.progress.report("sweep", Some(finished as f32 / total as f32));
+            job.progress
+                .report("sweep", Some(finished as f32 / total as f32));
             match outcome {
                 Ok(outcome) => {
                     let r = outcome.report;
@@ -275,8 +286,11 @@ fn recommend(curves: &[Curve], n_variants: usize) -> Option<Recommendation> {
         .iter()
         .filter(|c| c.mechanism != Mechanism::CoinFlip)
         .find_map(|curve| {
-            let positive: Vec<&CurvePoint> =
-                curve.points.iter().filter(|p| p.epsilon_total > 0.0).collect();
+            let positive: Vec<&CurvePoint> = curve
+                .points
+                .iter()
+                .filter(|p| p.epsilon_total > 0.0)
+                .collect();
             let x: Vec<f64> = positive.iter().map(|p| p.epsilon_total.log10()).collect();
             let y: Vec<f64> = positive.iter().map(|p| p.mean).collect();
             let knee = positive.get(max_curvature_index(&x, &y)?)?;

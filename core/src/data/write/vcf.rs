@@ -92,7 +92,9 @@ pub fn write_with_meta(
     let compressed = name.ends_with(".gz") || name.ends_with(".bgz");
     let mut data = AtomicFile::create(out, inputs)?;
     if !compressed {
-        write_records(matrix, meta, &mut data, out, job, |w, _, line| w.write_all(line))?;
+        write_records(matrix, meta, &mut data, out, job, |w, _, line| {
+            w.write_all(line)
+        })?;
         return data.commit();
     }
     let index_path = index_path(out);
