@@ -23,9 +23,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::metrics::{
-    AttackReport, Interval, OperatingPoint, ReportOptions, ThresholdMetrics,
-};
+use super::metrics::{AttackReport, Interval, OperatingPoint, ReportOptions, ThresholdMetrics};
 use crate::data::{GenotypeMatrix, MISSING};
 use crate::error::{Error, Result};
 use crate::job::Job;
@@ -221,7 +219,8 @@ pub fn hamming_scores(
                     sample_name(tested, i)
                 )));
             }
-            Ok(-(nearest.distance as f64) * m as f64 / nearest.called_snps as f64)
+            // `0.0 - d` rather than `-d`: a distance of 0 scores +0.0, not -0.0.
+            Ok(0.0 - nearest.distance as f64 * m as f64 / nearest.called_snps as f64)
         })
         .collect()
 }
@@ -268,7 +267,10 @@ pub fn likelihood_ratio_scores(
                 .take(SNPS_PER_TASK)
             {
                 for (score, g) in partial.iter_mut().zip(tested.calls(j)) {
-                    *score += table.get(usize::from(g.min(MISSING))).copied().unwrap_or(0.0);
+                    *score += table
+                        .get(usize::from(g.min(MISSING)))
+                        .copied()
+                        .unwrap_or(0.0);
                 }
             }
             Ok(partial)
@@ -522,7 +524,8 @@ where
     let half = n / 2;
     let (members, rest) = order.split_at(half);
     let (non_members, unused) = rest.split_at(half);
-    let n_calibration = ((options.calibration_share * half as f64).round() as usize).clamp(1, half - 1);
+    let n_calibration =
+        ((options.calibration_share * half as f64).round() as usize).clamp(1, half - 1);
 
     job.checkpoint("releasing the member half", None)?;
     let member_matrix = cohort.select_samples(members);
