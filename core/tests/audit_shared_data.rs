@@ -457,3 +457,23 @@ fn artifact_hamming_power_on_hair_is_capped_by_its_unaligned_split() -> Result<(
     assert_eq!(summary[0].tpr_at_1pct_fpr, 1.0);
     Ok(())
 }
+
+#[test]
+fn a_cancelled_audit_stops_with_cancelled() -> Result<()> {
+    let (cohort, reference) = population(40, 40, 50, 51)?;
+    let cancel = genopriv_core::CancelToken::new();
+    cancel.cancel();
+    let job = genopriv_core::Job::new(&job::NoProgress, &cancel);
+    let outcome = audit_shared_data(
+        &cohort,
+        &reference,
+        |members, _| Ok(members.clone()),
+        options(1),
+        job,
+    );
+    assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
+    let released = cohort.clone();
+    let scores = hamming_scores(&cohort, &released, job);
+    assert!(matches!(scores, Err(Error::Cancelled)), "{scores:?}");
+    Ok(())
+}
