@@ -6,5 +6,6 @@ pub mod attacks;
 pub mod label;
 pub mod lira;
 pub mod metrics;
+pub mod shared_data;
 
 pub use metrics::{AttackReport, Interval, ReportOptions, Roc, ThresholdRule};
