@@ -84,6 +84,11 @@ fn report_tells_nominal_realised_utility_and_retention() -> Result<()> {
         panic!("a study with phenotypes must report retention");
     };
     assert!((0.0..=1.0).contains(&retention) && (0.0..=1.0).contains(&coin));
+    // Both membership tests ran on an aligned half split; the headline is the stronger.
+    assert_eq!(r.membership.len(), 2);
+    assert_eq!(r.membership[0].n_members, COHORT / 2);
+    let strongest = r.membership.iter().map(|m| m.tpr_at_1pct_fpr).fold(0.0, f64::max);
+    assert_eq!(r.membership_tpr_at_1pct_fpr, Some(strongest));
     // A seeded study is marked, and says so in words.
     assert_eq!(r.seed, Some(5));
     assert!(r.not_for_release);
@@ -131,6 +136,11 @@ fn more_epsilon_buys_utility_and_beats_the_coin_flip_control() -> Result<()> {
         panic!("retention missing");
     };
     assert!(r_high > r_coin + 0.3, "{r_high} vs coin {r_coin}");
+    // Nearly unperturbed rows are found by their nearest released record; coin
+    // flips restored to public frequencies leave the Hamming test near chance.
+    let hamming_auc = |r: &genopriv_core::study::ShareReport| r.membership[0].auc;
+    assert!(hamming_auc(&high) > 0.95, "{}", hamming_auc(&high));
+    assert!(hamming_auc(&coin) < 0.65, "{}", hamming_auc(&coin));
     Ok(())
 }
 

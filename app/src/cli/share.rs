@@ -306,6 +306,19 @@ fn summary(outcome: &ShareOutcome) -> String {
             number(coin)
         ));
     }
+    for m in &r.membership {
+        s.push_str(&format!(
+            "membership test, {}: AUC {} (95% CI {} to {}), TPR at 1% FPR {} \
+             ({} members against {} held out)\n",
+            m.test,
+            number(m.auc),
+            number(m.auc_interval.lower),
+            number(m.auc_interval.upper),
+            number(m.tpr_at_1pct_fpr),
+            m.n_members,
+            m.n_non_members
+        ));
+    }
     for notice in &r.notices {
         s.push_str(notice);
         s.push('\n');

@@ -49,7 +49,8 @@ pub struct SweepArgs {
 /// The CSV columns, one per field of a row.
 pub const HEADER: &str = "mechanism,epsilon_nominal,epsilon_nominal_per_snp,epsilon_realised,\
 epsilon_total_spent,repeat,seed,point_error,sample_error,mean_error,variance_error,\
-allele_frequency_mae,retention_rate,coin_flip_retention_rate";
+allele_frequency_mae,retention_rate,coin_flip_retention_rate,membership_tpr_at_1pct_fpr,\
+membership_auc";
 
 pub fn run(args: &SweepArgs, job: Job<'_>) -> anyhow::Result<()> {
     let mut inputs = super::input_files(&args.study.input);
@@ -117,6 +118,8 @@ fn csv_line(row: &SweepRow) -> String {
         format_number(Some(row.allele_frequency_mae)),
         format_number(row.retention_rate),
         format_number(row.coin_flip_retention_rate),
+        format_number(row.membership_tpr_at_1pct_fpr),
+        format_number(row.membership_auc),
     ]
     .join(",")
 }

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::shared_data::{SharedDataAuditOptions, SharedDataSummary, audit_shared_data};
 use crate::data::{GenotypeMatrix, Variant};
 use crate::error::{Error, Result};
 use crate::explain::MafSource;
@@ -270,7 +271,12 @@ pub struct ShareReport {
     pub retention_rate: Option<f64>,
     pub coin_flip_retention_rate: Option<f64>,
     pub gwas: Option<GwasRetention>,
+    /// The stronger of the two membership tests' TPR at 1 % FPR (`null` when no
+    /// public reference allows the audit).
     pub membership_tpr_at_1pct_fpr: Option<f64>,
+    /// Both membership tests on a same-settings release of a random half of the
+    /// cohort against the held-out half (spec §6 flaw 9: aligned split).
+    pub membership: Vec<SharedDataSummary>,
     /// The study seed; `null` for a release drawn from the OS CSPRNG.
     pub seed: Option<u64>,
     pub not_for_release: bool,
@@ -394,7 +400,7 @@ impl ShareStudy {
             Some(plan) => {
                 let released_p = self.gwas_p(plan, &perturbed.released, job)?;
                 let retention = snp_retention(&plan.original_p, &released_p, self.retention)?;
-                let control_key = control_key(key)?;
+                let control_key = derived_key(key, CONTROL_STREAM)?;
                 let control = ShareSettings {
                     mechanism: Mechanism::CoinFlip,
                     ..*settings
@@ -416,7 +422,13 @@ impl ShareStudy {
             }
             None => None,
         };
-        let report = self.report(settings, key, &perturbed, targets.as_ref(), util, &gwas)?;
+        let membership = self.membership_audit(settings, key, job)?;
+        let mut report = self.report(settings, key, &perturbed, targets.as_ref(), util, &gwas)?;
+        report.membership_tpr_at_1pct_fpr = membership
+            .iter()
+            .map(|m| m.tpr_at_1pct_fpr)
+            .reduce(f64::max);
+        report.membership = membership;
         let frequencies = FrequencyComparison {
             original: allele_frequencies(&self.private),
             released: allele_frequencies(&perturbed.released),
@@ -433,6 +445,43 @@ impl ShareStudy {
             report,
             frequencies,
         })
+    }
+
+    /// Releases a random half of the cohort with the same settings and tests its
+    /// members against the held-out half, with both membership tests. Needs public
+    /// reference frequencies for the likelihood-ratio test; empty without them.
+    fn membership_audit(
+        &self,
+        settings: &ShareSettings,
+        key: &NoiseKey,
+        job: Job<'_>,
+    ) -> Result<Vec<SharedDataSummary>> {
+        let reference = match (&self.reference_af, &self.panel) {
+            (Some(af), _) => af,
+            (None, Some(panel)) => &panel.frequencies,
+            (None, None) => return Ok(Vec::new()),
+        };
+        let audit_key = derived_key(key, AUDIT_STREAM)?;
+        let split_seed = match audit_key.seed() {
+            Some(seed) => seed,
+            None => super::os_seed()?,
+        };
+        let audit = audit_shared_data(
+            &self.private,
+            reference,
+            |members, job| {
+                let targets = self.targets(members, settings, &audit_key)?;
+                Ok(self
+                    .perturb(members, settings, targets.as_ref(), &audit_key, job)?
+                    .released)
+            },
+            SharedDataAuditOptions {
+                seed: split_seed,
+                ..SharedDataAuditOptions::default()
+            },
+            job,
+        )?;
+        audit.summaries()
     }
 
     /// The restoration targets a release needs (`None` when it needs none:
@@ -644,6 +693,7 @@ impl ShareStudy {
             coin_flip_retention_rate: gwas_report.as_ref().map(|g| g.coin_flip_retention_rate),
             gwas: gwas_report,
             membership_tpr_at_1pct_fpr: None,
+            membership: Vec::new(),
             seed: key.seed(),
             not_for_release: key.seed().is_some(),
             input_sha256: None,
@@ -653,10 +703,14 @@ impl ShareStudy {
     }
 }
 
-/// An independent key for the coin-flip control: seeded studies stay reproducible.
-fn control_key(key: &NoiseKey) -> Result<NoiseKey> {
+const CONTROL_STREAM: u64 = 0xC01F_11B0_C01F_11B0;
+const AUDIT_STREAM: u64 = 0xA0D1_7000_A0D1_7000;
+
+/// An independent key for a side computation (the coin-flip control, the
+/// membership audit): seeded studies stay reproducible, releases stay unseeded.
+fn derived_key(key: &NoiseKey, stream: u64) -> Result<NoiseKey> {
     match key.seed() {
-        Some(seed) => Ok(NoiseKey::from_seed(seed ^ 0xC01F_11B0_C01F_11B0)),
+        Some(seed) => Ok(NoiseKey::from_seed(seed ^ stream)),
         None => NoiseKey::from_os(),
     }
 }

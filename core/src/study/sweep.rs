@@ -45,6 +45,9 @@ pub struct SweepRow {
     pub allele_frequency_mae: f64,
     pub retention_rate: Option<f64>,
     pub coin_flip_retention_rate: Option<f64>,
+    /// The stronger membership test's TPR at 1 % FPR, and its AUC (aligned split).
+    pub membership_tpr_at_1pct_fpr: Option<f64>,
+    pub membership_auc: Option<f64>,
 }
 
 /// The metric the recommendation follows: GWAS retention when a GWAS can be
@@ -194,6 +197,8 @@ pub fn run_sweep(
                         allele_frequency_mae: r.allele_frequency_mae,
                         retention_rate: r.retention_rate,
                         coin_flip_retention_rate: r.coin_flip_retention_rate,
+                        membership_tpr_at_1pct_fpr: r.membership_tpr_at_1pct_fpr,
+                        membership_auc: r.membership.iter().map(|m| m.auc).reduce(f64::max),
                     };
                     on_row(&row);
                     Some(row)
