@@ -88,7 +88,7 @@ mod tests {
     use crate::job;
     use crate::synthesis::measure;
     use crate::synthesis::model::ChainDomain;
-    use crate::synthesis::noise::DiscreteGaussian;
+    use crate::dp::noise::DiscreteGaussian;
     use crate::synthesis::simulate::{SimulationParameters, simulate_cohort};
 
     /// The predicted allele-frequency noise matches the spread of frequencies
