@@ -78,7 +78,11 @@ fn lambda_matches_plink_adjust_on_hair() -> TestResult {
         .output()
         .map_err(|e| format!("plink1.9 could not be run (is it installed?): {e}"))?;
     if !output.status.success() {
-        return Err(format!("plink1.9 failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+        return Err(format!(
+            "plink1.9 failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
     }
     let log = std::fs::read_to_string(prefix.with_extension("log"))?;
     let theirs: f64 = log
@@ -123,7 +127,10 @@ fn lambda_is_one_under_the_null_and_finds_a_known_inflation() {
         .map(|&p| chi2.sf(1.5 * chi2.inverse_cdf(1.0 - p)))
         .collect();
     let lambda = genomic_inflation(&inflated).unwrap_or(f64::NAN);
-    assert!((lambda - 1.5).abs() < 1.5 * 4.0 * sd, "inflated: lambda {lambda}");
+    assert!(
+        (lambda - 1.5).abs() < 1.5 * 4.0 * sd,
+        "inflated: lambda {lambda}"
+    );
 
     // QQ of uniform p-values hugs the diagonal: the largest gap between the
     // i-th order statistic and (i - 0.5)/n is the Kolmogorov-Smirnov distance,
@@ -135,7 +142,11 @@ fn lambda_is_one_under_the_null_and_finds_a_known_inflation() {
         .map(|q| (10f64.powf(-q.observed) - 10f64.powf(-q.expected)).abs())
         .fold(0.0, f64::max);
     assert!(ks < 1.63 / (n as f64).sqrt() + 0.5 / n as f64, "KS {ks}");
-    assert!(data.points.windows(2).all(|w| w[0].observed >= w[1].observed));
+    assert!(
+        data.points
+            .windows(2)
+            .all(|w| w[0].observed >= w[1].observed)
+    );
 }
 
 #[test]
@@ -167,9 +178,8 @@ fn release_utility_of_identity_and_coin_flip_control_on_hair() -> TestResult {
             job,
         )
     })?;
-    let control = job::unattended(|job| {
-        release_utility(&cases, &release.released, design, settings, job)
-    })?;
+    let control =
+        job::unattended(|job| release_utility(&cases, &release.released, design, settings, job))?;
     assert!((control.records.point_error - 0.365).abs() < 0.01);
     assert!(control.records.mean_error < 0.01);
     assert!(

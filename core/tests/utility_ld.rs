@@ -80,7 +80,11 @@ fn r_squared_matches_plink() -> TestResult {
 
     let matrix = read(&vcf)?;
     let settings = LdSettings::default();
-    let pairs = window_pairs(matrix.variants(), settings.max_lag, settings.max_distance_bp);
+    let pairs = window_pairs(
+        matrix.variants(),
+        settings.max_lag,
+        settings.max_distance_bp,
+    );
     assert!(matrix.n_variants() > 100 && matrix.n_samples() == 600);
     // Same pairs: plink's window is ours.
     assert_eq!(pairs.len(), plink.len());
@@ -112,9 +116,8 @@ fn r_squared_matches_plink() -> TestResult {
 fn shuffling_samples_destroys_ld_and_identity_keeps_it() -> TestResult {
     let dir = tempfile::tempdir()?;
     let original = read(&demo_slice(dir.path())?)?;
-    let same = job::unattended(|job| {
-        ld_preservation(&original, &original, LdSettings::default(), job)
-    })?;
+    let same =
+        job::unattended(|job| ld_preservation(&original, &original, LdSettings::default(), job))?;
     assert_eq!(same.mean_abs_r_squared_difference, Some(0.0));
     assert_eq!(same.decay_original, same.decay_released);
     assert_eq!(same.compared_pairs, same.pairs);
@@ -128,9 +131,8 @@ fn shuffling_samples_destroys_ld_and_identity_keeps_it() -> TestResult {
         calls.shuffle(&mut rng);
         shuffled.push_variant(variant.clone(), &calls);
     }
-    let ld = job::unattended(|job| {
-        ld_preservation(&original, &shuffled, LdSettings::default(), job)
-    })?;
+    let ld =
+        job::unattended(|job| ld_preservation(&original, &shuffled, LdSettings::default(), job))?;
     let released = ld.mean_r_squared_released.unwrap_or(f64::NAN);
     let kept = ld.mean_r_squared_original.unwrap_or(f64::NAN);
     // sd of one r² under independence ≈ √2/(n − 1); over ~1,500 pairs the mean
@@ -138,6 +140,9 @@ fn shuffling_samples_destroys_ld_and_identity_keeps_it() -> TestResult {
     assert!(released < 0.003, "shuffled mean r² {released}");
     assert!(kept > 0.05, "original mean r² {kept}");
     let diff = ld.mean_abs_r_squared_difference.unwrap_or(f64::NAN);
-    assert!((diff - (kept - released)).abs() < 0.01 + 0.1 * kept, "{diff}");
+    assert!(
+        (diff - (kept - released)).abs() < 0.01 + 0.1 * kept,
+        "{diff}"
+    );
     Ok(())
 }

@@ -367,8 +367,12 @@ mod tests {
     #[test]
     fn discrete_laplace_matches_the_exact_pmf() -> Result<()> {
         // Scales below, at and above 1, non-integer ones exercising ⌊X / s⌋.
-        for ((num, den), seed) in [((1u128, 2u128), 11), ((1, 1), 12), ((37, 10), 13), ((40, 1), 14)]
-        {
+        for ((num, den), seed) in [
+            ((1u128, 2u128), 11),
+            ((1, 1), 12),
+            ((37, 10), 13),
+            ((40, 1), 14),
+        ] {
             let sampler = DiscreteLaplace::from_ratio(num, den)?;
             let t = sampler.scale();
             let support = (40.0 * t).ceil() as i64 + 5;

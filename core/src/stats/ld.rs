@@ -161,12 +161,21 @@ mod tests {
         assert!(decay[1].mean_r_squared.is_none());
         assert!(ld_decay(&m, 0, 4, 10).is_err());
         // The lag cap and the distance limit both end a variant's window.
-        assert_eq!(window_pairs(m.variants(), 1, 1_000), [(0, 1, 50), (1, 2, 250), (2, 3, 100)]);
-        assert_eq!(window_pairs(m.variants(), 10, 260), [(0, 1, 50), (1, 2, 250), (2, 3, 100)]);
+        assert_eq!(
+            window_pairs(m.variants(), 1, 1_000),
+            [(0, 1, 50), (1, 2, 250), (2, 3, 100)]
+        );
+        assert_eq!(
+            window_pairs(m.variants(), 10, 260),
+            [(0, 1, 50), (1, 2, 250), (2, 3, 100)]
+        );
         let mut other_chrom = m.variants().to_vec();
         other_chrom[2].chrom = "2".into();
         other_chrom[3].chrom = "2".into();
-        assert_eq!(window_pairs(&other_chrom, 10, 1_000), [(0, 1, 50), (2, 3, 100)]);
+        assert_eq!(
+            window_pairs(&other_chrom, 10, 1_000),
+            [(0, 1, 50), (2, 3, 100)]
+        );
         Ok(())
     }
 }

@@ -32,9 +32,9 @@ use crate::data::GenotypeMatrix;
 use crate::error::{Error, Result};
 use crate::job::Job;
 
+pub use crate::dp::noise::DiscreteGaussian;
 pub use measure::MissingPolicy;
 pub use model::{ChainDomain, ChainModel, EstimatorOptions, EstimatorReport};
-pub use crate::dp::noise::DiscreteGaussian;
 pub use plan::{NoisePlan, plan};
 pub use sample::SyntheticCohort;
 

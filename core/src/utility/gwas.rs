@@ -13,8 +13,7 @@ use crate::data::{GenotypeMatrix, Variant};
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::stats::gwas::{
-    AssociationResult, RetentionSettings, association_tests, association_tests_split,
-    snp_retention,
+    AssociationResult, RetentionSettings, association_tests, association_tests_split, snp_retention,
 };
 
 /// Median of the 1-df chi-square distribution: λ_GC's denominator.
@@ -177,9 +176,7 @@ pub struct TopKAgreement {
 pub fn top_k_agreement(original: &[f64], released: &[f64], k: usize) -> Result<TopKAgreement> {
     same_length(original, released)?;
     if k == 0 {
-        return Err(Error::Parameter(
-            "the top-k comparison needs k >= 1".into(),
-        ));
+        return Err(Error::Parameter("the top-k comparison needs k >= 1".into()));
     }
     let original_top = top_hits(original, k);
     let released_top = top_hits(released, k);
@@ -495,7 +492,11 @@ mod tests {
             assert!(close(point.expected, e, 1e-12) && close(point.observed, o, 1e-12));
         }
         assert_eq!(neg_log10(f64::NAN), None);
-        assert!(close(neg_log10(0.0).unwrap_or(0.0), 307.652_655_568_588, 1e-9));
+        assert!(close(
+            neg_log10(0.0).unwrap_or(0.0),
+            307.652_655_568_588,
+            1e-9
+        ));
         Ok(())
     }
 }

@@ -196,7 +196,10 @@ mod tests {
             ld_preservation(&original, &released, LdSettings::default(), job)
         })?;
         assert_eq!(auto.bin_width_bp, 91);
-        assert_eq!(auto.decay_original.iter().map(|b| b.pairs).sum::<usize>(), 3);
+        assert_eq!(
+            auto.decay_original.iter().map(|b| b.pairs).sum::<usize>(),
+            3
+        );
         assert_eq!(auto.decay_original.last().map(|b| b.pairs), Some(1));
 
         // A monomorphic released SNP leaves its pairs out of the comparison.

@@ -45,11 +45,7 @@ pub fn release_utility(
     let records = utility(original, released)?;
     let ld = ld::ld_preservation(original, released, settings.ld, job)?;
     let gwas = gwas::gwas_utility(original, released, design, settings.gwas, job)?;
-    Ok(ReleaseUtility {
-        records,
-        ld,
-        gwas,
-    })
+    Ok(ReleaseUtility { records, ld, gwas })
 }
 
 /// All record-level utility metrics of one release.
