@@ -12,11 +12,12 @@ use crate::stats::ld::{LdBin, bin_by_distance, r_squared, window_pairs};
 
 /// Which SNP pairs are compared and how the decay curve is binned.
 ///
-/// The default window is plink's `--r2` default (the next 10 SNPs on the same
-/// chromosome, closer than 1,000 kb), so the pairs match `plink --r2
-/// --ld-window-r2 0`. A SNP-count window always finds pairs and costs
-/// `O(10·m·n)` whatever the panel density, where a fixed bp window finds none on
-/// sparse panels and explodes on dense ones.
+/// The default window is each SNP with the next 10 SNPs on the same chromosome,
+/// closer than 1,000 kb: the pairs of `plink --r2 --ld-window 11 --ld-window-kb
+/// 1000 --ld-window-r2 0` (plink's window counts the SNP itself). A SNP-count
+/// window always finds pairs and costs `O(10·m·n)` whatever the panel density,
+/// where a fixed bp window finds none on sparse panels (a few SNPs per Mb) and
+/// explodes on dense ones (the demo cohort has a SNP every ~250 bp).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct LdSettings {
     /// Each SNP is paired with at most this many following SNPs.
