@@ -5,12 +5,14 @@
 //! - [`pld`]: the tight privacy-loss-distribution accountant (dp_accounting).
 //! - [`gdp`]: the CLT / μ-GDP approximation (Opacus), flagged as not a bound.
 //! - [`profile`]: the ROC ceiling a guarantee implies.
+//! - [`noise`]: exact discrete Laplace and Gaussian samplers (no float in the draw).
 //!
 //! [`account`] is the one entry point the CLI and GUI use: every result says
 //! which accountant, conversion and sampling assumption produced it (spec §1.3).
 
 pub mod fft;
 pub mod gdp;
+pub mod noise;
 pub mod pld;
 pub mod profile;
 pub mod rdp;

@@ -34,6 +34,7 @@ pub use restore::{RestorationReport, restoration_counts, restore_frequencies};
 pub use xor::{NoiseKey, apply_xor_noise};
 
 use crate::data::{Call, GenotypeMatrix, MISSING, Variant};
+use crate::dp::noise::DiscreteLaplace;
 use crate::error::{Error, Result};
 use crate::job::Job;
 use xor::Purpose;
@@ -82,11 +83,18 @@ impl TargetFrequencies {
 }
 
 impl TargetFrequencies {
-    /// Differentially private targets (spec §6 flaw 3, default DP-MAF): Laplace
-    /// noise on each counted-allele frequency, then clamped to [0, 1]. Under
-    /// replace-one neighbours a frequency moves by at most `1/n`, so the L1
-    /// sensitivity of the vector is `m/n` and the scale `m / (n * epsilon)`. The
-    /// release's total budget is then `epsilon_real + epsilon` (basic composition).
+    /// Differentially private targets (spec §6 flaw 3, default DP-MAF): exact
+    /// discrete Laplace noise on each SNP's counted-allele count `c_j`, then
+    /// `f_j = clamp(c_j + noise, 0, 2n) / (2n)`. Under replace-one neighbours a
+    /// count moves by at most 2, so the L1 sensitivity over `m` SNPs is `2m` and
+    /// the noise scale `2m / epsilon` (the frequency scale `m / (n * epsilon)` of
+    /// the spec). The release's total budget is `epsilon_real + epsilon` (basic
+    /// composition).
+    ///
+    /// Missing calls are refused: the denominator `2n` must not depend on the
+    /// private missingness pattern, and counting only called alleles over `2n`
+    /// would bias every frequency down by its missing rate. Impute or filter
+    /// first (the release's own imputation needs these targets, so it cannot).
     pub fn differentially_private(
         matrix: &GenotypeMatrix,
         epsilon: f64,
@@ -97,25 +105,39 @@ impl TargetFrequencies {
                 "the frequency budget must be finite and > 0, got {epsilon}"
             )));
         }
-        let exact = Self::from_private_data(matrix)?;
-        let scale = matrix.n_variants() as f64 / (matrix.n_samples() as f64 * epsilon);
+        let (n, m) = (matrix.n_samples(), matrix.n_variants());
+        if n == 0 || m == 0 {
+            return Err(Error::Parameter(
+                "differentially private frequencies need at least one sample and one variant"
+                    .into(),
+            ));
+        }
+        if let Some(j) = (0..m).find(|&j| matrix.call_counts(j).missing > 0) {
+            let missing = matrix.call_counts(j).missing;
+            return Err(Error::Parameter(format!(
+                "variant {} has {missing} missing call(s): differentially private frequencies \
+                 need complete genotypes, so impute or filter missing calls first",
+                matrix
+                    .variants()
+                    .get(j)
+                    .map_or_else(|| j.to_string(), Variant::display_id)
+            )));
+        }
+        let noise = DiscreteLaplace::new(2.0 * m as f64 / epsilon)?;
         let mut rng = key.stream(Purpose::TargetNoise, 0);
-        let values = exact
-            .values
-            .iter()
-            .map(|&f| (f + laplace(&mut rng, scale)).clamp(0.0, 1.0))
-            .collect();
+        let alleles = 2 * n as i64;
+        let values = (0..m)
+            .map(|j| {
+                let count = matrix.call_counts(j).alt_alleles() as i64;
+                let noisy = count.saturating_add(noise.sample(&mut rng)?);
+                Ok(noisy.clamp(0, alleles) as f64 / alleles as f64)
+            })
+            .collect::<Result<_>>()?;
         Ok(Self {
             values,
             source: TargetSource::DifferentiallyPrivate { epsilon },
         })
     }
-}
-
-/// A Laplace(0, `scale`) draw by inversion of a uniform on [-1/2, 1/2).
-fn laplace<R: rand::Rng>(rng: &mut R, scale: f64) -> f64 {
-    let u = rng.random::<f64>() - 0.5;
-    -scale * u.signum() * (1.0 - 2.0 * u.abs()).ln()
 }
 
 /// A released matrix and everything that must be shown next to it.
@@ -315,9 +337,10 @@ mod tests {
     }
 
     #[test]
-    fn dp_targets_have_laplace_noise_of_the_right_scale() -> Result<()> {
-        // m = 2000 SNPs, n = 400: scale = m / (n * eps) = 0.05 at eps = 100;
-        // E|Laplace(b)| = b, and frequencies near 0.5 are rarely clamped.
+    fn dp_targets_have_discrete_laplace_noise_of_the_right_scale() -> Result<()> {
+        // m = 2000 SNPs, n = 400: count scale t = 2m / eps = 40 at eps = 100, i.e.
+        // a frequency scale of 40 / 800 = 0.05; counts sit at 400 of 800, so
+        // clamping never happens in practice.
         let (n, m) = (400, 2000);
         let rows: Vec<Vec<u8>> = (0..n)
             .map(|i| (0..m).map(|j| ((i + j) % 2) as u8).collect())
@@ -330,17 +353,45 @@ mod tests {
             noisy.source,
             TargetSource::DifferentiallyPrivate { epsilon: 100.0 }
         );
-        let mean_abs = noisy
+        let alleles = 2.0 * n as f64;
+        let noise: Vec<f64> = noisy
             .values
             .iter()
             .zip(&exact.values)
-            .map(|(a, b)| (a - b).abs())
-            .sum::<f64>()
-            / m as f64;
-        // sd of the mean of |Laplace| is b / sqrt(m) ~ 0.0011.
-        assert!((mean_abs - 0.05).abs() < 0.005, "{mean_abs}");
+            .map(|(a, b)| (a - b) * alleles)
+            .collect();
+        // The noise is on counts: every value is a whole number of alleles.
+        assert!(noise.iter().all(|z| (z - z.round()).abs() < 1e-6));
+        // E|Z| = 2q / (1 - q²) and Var Z = 2q / (1 - q)² with q = exp(-1/t).
+        let q = (-1.0f64 / 40.0).exp();
+        let expected_abs = 2.0 * q / (1.0 - q * q);
+        let variance = 2.0 * q / ((1.0 - q) * (1.0 - q));
+        let mean_abs = noise.iter().map(|z| z.abs()).sum::<f64>() / m as f64;
+        let sd_abs = ((variance - expected_abs * expected_abs) / m as f64).sqrt();
+        assert!(
+            (mean_abs - expected_abs).abs() < 4.0 * sd_abs,
+            "{mean_abs} vs {expected_abs}"
+        );
+        let mean = noise.iter().sum::<f64>() / m as f64;
+        assert!(mean.abs() < 4.0 * (variance / m as f64).sqrt(), "{mean}");
         assert!(noisy.values.iter().all(|f| (0.0..=1.0).contains(f)));
+        // A tiny budget saturates at the bounds rather than leaving [0, 1].
+        let wild = TargetFrequencies::differentially_private(&g, 0.01, &NoiseKey::from_seed(9))?;
+        assert!(wild.values.iter().any(|&f| f == 0.0 || f == 1.0));
+        assert!(wild.values.iter().all(|f| (0.0..=1.0).contains(f)));
         Ok(())
+    }
+
+    #[test]
+    fn dp_targets_refuse_missing_calls() {
+        let mut g = matrix_from_rows(&[&[0, 1], &[2, 1]]);
+        g.set(1, 0, MISSING);
+        let Err(Error::Parameter(msg)) =
+            TargetFrequencies::differentially_private(&g, 1.0, &NoiseKey::from_seed(1))
+        else {
+            panic!("missing call accepted");
+        };
+        assert!(msg.contains("missing") && msg.contains("impute"), "{msg}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Summary statistics: allele frequencies, missingness, Hardy-Weinberg tests,
-//! per-sample missingness and heterozygosity, the MAF spectrum.
+//! per-sample missingness and heterozygosity, the MAF spectrum, LD r².
 //!
 //! Pure functions over a [`GenotypeMatrix`](crate::data::GenotypeMatrix), parallel
 //! over variants; the long ones take a [`Job`](crate::job::Job). Results are plain
@@ -7,6 +7,7 @@
 
 pub mod gwas;
 mod hwe;
+pub mod ld;
 mod sample;
 mod spectrum;
 mod summary;

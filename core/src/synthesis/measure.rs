@@ -7,8 +7,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::model::ChainDomain;
-use super::noise::DiscreteGaussian;
 use crate::data::{GenotypeMatrix, MISSING};
+use crate::dp::noise::DiscreteGaussian;
 use crate::error::{Error, Result};
 use crate::job::Job;
 

@@ -5,7 +5,7 @@
 //! sampling.
 //!
 //! - [`zcdp`]: (ε, δ) ↔ ρ conversions and σ per cell.
-//! - [`noise`]: the exact discrete Gaussian sampler.
+//! - [`DiscreteGaussian`]: the exact discrete Gaussian sampler (in [`crate::dp::noise`]).
 //! - [`model`]: the chain model, belief propagation and the estimator.
 //! - [`plan`]: σ, expected errors and the "needed n" before any data are read.
 //! - [`measure`]: clique counts and noise; [`sample`]: forward sampling and the
@@ -18,7 +18,6 @@
 pub mod measure;
 pub mod metrics;
 pub mod model;
-pub mod noise;
 pub mod plan;
 pub mod sample;
 pub mod simulate;
@@ -33,9 +32,9 @@ use crate::data::GenotypeMatrix;
 use crate::error::{Error, Result};
 use crate::job::Job;
 
+pub use crate::dp::noise::DiscreteGaussian;
 pub use measure::MissingPolicy;
 pub use model::{ChainDomain, ChainModel, EstimatorOptions, EstimatorReport};
-pub use noise::DiscreteGaussian;
 pub use plan::{NoisePlan, plan};
 pub use sample::SyntheticCohort;
 

@@ -85,10 +85,10 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dp::noise::DiscreteGaussian;
     use crate::job;
     use crate::synthesis::measure;
     use crate::synthesis::model::ChainDomain;
-    use crate::synthesis::noise::DiscreteGaussian;
     use crate::synthesis::simulate::{SimulationParameters, simulate_cohort};
 
     /// The predicted allele-frequency noise matches the spread of frequencies

@@ -1,13 +1,52 @@
-//! Record-level utility of a released genotype matrix against the original
-//! (spec §8, the definitions of PROVGEN's `run_experiments.py`).
+//! Utility of a released genotype matrix against the original (spec
+//! `sharing.md` §8–§9): record-level errors (the definitions of PROVGEN's
+//! `run_experiments.py`), LD preservation ([`ld`]) and GWAS agreement
+//! ([`gwas`]), bundled by [`release_utility`].
 //!
-//! Both matrices must have the same samples in the same order, the same variants
-//! and no missing calls: the metrics compare genotype to genotype.
+//! Both matrices must have the same samples in the same order and the same
+//! variants; the record-level metrics also need complete genotypes.
+
+pub mod gwas;
+pub mod ld;
 
 use serde::Serialize;
 
+pub use gwas::{GwasDesign, GwasSettings, GwasUtility};
+pub use ld::{LdPreservation, LdSettings};
+
 use crate::data::{GenotypeMatrix, MISSING};
 use crate::error::{Error, Result};
+use crate::job::Job;
+
+/// Settings of [`release_utility`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct ReleaseUtilitySettings {
+    pub ld: LdSettings,
+    pub gwas: GwasSettings,
+}
+
+/// Everything a release's utility is judged by.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReleaseUtility {
+    /// Record-level errors (PE, SE, ME, VE).
+    pub records: UtilityReport,
+    pub ld: LdPreservation,
+    pub gwas: GwasUtility,
+}
+
+/// Record-level, LD and GWAS utility of `released` against `original`.
+pub fn release_utility(
+    original: &GenotypeMatrix,
+    released: &GenotypeMatrix,
+    design: GwasDesign<'_>,
+    settings: ReleaseUtilitySettings,
+    job: Job<'_>,
+) -> Result<ReleaseUtility> {
+    let records = utility(original, released)?;
+    let ld = ld::ld_preservation(original, released, settings.ld, job)?;
+    let gwas = gwas::gwas_utility(original, released, design, settings.gwas, job)?;
+    Ok(ReleaseUtility { records, ld, gwas })
+}
 
 /// All record-level utility metrics of one release.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -1,11 +1,13 @@
-//! Exact discrete Gaussian noise (Canonne, Kamath and Steinke, "The Discrete
-//! Gaussian for Differential Privacy", 2020, Algorithms 1–3).
+//! Exact discrete noise for differential privacy (Canonne, Kamath and Steinke,
+//! "The Discrete Gaussian for Differential Privacy", 2020, Algorithms 1–3):
+//! [`DiscreteLaplace`] (the two-sided geometric) and [`DiscreteGaussian`].
 //!
 //! Every random decision is a Bernoulli trial with a rational probability decided
 //! by comparing a uniform integer with the numerator, so no floating-point value
-//! ever enters the sampling: the output distribution is exactly
-//! P(z) ∝ exp(−z² / (2σ²)) for the rational σ² held by [`DiscreteGaussian`]. A
-//! floating-point sampler would leak through its rounding pattern (Mironov 2012).
+//! ever enters the sampling: the output distributions are exactly
+//! P(z) ∝ exp(−|z| / t) and P(z) ∝ exp(−z² / (2σ²)) for the rational t and σ²
+//! held by the samplers. A floating-point sampler would leak through its rounding
+//! pattern (Mironov 2012).
 
 use rand::Rng;
 
@@ -81,23 +83,8 @@ impl DiscreteGaussian {
             .and_then(|x| x.checked_mul(t))
             .ok_or_else(overflow)?;
         loop {
-            // Discrete Laplace with scale t (Algorithm 2).
-            let u = uniform_below(rng, t);
-            if !bernoulli_exp_minus(rng, u, t)? {
-                continue;
-            }
-            let mut v: u128 = 0;
-            while bernoulli_exp_minus(rng, 1, 1)? {
-                v += 1;
-            }
-            let negative = bernoulli(rng, 1, 2);
-            if negative && u == 0 && v == 0 {
-                continue;
-            }
-            let magnitude = v
-                .checked_mul(t)
-                .and_then(|x| x.checked_add(u))
-                .ok_or_else(overflow)?;
+            // Discrete Laplace proposal with scale t (Algorithm 2).
+            let (negative, magnitude) = discrete_laplace(rng, t, 1)?;
             // Rejection towards the Gaussian (Algorithm 3).
             let diff = magnitude
                 .checked_mul(q)
@@ -110,6 +97,104 @@ impl DiscreteGaussian {
                 return Ok(if negative { -z } else { z });
             }
         }
+    }
+}
+
+/// Largest discrete Laplace scale accepted: far beyond any useful budget, and it
+/// keeps `U + t·V` in `sample` below 2¹²⁸ for any realistic V.
+const MAX_LAPLACE_SCALE: f64 = 1e15;
+
+/// Denominator of a rational scale given as a float: the scale is rounded *up* to
+/// a multiple of 1/1024, so the noise is never smaller than requested.
+const LAPLACE_SCALE_DENOMINATOR: u128 = 1024;
+
+/// A discrete Laplace (two-sided geometric) distribution on the integers,
+/// P(z) ∝ exp(−|z| / t), with rational scale t = `num / den`.
+///
+/// Adding it to an integer query of L1 sensitivity Δ gives ε-DP for
+/// t ≥ Δ / ε; its variance is 2e^{−1/t} / (1 − e^{−1/t})².
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiscreteLaplace {
+    num: u128,
+    den: u128,
+}
+
+impl DiscreteLaplace {
+    /// Scale rounded up to the next multiple of 1/1024.
+    pub fn new(scale: f64) -> Result<Self> {
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(Error::Parameter(format!(
+                "the discrete Laplace scale must be a positive number, got {scale}"
+            )));
+        }
+        if scale > MAX_LAPLACE_SCALE {
+            return Err(Error::Parameter(format!(
+                "the discrete Laplace scale {scale} exceeds the exact sampler's limit of \
+                 {MAX_LAPLACE_SCALE}: the budget is too small"
+            )));
+        }
+        let scaled = (scale * LAPLACE_SCALE_DENOMINATOR as f64).ceil();
+        Self::from_ratio(scaled as u128, LAPLACE_SCALE_DENOMINATOR)
+    }
+
+    /// Scale t = `num / den` exactly.
+    pub fn from_ratio(num: u128, den: u128) -> Result<Self> {
+        if num == 0 || den == 0 {
+            return Err(Error::Parameter(format!(
+                "the discrete Laplace scale {num}/{den} must be a positive fraction"
+            )));
+        }
+        Ok(Self { num, den })
+    }
+
+    /// The scale t actually used.
+    pub fn scale(&self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+
+    /// Exact variance 2e^{−1/t} / (1 − e^{−1/t})² (for display and tests only:
+    /// the sampler itself never uses floats).
+    pub fn variance(&self) -> f64 {
+        let q = (-1.0 / self.scale()).exp();
+        2.0 * q / ((1.0 - q) * (1.0 - q))
+    }
+
+    /// One draw. Errors only if an intermediate integer overflows u128, which the
+    /// scale limit rules out for any realistic draw.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Result<i64> {
+        let (negative, magnitude) = discrete_laplace(rng, self.num, self.den)?;
+        let z = i64::try_from(magnitude)
+            .map_err(|_| Error::Parameter("discrete Laplace sampler overflowed".into()))?;
+        Ok(if negative { -z } else { z })
+    }
+}
+
+/// CKS20 Algorithm 2: a discrete Laplace draw with scale `t / s` (`t, s > 0`) as
+/// (is negative, magnitude). X = U + t·V with U uniform on [0, t) accepted with
+/// probability e^{−U/t} and V geometric with ratio e^{−1}, so X is geometric with
+/// ratio e^{−1/t}; ⌊X / s⌋ is geometric with ratio e^{−s/t}, and a fair sign with
+/// the negative zero rejected makes it two-sided.
+fn discrete_laplace<R: Rng + ?Sized>(rng: &mut R, t: u128, s: u128) -> Result<(bool, u128)> {
+    let overflow = || Error::Parameter("discrete Laplace sampler overflowed".into());
+    loop {
+        let u = uniform_below(rng, t);
+        if !bernoulli_exp_minus(rng, u, t)? {
+            continue;
+        }
+        let mut v: u128 = 0;
+        while bernoulli_exp_minus(rng, 1, 1)? {
+            v += 1;
+        }
+        let x = v
+            .checked_mul(t)
+            .and_then(|x| x.checked_add(u))
+            .ok_or_else(overflow)?;
+        let magnitude = x / s;
+        let negative = bernoulli(rng, 1, 2);
+        if negative && magnitude == 0 {
+            continue;
+        }
+        return Ok((negative, magnitude));
     }
 }
 
@@ -262,6 +347,93 @@ mod tests {
         let support = 40;
         let p = chi_square_p(&sample, &pmf(13.0, support), support);
         assert!(p < 1e-6, "wrong pmf accepted: p {p}");
+        Ok(())
+    }
+
+    /// Exact pmf of the discrete Laplace with scale t over [-support, support].
+    fn laplace_pmf(t: f64, support: i64) -> Vec<f64> {
+        let weights: Vec<f64> = (-support..=support)
+            .map(|z| (-(z.unsigned_abs() as f64) / t).exp())
+            .collect();
+        let total: f64 = weights.iter().sum();
+        weights.into_iter().map(|w| w / total).collect()
+    }
+
+    fn laplace_draws(sampler: DiscreteLaplace, n: usize, seed: u64) -> Result<Vec<i64>> {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        (0..n).map(|_| sampler.sample(&mut rng)).collect()
+    }
+
+    #[test]
+    fn discrete_laplace_matches_the_exact_pmf() -> Result<()> {
+        // Scales below, at and above 1, non-integer ones exercising ⌊X / s⌋.
+        for ((num, den), seed) in [
+            ((1u128, 2u128), 11),
+            ((1, 1), 12),
+            ((37, 10), 13),
+            ((40, 1), 14),
+        ] {
+            let sampler = DiscreteLaplace::from_ratio(num, den)?;
+            let t = sampler.scale();
+            let support = (40.0 * t).ceil() as i64 + 5;
+            let pmf = laplace_pmf(t, support);
+            let sample = laplace_draws(sampler, 20_000, seed)?;
+            let p = chi_square_p(&sample, &pmf, support);
+            assert!(p > 1e-3, "t {t}: chi-square p {p}");
+            // Moments against the closed form and the pmf.
+            let moment = |k: i32| -> f64 {
+                pmf.iter()
+                    .zip(-support..=support)
+                    .map(|(p, z)| p * (z as f64).powi(k))
+                    .sum()
+            };
+            let exact_var = sampler.variance();
+            assert!((moment(2) - exact_var).abs() < 1e-9 * exact_var, "t {t}");
+            let n = sample.len() as f64;
+            let mean = sample.iter().map(|&z| z as f64).sum::<f64>() / n;
+            let var = sample
+                .iter()
+                .map(|&z| (z as f64 - mean).powi(2))
+                .sum::<f64>()
+                / (n - 1.0);
+            assert!(
+                mean.abs() < 4.0 * (exact_var / n).sqrt(),
+                "t {t}: mean {mean}"
+            );
+            // Var of the sample variance ≈ (μ₄ − σ⁴) / n.
+            let se_var = ((moment(4) - exact_var * exact_var) / n).sqrt();
+            assert!(
+                (var - exact_var).abs() < 4.0 * se_var,
+                "t {t}: variance {var} vs {exact_var} (se {se_var})"
+            );
+        }
+        Ok(())
+    }
+
+    /// The test has power: draws at t = 3 are rejected against the pmf of t = 3.5.
+    #[test]
+    fn discrete_laplace_chi_square_rejects_a_wrong_scale() -> Result<()> {
+        let sample = laplace_draws(DiscreteLaplace::from_ratio(3, 1)?, 20_000, 15)?;
+        let p = chi_square_p(&sample, &laplace_pmf(3.5, 120), 120);
+        assert!(p < 1e-6, "wrong pmf accepted: p {p}");
+        Ok(())
+    }
+
+    #[test]
+    fn discrete_laplace_scale_rounds_up_and_rejects_nonsense() -> Result<()> {
+        let l = DiscreteLaplace::new(2.0001)?;
+        assert!(l.scale() >= 2.0001 && l.scale() < 2.0001 + 1.0 / 1024.0);
+        assert_eq!(DiscreteLaplace::new(0.25)?.scale(), 0.25);
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e16] {
+            assert!(DiscreteLaplace::new(bad).is_err(), "{bad}");
+        }
+        assert!(DiscreteLaplace::from_ratio(0, 1).is_err());
+        // At the limit, draws still work and are of the right order.
+        let widest = DiscreteLaplace::new(1e15)?;
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        for _ in 0..100 {
+            assert!(widest.sample(&mut rng)?.unsigned_abs() < 100_000_000_000_000_000);
+        }
         Ok(())
     }
 
