@@ -87,7 +87,11 @@ fn report_tells_nominal_realised_utility_and_retention() -> Result<()> {
     // Both membership tests ran on an aligned half split; the headline is the stronger.
     assert_eq!(r.membership.len(), 2);
     assert_eq!(r.membership[0].n_members, COHORT / 2);
-    let strongest = r.membership.iter().map(|m| m.tpr_at_1pct_fpr).fold(0.0, f64::max);
+    let strongest = r
+        .membership
+        .iter()
+        .map(|m| m.tpr_at_1pct_fpr)
+        .fold(0.0, f64::max);
     assert_eq!(r.membership_tpr_at_1pct_fpr, Some(strongest));
     // A seeded study is marked, and says so in words.
     assert_eq!(r.seed, Some(5));
@@ -141,6 +145,16 @@ fn more_epsilon_buys_utility_and_beats_the_coin_flip_control() -> Result<()> {
     let hamming_auc = |r: &genopriv_core::study::ShareReport| r.membership[0].auc;
     assert!(hamming_auc(&high) > 0.95, "{}", hamming_auc(&high));
     assert!(hamming_auc(&coin) < 0.65, "{}", hamming_auc(&coin));
+    // LD of neighbouring SNPs survives a large budget far better than coin flips.
+    let ld_loss = |r: &genopriv_core::study::ShareReport| {
+        r.ld.mean_abs_r_squared_difference.unwrap_or(f64::NAN)
+    };
+    assert!(
+        ld_loss(&high) < 0.75 * ld_loss(&coin),
+        "{} vs {}",
+        ld_loss(&high),
+        ld_loss(&coin)
+    );
     Ok(())
 }
 
@@ -221,6 +235,14 @@ fn frequency_sources_are_accounted_honestly() -> Result<()> {
         panic!("dp targets must leave a bounded total");
     };
     assert!((spent - realised - 0.5).abs() < 1e-9);
+    // 600 SNPs, 400 people, epsilon 0.5: frequencies off by ~3, and the report says so.
+    assert!(
+        dp.notices
+            .iter()
+            .any(|n| n.contains("restored toward noise")),
+        "{:?}",
+        dp.notices
+    );
     Ok(())
 }
 

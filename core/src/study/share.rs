@@ -13,7 +13,8 @@ use crate::data::{GenotypeMatrix, Variant};
 use crate::error::{Error, Result};
 use crate::explain::MafSource;
 use crate::explain::release::{
-    frequency_budget_sentence, frequency_source_warning, seeded_output_notice,
+    dp_frequency_noise_warning, frequency_budget_sentence, frequency_source_warning,
+    seeded_output_notice,
 };
 use crate::job::Job;
 use crate::sharing::{
@@ -21,9 +22,15 @@ use crate::sharing::{
     allele_frequencies, calibrate, grr_release, impute_missing_hwe, release_xor,
 };
 use crate::stats::gwas::{
-    AssociationResult, RetentionSettings, association_tests, association_tests_split, snp_retention,
+    RetentionSettings, association_tests, association_tests_split, snp_retention,
 };
+use crate::utility::gwas::{GwasSettings, GwasUtility, TopKAgreement, compare_gwas};
+use crate::utility::ld::{LdPreservation, LdSettings, ld_preservation};
 use crate::utility::{UtilityReport, utility};
+
+/// The association test retention is measured with (`Allelic`, as `plink --assoc`,
+/// unless the user picks another).
+pub use crate::utility::gwas::AssociationTest as GwasTest;
 
 /// How the shared copy is perturbed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -112,32 +119,6 @@ pub enum TargetChoice {
     Raw,
 }
 
-/// Which association test the GWAS retention is measured with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GwasTest {
-    /// 1-df allelic chi-square, as `plink --assoc`.
-    #[default]
-    Allelic,
-    /// 2-df genotypic chi-square (PROVGEN's chi-square).
-    Genotypic,
-    /// Cochran-Armitage trend test.
-    Trend,
-    /// PROVGEN's dominant-model odds-ratio test.
-    Dominant,
-}
-
-impl GwasTest {
-    pub fn p_value(self, r: &AssociationResult) -> f64 {
-        match self {
-            GwasTest::Allelic => r.allelic.chi_square.p_value,
-            GwasTest::Genotypic => r.genotypic.p_value,
-            GwasTest::Trend => r.trend.p_value,
-            GwasTest::Dominant => r.dominant.p_value,
-        }
-    }
-}
-
 /// Who the cases are tested against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -173,7 +154,7 @@ impl ShareInputs {
             panel: None,
             reference_af: None,
             case_status: None,
-            gwas_test: GwasTest::default(),
+            gwas_test: GwasTest::Allelic,
             retention: RetentionSettings::default(),
         }
     }
@@ -246,6 +227,13 @@ pub struct GwasRetention {
     pub retention_rate: f64,
     /// The same measured on the epsilon-0 control with the same targets.
     pub coin_flip_retention_rate: f64,
+    /// PROVGEN's `ratio` variant: the top 5 % of SNPs against the top 5 % / tau.
+    pub ratio_retention_rate: f64,
+    /// Precision and recall of the released top 100 hits against the original's.
+    pub top_k: TopKAgreement,
+    /// Genomic inflation of each GWAS (median 1-df chi-square / 0.455).
+    pub lambda_gc_original: Option<f64>,
+    pub lambda_gc_released: Option<f64>,
 }
 
 /// The JSON report written beside a shared dataset (issue 3's field names).
@@ -268,6 +256,8 @@ pub struct ShareReport {
     pub mean_error: f64,
     pub variance_error: f64,
     pub allele_frequency_mae: f64,
+    /// r² of each SNP with its next 10 within 1 Mb, original against released.
+    pub ld: LdPreservation,
     pub retention_rate: Option<f64>,
     pub coin_flip_retention_rate: Option<f64>,
     pub gwas: Option<GwasRetention>,
@@ -298,6 +288,8 @@ pub struct ShareOutcome {
     pub frequencies: FrequencyComparison,
     /// Original and released GWAS p-values (Manhattan and QQ plots).
     pub gwas_p: Option<GwasComparison>,
+    /// The comparison of the two GWAS, with Manhattan and QQ data.
+    pub gwas_utility: Option<GwasUtility>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -396,6 +388,12 @@ impl ShareStudy {
         let perturbed = self.perturb(&self.private, settings, targets.as_ref(), key, job)?;
         job.checkpoint("measuring utility", None)?;
         let util = utility(&perturbed.complete, &perturbed.released)?;
+        let ld = ld_preservation(
+            &perturbed.complete,
+            &perturbed.released,
+            LdSettings::default(),
+            job,
+        )?;
         let gwas = match &self.gwas {
             Some(plan) => {
                 let released_p = self.gwas_p(plan, &perturbed.released, job)?;
@@ -418,12 +416,24 @@ impl ShareStudy {
                 )?;
                 let coin_p = self.gwas_p(plan, &coin.released, job)?;
                 let coin_retention = snp_retention(&plan.original_p, &coin_p, self.retention)?;
-                Some((plan, released_p, retention, coin_retention))
+                let comparison = compare_gwas(
+                    self.private.variants(),
+                    &plan.original_p,
+                    &released_p,
+                    GwasSettings {
+                        test: plan.test,
+                        alpha: self.retention.alpha,
+                        tau: self.retention.tau,
+                        ..GwasSettings::default()
+                    },
+                )?;
+                Some((plan, released_p, retention, coin_retention, comparison))
             }
             None => None,
         };
         let membership = self.membership_audit(settings, key, job)?;
-        let mut report = self.report(settings, key, &perturbed, targets.as_ref(), util, &gwas)?;
+        let mut report =
+            self.report(settings, key, &perturbed, targets.as_ref(), util, ld, &gwas)?;
         report.membership_tpr_at_1pct_fpr = membership
             .iter()
             .map(|m| m.tpr_at_1pct_fpr)
@@ -434,12 +444,20 @@ impl ShareStudy {
             released: allele_frequencies(&perturbed.released),
             targets: targets.map(|t| t.values),
         };
+        let (gwas_p, gwas_utility) = match gwas {
+            Some((plan, released, _, _, comparison)) => (
+                Some(GwasComparison {
+                    test: plan.test,
+                    original: plan.original_p.clone(),
+                    released,
+                }),
+                Some(comparison),
+            ),
+            None => (None, None),
+        };
         Ok(ShareOutcome {
-            gwas_p: gwas.map(|(plan, released, ..)| GwasComparison {
-                test: plan.test,
-                original: plan.original_p.clone(),
-                released,
-            }),
+            gwas_p,
+            gwas_utility,
             realised_per_snp: perturbed.realised_per_snp,
             released: perturbed.released,
             report,
@@ -602,7 +620,8 @@ impl ShareStudy {
         perturbed: &Perturbed,
         targets: Option<&TargetFrequencies>,
         util: UtilityReport,
-        gwas: &Option<(&GwasPlan, Vec<f64>, f64, f64)>,
+        ld: LdPreservation,
+        gwas: &Option<(&GwasPlan, Vec<f64>, f64, f64, GwasUtility)>,
     ) -> Result<ShareReport> {
         let m = self.private.n_variants();
         let per_snp = &perturbed.realised_per_snp;
@@ -636,6 +655,9 @@ impl ShareStudy {
         if let (Some(r), Some(e)) = (realised, targets_epsilon) {
             notices.push(frequency_budget_sentence(r, e));
         }
+        if let Some(e) = targets_epsilon {
+            notices.extend(dp_frequency_noise_warning(self.private.n_samples(), m, e));
+        }
         if let Some(seed) = key.seed() {
             notices.push(seeded_output_notice(seed));
         }
@@ -645,23 +667,27 @@ impl ShareStudy {
                 perturbed.imputed_calls
             ));
         }
-        let gwas_report = gwas
-            .as_ref()
-            .map(|(plan, _, retention, coin)| GwasRetention {
-                design: plan.design,
-                test: plan.test,
-                n_cases: plan.n_cases,
-                n_controls: plan.n_controls,
-                alpha: self.retention.alpha,
-                tau: self.retention.tau,
-                significant_original: plan
-                    .original_p
-                    .iter()
-                    .filter(|&&p| p < self.retention.alpha)
-                    .count(),
-                retention_rate: *retention,
-                coin_flip_retention_rate: *coin,
-            });
+        let gwas_report =
+            gwas.as_ref()
+                .map(|(plan, _, retention, coin, comparison)| GwasRetention {
+                    design: plan.design,
+                    test: plan.test,
+                    n_cases: plan.n_cases,
+                    n_controls: plan.n_controls,
+                    alpha: self.retention.alpha,
+                    tau: self.retention.tau,
+                    significant_original: plan
+                        .original_p
+                        .iter()
+                        .filter(|&&p| p < self.retention.alpha)
+                        .count(),
+                    retention_rate: *retention,
+                    coin_flip_retention_rate: *coin,
+                    ratio_retention_rate: comparison.ratio_retention.retention,
+                    top_k: comparison.top_k,
+                    lambda_gc_original: comparison.original_qq.lambda_gc,
+                    lambda_gc_released: comparison.released_qq.lambda_gc,
+                });
         Ok(ShareReport {
             genopriv_version: env!("CARGO_PKG_VERSION").to_owned(),
             mechanism: settings.mechanism,
@@ -689,6 +715,7 @@ impl ShareStudy {
             mean_error: util.mean_error,
             variance_error: util.variance_error,
             allele_frequency_mae: util.allele_frequency_mae,
+            ld,
             retention_rate: gwas_report.as_ref().map(|g| g.retention_rate),
             coin_flip_retention_rate: gwas_report.as_ref().map(|g| g.coin_flip_retention_rate),
             gwas: gwas_report,

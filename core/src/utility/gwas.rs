@@ -6,7 +6,7 @@
 //! A p-value that is NaN (an undefined test) is never a hit, is left out of the
 //! QQ data and of λ_GC, and has no Manhattan height.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::data::{GenotypeMatrix, Variant};
@@ -20,7 +20,7 @@ use crate::stats::gwas::{
 pub const CHI2_1DF_MEDIAN: f64 = 0.454_936_4;
 
 /// Which per-SNP test the GWAS uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AssociationTest {
     /// 2x3 genotype chi-square (PROVGEN's `chi2`).
@@ -45,7 +45,7 @@ impl AssociationTest {
 }
 
 /// How the GWAS of a release is compared with the original's.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GwasSettings {
     pub test: AssociationTest,
     /// Threshold retention: original hits at `p < alpha`, released at `p < alpha / tau`.
@@ -112,7 +112,7 @@ fn same_length(original: &[f64], released: &[f64]) -> Result<()> {
 }
 
 /// PROVGEN's `top_metric = "ratio"` retention.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RatioRetention {
     pub rho: f64,
     pub tau: f64,
@@ -160,7 +160,7 @@ pub fn ratio_retention(
 }
 
 /// Agreement of the released top-k hits with the original top-k.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TopKAgreement {
     pub k: usize,
     pub original_hits: usize,
@@ -199,7 +199,7 @@ pub fn neg_log10(p: f64) -> Option<f64> {
 }
 
 /// One SNP of a Manhattan plot, in the original and the released GWAS.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ManhattanPoint {
     pub chrom: String,
     pub pos: u64,
@@ -236,14 +236,14 @@ pub fn manhattan(
 
 /// One point of a QQ plot: −log10 of the i-th smallest p-value against its
 /// expectation −log10((i − 0.5) / n) under the uniform null.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QqPoint {
     pub expected: f64,
     pub observed: f64,
 }
 
 /// QQ data of one GWAS and its genomic inflation factor.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QqData {
     pub points: Vec<QqPoint>,
     /// λ_GC; `None` without a defined p-value.
@@ -297,7 +297,7 @@ pub fn genomic_inflation(p_values: &[f64]) -> Option<f64> {
 }
 
 /// Everything the GWAS of a release is judged by.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GwasUtility {
     pub settings: GwasSettings,
     /// PROVGEN's threshold retention (α, τ).

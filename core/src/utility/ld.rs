@@ -3,7 +3,7 @@
 //! curves by distance.
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data::GenotypeMatrix;
 use crate::error::{Error, Result};
@@ -18,7 +18,7 @@ use crate::stats::ld::{LdBin, bin_by_distance, r_squared, window_pairs};
 /// window always finds pairs and costs `O(10·m·n)` whatever the panel density,
 /// where a fixed bp window finds none on sparse panels (a few SNPs per Mb) and
 /// explodes on dense ones (the demo cohort has a SNP every ~250 bp).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LdSettings {
     /// Each SNP is paired with at most this many following SNPs.
     pub max_lag: usize,
@@ -43,7 +43,7 @@ impl Default for LdSettings {
 }
 
 /// LD of a release against the original, over the pairs of [`LdSettings`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LdPreservation {
     pub settings: LdSettings,
     /// Pairs in the window.
