@@ -339,3 +339,72 @@ fn sweep_reproduces_the_published_provgen_table() -> TestResult {
     }
     Ok(())
 }
+
+/// The coin-flip control restored toward a public frequency table: every shared
+/// SNP's allele frequency (as bcftools computes it) lands within one allele of
+/// the table's, the report names the source, and both membership tests ran.
+#[test]
+fn coin_flip_restores_to_the_reference_table() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("control.vcf.gz");
+    let report = dir.path().join("control.json");
+    genopriv_ok([
+        "share".as_ref(),
+        sample_data("demo_cohort.vcf.gz").as_os_str(),
+        "--mechanism".as_ref(),
+        "coin-flip".as_ref(),
+        "--reference-af".as_ref(),
+        sample_data("demo_reference_af.tsv").as_os_str(),
+        "--epsilon".as_ref(),
+        "0".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--report".as_ref(),
+        report.as_os_str(),
+    ])?;
+    let json: serde_json::Value = serde_json::from_str(&fs::read_to_string(&report)?)?;
+    assert_eq!(json["target_source"], "reference_af");
+    assert_eq!(json["epsilon_realised"], 0.0);
+    assert_eq!(json["seed"], serde_json::Value::Null, "no seed: a release");
+    assert_eq!(json["not_for_release"], false);
+    assert_eq!(json["membership"].as_array().map(Vec::len), Some(2));
+    let table = fs::read_to_string(sample_data("demo_reference_af.tsv"))?;
+    let want: HashMap<String, f64> = table
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            Ok((format!("{}:{}", f[0], f[1]), number(f[5])?))
+        })
+        .collect::<TestResult<_>>()?;
+    let tags = external(
+        "bcftools",
+        [
+            "+fill-tags".as_ref(),
+            out.as_os_str(),
+            "--".as_ref(),
+            "-t".as_ref(),
+            "AF".as_ref(),
+        ],
+    )?;
+    let n_alleles = 2.0 * 600.0;
+    let mut checked = 0;
+    for line in tags.stdout.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let af = f[7]
+            .split(';')
+            .find_map(|x| x.strip_prefix("AF="))
+            .ok_or("no AF")?;
+        let target = want[&format!("{}:{}", f[0], f[1])];
+        assert!(
+            // Less than one allele of residual, plus bcftools' printing precision.
+            (number(af)? - target).abs() <= 1.0 / n_alleles + 1e-5,
+            "{}:{} shared AF {af}, target {target}",
+            f[0],
+            f[1]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, want.len());
+    Ok(())
+}

@@ -116,7 +116,8 @@ impl TargetFrequencies {
             let missing = matrix.call_counts(j).missing;
             return Err(Error::Parameter(format!(
                 "variant {} has {missing} missing call(s): differentially private frequencies \
-                 need complete genotypes, so impute or filter missing calls first",
+                 need complete genotypes: restore toward a public reference's frequencies \
+                 instead, or impute or filter missing calls first",
                 matrix
                     .variants()
                     .get(j)
