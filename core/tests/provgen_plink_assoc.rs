@@ -7,7 +7,6 @@
 mod provgen_common;
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
@@ -15,36 +14,9 @@ use genopriv_core::data::GenotypeMatrix;
 use genopriv_core::job;
 use genopriv_core::sharing::{NoiseKey, TargetFrequencies, calibrate, release_xor};
 use genopriv_core::stats::gwas::{AssociationResult, association_tests};
-use provgen_common::{read_provgen_csv, study_dir};
+use provgen_common::{read_provgen_csv, study_dir, write_ped};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// Writes cases and controls as a PLINK text fileset (`.ped` / `.map`), ref
-/// allele `A`, counted (alt) allele `C`.
-fn write_ped(cases: &GenotypeMatrix, controls: &GenotypeMatrix, prefix: &Path) -> TestResult {
-    let mut map = String::new();
-    for (j, v) in cases.variants().iter().enumerate() {
-        writeln!(map, "1\tsnp{}\t0\t{}", v.id, j + 1)?;
-    }
-    std::fs::write(prefix.with_extension("map"), map)?;
-    let mut ped = String::new();
-    for (group, matrix, phenotype) in [("case", cases, 2), ("ctrl", controls, 1)] {
-        for i in 0..matrix.n_samples() {
-            write!(ped, "{group}{i} {group}{i} 0 0 1 {phenotype}")?;
-            for j in 0..matrix.n_variants() {
-                ped.push_str(match matrix.get(j, i) {
-                    0 => " A A",
-                    1 => " A C",
-                    2 => " C C",
-                    _ => " 0 0",
-                });
-            }
-            ped.push('\n');
-        }
-    }
-    std::fs::write(prefix.with_extension("ped"), ped)?;
-    Ok(())
-}
 
 fn run_plink(prefix: &Path, test: &str) -> TestResult {
     let output = Command::new("plink1.9")

@@ -8,8 +8,6 @@
 
 mod provgen_common;
 
-use std::fmt::Write as _;
-use std::path::Path;
 use std::process::Command;
 
 use genopriv_core::data::GenotypeMatrix;
@@ -20,7 +18,7 @@ use genopriv_core::utility::gwas::{
     AssociationTest, CHI2_1DF_MEDIAN, GwasDesign, genomic_inflation, qq,
 };
 use genopriv_core::utility::{ReleaseUtilitySettings, release_utility};
-use provgen_common::{read_provgen_csv, study_dir};
+use provgen_common::{read_provgen_csv, study_dir, write_ped};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
@@ -36,32 +34,6 @@ fn hair() -> Result<(GenotypeMatrix, GenotypeMatrix), Box<dyn std::error::Error>
         read_provgen_csv(&dir.join("data.csv"))?,
         read_provgen_csv(&dir.join("reference.csv"))?,
     ))
-}
-
-/// Cases and controls as a PLINK text fileset, counted allele `C`.
-fn write_ped(cases: &GenotypeMatrix, controls: &GenotypeMatrix, prefix: &Path) -> TestResult {
-    let mut map = String::new();
-    for j in 0..cases.n_variants() {
-        writeln!(map, "1\tsnp{j}\t0\t{}", j + 1)?;
-    }
-    std::fs::write(prefix.with_extension("map"), map)?;
-    let mut ped = String::new();
-    for (group, matrix, phenotype) in [("case", cases, 2), ("ctrl", controls, 1)] {
-        for i in 0..matrix.n_samples() {
-            write!(ped, "{group}{i} {group}{i} 0 0 1 {phenotype}")?;
-            for j in 0..matrix.n_variants() {
-                ped.push_str(match matrix.get(j, i) {
-                    0 => " A A",
-                    1 => " A C",
-                    2 => " C C",
-                    _ => " 0 0",
-                });
-            }
-            ped.push('\n');
-        }
-    }
-    std::fs::write(prefix.with_extension("ped"), ped)?;
-    Ok(())
 }
 
 #[test]

@@ -230,6 +230,15 @@ pub fn run(args: &ShareArgs, job: Job<'_>) -> anyhow::Result<()> {
         job,
     )?;
     write_report(report_file, &args.report, &outcome.report)?;
+    // Warnings go to stderr too, where they cannot be missed in a pipeline.
+    for warning in outcome
+        .report
+        .notices
+        .iter()
+        .filter(|n| n.starts_with("Warning:"))
+    {
+        eprintln!("genopriv: {warning}");
+    }
     print!("{}", summary(&outcome));
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Shared by the PROVGEN reproduction tests: where the artifact's data lives and a
 //! small reader for its CSV matrices (the general CSV reader is a separate module).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use genopriv_core::data::{GenotypeMatrix, Variant};
@@ -75,4 +76,37 @@ pub fn read_provgen_csv(path: &Path) -> Result<GenotypeMatrix> {
         matrix.push_variant(variant, &calls);
     }
     Ok(matrix)
+}
+
+/// Writes cases and controls as a PLINK text fileset (`.ped` / `.map`), ref
+/// allele `A`, counted (alt) allele `C`.
+// Not every test binary that includes this module writes PLINK files.
+#[allow(dead_code)]
+pub fn write_ped(
+    cases: &GenotypeMatrix,
+    controls: &GenotypeMatrix,
+    prefix: &Path,
+) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let mut map = String::new();
+    for (j, v) in cases.variants().iter().enumerate() {
+        writeln!(map, "1\tsnp{}\t0\t{}", v.id, j + 1)?;
+    }
+    std::fs::write(prefix.with_extension("map"), map)?;
+    let mut ped = String::new();
+    for (group, matrix, phenotype) in [("case", cases, 2), ("ctrl", controls, 1)] {
+        for i in 0..matrix.n_samples() {
+            write!(ped, "{group}{i} {group}{i} 0 0 1 {phenotype}")?;
+            for j in 0..matrix.n_variants() {
+                ped.push_str(match matrix.get(j, i) {
+                    0 => " A A",
+                    1 => " A C",
+                    2 => " C C",
+                    _ => " 0 0",
+                });
+            }
+            ped.push('\n');
+        }
+    }
+    std::fs::write(prefix.with_extension("ped"), ped)?;
+    Ok(())
 }
