@@ -308,26 +308,42 @@ const BYTES_PER_FLUSH: usize = (u16::MAX as usize) / 8;
 /// of the last byte set to missing (OR-ed in so they count nowhere).
 #[inline]
 fn row_allele_counts(row: &[u8], case_nibbles: &[u8], padding: u8) -> [AlleleCounts; 2] {
+    let lookup = |byte: u8, nibble: u8| {
+        let index = usize::from(nibble) << 8 | usize::from(byte);
+        ALLELE_TABLE.get(index).copied().unwrap_or(0)
+    };
     let mut totals = [0u64; 4];
-    let last = row.len().saturating_sub(1);
-    for (chunk_index, (bytes, nibbles)) in row
-        .chunks(BYTES_PER_FLUSH)
-        .zip(case_nibbles.chunks(BYTES_PER_FLUSH))
-        .enumerate()
-    {
-        let mut fields = 0u64;
-        for (offset, (&byte, &nibble)) in bytes.iter().zip(nibbles).enumerate() {
-            let byte = if chunk_index * BYTES_PER_FLUSH + offset == last {
-                byte | padding
-            } else {
-                byte
-            };
-            let index = usize::from(nibble) << 8 | usize::from(byte);
-            fields += ALLELE_TABLE.get(index).copied().unwrap_or(0);
-        }
+    let mut add_fields = |fields: u64| {
         for (k, total) in totals.iter_mut().enumerate() {
             *total += (fields >> (16 * k)) & 0xffff;
         }
+    };
+    let (full, last) = match (row.split_last(), case_nibbles.split_last()) {
+        (Some((&byte, full)), Some((&nibble, _))) => (full, lookup(byte | padding, nibble)),
+        _ => (row, 0),
+    };
+    add_fields(last);
+    for (bytes, nibbles) in full
+        .chunks(BYTES_PER_FLUSH)
+        .zip(case_nibbles.chunks(BYTES_PER_FLUSH))
+    {
+        // Two independent sums: the lookups of consecutive bytes overlap.
+        let (mut even, mut odd) = (0u64, 0u64);
+        let mut pairs = bytes.chunks_exact(2).zip(nibbles.chunks_exact(2));
+        for (byte_pair, nibble_pair) in pairs.by_ref() {
+            if let ([b0, b1], [n0, n1]) = (byte_pair, nibble_pair) {
+                even += lookup(*b0, *n0);
+                odd += lookup(*b1, *n1);
+            }
+        }
+        if let (Some(&byte), Some(&nibble)) = (
+            bytes.chunks_exact(2).remainder().first(),
+            nibbles.get(bytes.len() - 1),
+        ) {
+            even += lookup(byte, nibble);
+        }
+        add_fields(even);
+        add_fields(odd);
     }
     [
         AlleleCounts {
