@@ -369,9 +369,6 @@ impl PairLogs {
 /// columns is eight `u64`, one 512-bit vector.
 const LANES: usize = 8;
 
-/// b-blocks per tile of the pair pass (with 400 rows, 64 blocks are 28 KB).
-const TILE_BLOCKS: usize = 64;
-
 /// The pair pass is split into this many work units (not one per thread), each
 /// with its own sums, merged in unit order: the result does not depend on the
 /// number of threads or on scheduling.
@@ -478,15 +475,9 @@ struct Sums {
     positive: Vec<f64>,
 }
 
-/// Adds the pairs of a-block `i` with the later columns of b-blocks `b_blocks` to `sums`.
+/// Adds the pairs of a-block `i` with every later column to `sums`.
 #[inline(always)]
-fn block_row<T: Theta>(
-    input: &PairInput<'_>,
-    theta: &T,
-    i: usize,
-    b_blocks: std::ops::Range<usize>,
-    sums: &mut Sums,
-) {
+fn block_row<T: Theta>(input: &PairInput<'_>, theta: &T, i: usize, sums: &mut Sums) {
     let a_block = input.bits.block(i);
     let a_ones = lanes_of(&input.ones, i);
     let r = input.r;
@@ -494,7 +485,7 @@ fn block_row<T: Theta>(
     let mut row_negative = [[0.0f64; LANES]; LANES];
     let mut row_positive = [[0.0f64; LANES]; LANES];
     let mut squares = [[0.0f64; LANES]; LANES];
-    for k in b_blocks {
+    for k in i..input.bits.blocks {
         let counts = block_pair_counts(a_block, input.bits.block(k));
         let b_ones = lanes_of(&input.ones, k);
         let mut thetas = [[0.0f64; LANES]; LANES];
@@ -571,19 +562,11 @@ fn run_unit<T: Theta>(
         negative: vec![0.0; padded],
         positive: vec![0.0; padded],
     };
-    // Tiles of b-blocks small enough to stay in L1 while every a-block of the
-    // unit passes over them, so the log table is not evicted from L2.
-    for tile_start in (range.start..input.bits.blocks).step_by(TILE_BLOCKS) {
+    for i in range {
         if job.cancel.is_cancelled() {
             break;
         }
-        let tile_end = (tile_start + TILE_BLOCKS).min(input.bits.blocks);
-        for i in range.clone() {
-            let first = i.max(tile_start);
-            if first < tile_end {
-                block_row(input, theta, i, first..tile_end, &mut sums);
-            }
-        }
+        block_row(input, theta, i, &mut sums);
     }
     sums
 }
