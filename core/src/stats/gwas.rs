@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
-use crate::data::GenotypeMatrix;
+use crate::data::{GenotypeMatrix, MISSING};
 use crate::error::{Error, Result};
 use crate::job::Job;
 
@@ -140,10 +140,24 @@ pub fn dominant_odds_ratio(case: GenotypeCounts, control: GenotypeCounts) -> Odd
 /// counts, as `plink --assoc`; assumes Hardy-Weinberg proportions in the pooled
 /// sample.
 pub fn allelic_chi_square(case: GenotypeCounts, control: GenotypeCounts) -> AllelicTest {
-    let alt = |c: GenotypeCounts| (c[1] + 2 * c[2]) as f64;
-    let reference = |c: GenotypeCounts| (c[1] + 2 * c[0]) as f64;
-    let (a, b) = (alt(case), reference(case));
-    let (c, d) = (alt(control), reference(control));
+    let alleles = |c: GenotypeCounts| AlleleCounts {
+        alt: c[1] + 2 * c[2],
+        reference: c[1] + 2 * c[0],
+    };
+    allelic_test_from_alleles(alleles(case), alleles(control))
+}
+
+/// Counts of the counted (alt) and the reference allele in one group at one SNP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AlleleCounts {
+    pub alt: u64,
+    pub reference: u64,
+}
+
+/// [`allelic_chi_square`] from the groups' allele counts.
+pub fn allelic_test_from_alleles(case: AlleleCounts, control: AlleleCounts) -> AllelicTest {
+    let (a, b) = (case.alt as f64, case.reference as f64);
+    let (c, d) = (control.alt as f64, control.reference as f64);
     let n = a + b + c + d;
     let denominator = (a + b) * (c + d) * (a + c) * (b + d);
     let chi_square = if denominator == 0.0 {
@@ -237,20 +251,7 @@ pub fn association_tests_split(
     is_case: &[bool],
     job: Job<'_>,
 ) -> Result<Vec<AssociationResult>> {
-    if is_case.len() != matrix.n_samples() {
-        return Err(Error::Mismatch(format!(
-            "{} case/control labels for {} samples",
-            is_case.len(),
-            matrix.n_samples()
-        )));
-    }
-    let n_cases = is_case.iter().filter(|&&c| c).count();
-    if n_cases == 0 || n_cases == is_case.len() {
-        return Err(Error::Parameter(format!(
-            "association tests need cases and controls; got {n_cases} cases of {} samples",
-            is_case.len()
-        )));
-    }
+    check_split(matrix, is_case)?;
     job.checkpoint("association tests", None)?;
     let results = (0..matrix.n_variants())
         .into_par_iter()
@@ -268,6 +269,145 @@ pub fn association_tests_split(
         .collect();
     job.checkpoint("association tests", Some(1.0))?;
     Ok(results)
+}
+
+/// Case and control allele counts of four packed calls, four 16-bit fields
+/// (case alt, case ref, control alt, control ref), indexed by
+/// `case_nibble << 8 | packed_byte` where bit `t` of `case_nibble` says sample
+/// `t` of the byte is a case. Missing calls count in no field.
+static ALLELE_TABLE: [u64; 16 * 256] = allele_table();
+
+const fn allele_table() -> [u64; 16 * 256] {
+    let mut table = [0u64; 16 * 256];
+    let mut index = 0;
+    while index < 16 * 256 {
+        let (case_nibble, byte) = (index >> 8, index & 0xff);
+        let mut fields = 0u64;
+        let mut t = 0;
+        while t < 4 {
+            let call = (byte >> (2 * t)) & 0b11;
+            if call != MISSING as usize {
+                let (alt, reference) = (call as u64, 2 - call as u64);
+                let shift = if (case_nibble >> t) & 1 == 1 { 0 } else { 32 };
+                fields += (alt << shift) + (reference << (shift + 16));
+            }
+            t += 1;
+        }
+        table[index] = fields;
+        index += 1;
+    }
+    table
+}
+
+/// Packed bytes summed in 16-bit fields before they could overflow (8 alleles
+/// per field per byte at most).
+const BYTES_PER_FLUSH: usize = (u16::MAX as usize) / 8;
+
+/// Case and control allele counts of one packed row. `case_nibbles[byte]` marks
+/// the cases among the byte's four samples; `padding` holds the padding calls
+/// of the last byte set to missing (OR-ed in so they count nowhere).
+#[inline]
+fn row_allele_counts(row: &[u8], case_nibbles: &[u8], padding: u8) -> [AlleleCounts; 2] {
+    let lookup = |byte: u8, nibble: u8| {
+        let index = usize::from(nibble) << 8 | usize::from(byte);
+        ALLELE_TABLE.get(index).copied().unwrap_or(0)
+    };
+    let mut totals = [0u64; 4];
+    let mut add_fields = |fields: u64| {
+        for (k, total) in totals.iter_mut().enumerate() {
+            *total += (fields >> (16 * k)) & 0xffff;
+        }
+    };
+    let (full, last) = match (row.split_last(), case_nibbles.split_last()) {
+        (Some((&byte, full)), Some((&nibble, _))) => (full, lookup(byte | padding, nibble)),
+        _ => (row, 0),
+    };
+    add_fields(last);
+    for (bytes, nibbles) in full
+        .chunks(BYTES_PER_FLUSH)
+        .zip(case_nibbles.chunks(BYTES_PER_FLUSH))
+    {
+        // Two independent sums: the lookups of consecutive bytes overlap.
+        let (mut even, mut odd) = (0u64, 0u64);
+        let mut pairs = bytes.chunks_exact(2).zip(nibbles.chunks_exact(2));
+        for (byte_pair, nibble_pair) in pairs.by_ref() {
+            if let ([b0, b1], [n0, n1]) = (byte_pair, nibble_pair) {
+                even += lookup(*b0, *n0);
+                odd += lookup(*b1, *n1);
+            }
+        }
+        if let (Some(&byte), Some(&nibble)) = (
+            bytes.chunks_exact(2).remainder().first(),
+            nibbles.get(bytes.len() - 1),
+        ) {
+            even += lookup(byte, nibble);
+        }
+        add_fields(even);
+        add_fields(odd);
+    }
+    [
+        AlleleCounts {
+            alt: totals[0],
+            reference: totals[1],
+        },
+        AlleleCounts {
+            alt: totals[2],
+            reference: totals[3],
+        },
+    ]
+}
+
+/// The allelic test of `plink --assoc` at every SNP of one matrix split into
+/// cases and controls by `is_case`: equal to the `allelic` field of
+/// [`association_tests_split`], without the other three tests, with allele
+/// counts taken by table lookup over whole packed bytes.
+pub fn allelic_tests_split(
+    matrix: &GenotypeMatrix,
+    is_case: &[bool],
+    job: Job<'_>,
+) -> Result<Vec<AllelicTest>> {
+    check_split(matrix, is_case)?;
+    let case_nibbles: Vec<u8> = is_case
+        .chunks(4)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .enumerate()
+                .fold(0u8, |nibble, (t, &case)| nibble | (u8::from(case) << t))
+        })
+        .collect();
+    let used = matrix.n_samples() % 4;
+    let padding = if used == 0 { 0 } else { 0xffu8 << (2 * used) };
+    job.checkpoint("allelic association tests", None)?;
+    let results = (0..matrix.n_variants())
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|j| {
+            let [case, control] = row_allele_counts(matrix.packed_row(j), &case_nibbles, padding);
+            allelic_test_from_alleles(case, control)
+        })
+        .collect();
+    job.checkpoint("allelic association tests", Some(1.0))?;
+    Ok(results)
+}
+
+/// Labels must match the samples and include both cases and controls.
+fn check_split(matrix: &GenotypeMatrix, is_case: &[bool]) -> Result<()> {
+    if is_case.len() != matrix.n_samples() {
+        return Err(Error::Mismatch(format!(
+            "{} case/control labels for {} samples",
+            is_case.len(),
+            matrix.n_samples()
+        )));
+    }
+    let n_cases = is_case.iter().filter(|&&c| c).count();
+    if n_cases == 0 || n_cases == is_case.len() {
+        return Err(Error::Parameter(format!(
+            "association tests need cases and controls; got {n_cases} cases of {} samples",
+            is_case.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Thresholds of the SNP retention rate (PROVGEN's `top_metric = "threshold"`).
@@ -437,6 +577,75 @@ mod tests {
             crate::job::unattended(|job| association_tests_split(&all, &[true; 40], job)).is_err()
         );
         Ok(())
+    }
+
+    #[test]
+    fn allelic_only_entry_point_equals_the_four_test_function() -> Result<()> {
+        use crate::data::Variant;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(21);
+        // Sample counts with every remainder mod 4 (padding in the last byte),
+        // missing calls, monomorphic SNPs (undefined statistic).
+        for n in [5usize, 6, 7, 8, 41] {
+            let mut matrix = GenotypeMatrix::new((0..n).map(|i| format!("s{i}")).collect());
+            for j in 0..60u64 {
+                let f = (j % 6) as f64 / 10.0;
+                let calls: Vec<u8> = (0..n)
+                    .map(|_| {
+                        if rng.random::<f64>() < 0.1 {
+                            MISSING
+                        } else {
+                            u8::from(rng.random::<f64>() < f) + u8::from(rng.random::<f64>() < f)
+                        }
+                    })
+                    .collect();
+                let variant = Variant {
+                    chrom: "1".into(),
+                    pos: j + 1,
+                    id: ".".into(),
+                    ref_allele: "A".into(),
+                    alt_allele: "G".into(),
+                };
+                matrix.push_variant(variant, &calls);
+            }
+            let is_case: Vec<bool> = (0..n).map(|i| i % 3 != 1).collect();
+            let all =
+                crate::job::unattended(|job| association_tests_split(&matrix, &is_case, job))?;
+            let fast = crate::job::unattended(|job| allelic_tests_split(&matrix, &is_case, job))?;
+            assert_eq!(all.len(), fast.len());
+            for (j, (a, b)) in all.iter().zip(&fast).enumerate() {
+                let same =
+                    |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+                assert!(
+                    same(a.allelic.chi_square.statistic, b.chi_square.statistic)
+                        && same(a.allelic.chi_square.p_value, b.chi_square.p_value)
+                        && same(a.allelic.odds_ratio, b.odds_ratio),
+                    "n {n}, SNP {j}: {:?} vs {b:?}",
+                    a.allelic
+                );
+            }
+        }
+        let matrix = GenotypeMatrix::new(vec!["a".into(), "b".into()]);
+        assert!(crate::job::unattended(|job| allelic_tests_split(&matrix, &[true], job)).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn allele_fields_cannot_overflow_on_long_rows() {
+        // 70,000 samples, all homozygous alt cases: 140,000 alt alleles, more
+        // than one 16-bit field holds.
+        let n = 70_000;
+        let row = vec![0b1010_1010u8; n / 4];
+        let nibbles = vec![0x0fu8; n / 4];
+        let [case, control] = row_allele_counts(&row, &nibbles, 0);
+        assert_eq!(
+            case,
+            AlleleCounts {
+                alt: 140_000,
+                reference: 0
+            }
+        );
+        assert_eq!(control, AlleleCounts::default());
     }
 
     #[test]
