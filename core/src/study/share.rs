@@ -22,7 +22,8 @@ use crate::sharing::{
     allele_frequencies, calibrate, grr_release, impute_missing_hwe, release_xor,
 };
 use crate::stats::gwas::{
-    RetentionSettings, association_tests, association_tests_split, snp_retention,
+    RetentionSettings, allelic_tests_split, association_tests, association_tests_split,
+    snp_retention,
 };
 use crate::utility::gwas::{GwasSettings, GwasUtility, TopKAgreement, compare_gwas};
 use crate::utility::ld::{LdPreservation, LdSettings, ld_preservation};
@@ -600,16 +601,21 @@ impl ShareStudy {
     }
 
     fn gwas_p(&self, plan: &GwasPlan, released: &GenotypeMatrix, job: Job<'_>) -> Result<Vec<f64>> {
-        let results = match (plan.design, &self.panel) {
+        match (plan.design, &self.panel) {
             (GwasDesign::PanelAsControls, Some(panel)) => {
-                association_tests(released, &panel.matrix, job)?
+                let results = association_tests(released, &panel.matrix, job)?;
+                Ok(results.iter().map(|r| plan.test.p_value(r)).collect())
             }
             _ if plan.rows.len() == released.n_samples() => {
-                association_tests_split(released, &plan.is_case, job)?
+                split_p_values(released, &plan.is_case, plan.test, job)
             }
-            _ => association_tests_split(&released.select_samples(&plan.rows), &plan.is_case, job)?,
-        };
-        Ok(results.iter().map(|r| plan.test.p_value(r)).collect())
+            _ => split_p_values(
+                &released.select_samples(&plan.rows),
+                &plan.is_case,
+                plan.test,
+                job,
+            ),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -768,6 +774,22 @@ fn complete_reference_af(af: Vec<Option<f64>>, variants: &[Variant]) -> Result<V
     Ok(af.into_iter().flatten().collect())
 }
 
+/// Per-SNP p-values of a case/control split; the allelic test (the default, run
+/// for every release of a sweep) takes plink's fast allele-count path.
+fn split_p_values(
+    matrix: &GenotypeMatrix,
+    is_case: &[bool],
+    test: GwasTest,
+    job: Job<'_>,
+) -> Result<Vec<f64>> {
+    if test == GwasTest::Allelic {
+        let tests = allelic_tests_split(matrix, is_case, job)?;
+        return Ok(tests.iter().map(|t| t.chi_square.p_value).collect());
+    }
+    let results = association_tests_split(matrix, is_case, job)?;
+    Ok(results.iter().map(|r| test.p_value(r)).collect())
+}
+
 /// The original GWAS: cases/controls from the phenotype if given, else the
 /// cohort against the panel; `None` when neither is available.
 fn gwas_plan(
@@ -794,17 +816,17 @@ fn gwas_plan(
                 .map(|&i| status.get(i).copied().flatten() == Some(true))
                 .collect();
             let n_cases = is_case.iter().filter(|&&c| c).count();
-            let selected = if rows.len() == private.n_samples() {
-                association_tests_split(private, &is_case, job)?
+            let original_p = if rows.len() == private.n_samples() {
+                split_p_values(private, &is_case, test, job)?
             } else {
-                association_tests_split(&private.select_samples(&rows), &is_case, job)?
+                split_p_values(&private.select_samples(&rows), &is_case, test, job)?
             };
             GwasPlan {
                 design: GwasDesign::Phenotype,
                 test,
                 n_controls: rows.len() - n_cases,
                 n_cases,
-                original_p: selected.iter().map(|r| test.p_value(r)).collect(),
+                original_p,
                 rows,
                 is_case,
             }
