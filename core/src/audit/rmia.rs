@@ -273,12 +273,13 @@ pub fn tune_offline_a(
         }
         tried.push((a, auc(&members, &non_members)?));
     }
-    let (offline_a, best) = tried
-        .iter()
-        .copied()
-        .fold((0.0, f64::NEG_INFINITY), |best, (a, value)| {
-            if value > best.1 { (a, value) } else { best }
-        });
+    let (offline_a, best) =
+        tried
+            .iter()
+            .copied()
+            .fold((0.0, f64::NEG_INFINITY), |best, (a, value)| {
+                if value > best.1 { (a, value) } else { best }
+            });
     Ok(OfflineATuning {
         offline_a,
         auc: best,

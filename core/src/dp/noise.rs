@@ -190,7 +190,10 @@ impl GridGaussian {
         // CKS20 Algorithm 3 with t = σ: accept a discrete Laplace(t) proposal Y with
         // probability exp(−(|Y| − σ²/t)² / (2σ²)) = exp(−(|Y| − t)² / (2t²)).
         // 2t² < 2⁶³ and (|Y| − t)² < 2¹²⁸ unless |Y| > 2⁶⁴ (probability e^{−2³³}).
-        let den = t.checked_mul(t).and_then(|x| x.checked_mul(2)).ok_or_else(overflow)?;
+        let den = t
+            .checked_mul(t)
+            .and_then(|x| x.checked_mul(2))
+            .ok_or_else(overflow)?;
         loop {
             let (negative, magnitude) = discrete_laplace(rng, t, 1)?;
             let diff = magnitude.abs_diff(t);
