@@ -132,9 +132,9 @@ const GRID_MAX_INDEX: i64 = 1 << 53;
 /// DP-SGD, σ_noise = σ·C and Δ = C: relative growth √d·σ·2⁻³⁰, 10⁻⁷ for d = 10⁴,
 /// σ = 1). Canonne, Kamath and Steinke ("The Discrete Gaussian for Differential
 /// Privacy", NeurIPS 2020, §4 multivariate case) show the discrete Gaussian has the
-/// continuous Gaussian's concentrated-DP guarantee up to an additive term that
-/// decays like exp(−2π²σ²) in grid units, i.e. exp(−2π²·2⁶⁰) here: the Gaussian
-/// (RDP/PLD) accountant applies up to these negligible terms.
+/// continuous Gaussian's concentrated-DP guarantee up to an additive term that is
+/// exponentially small in σ² measured in grid steps (σ ≥ 2³⁰ steps here): the
+/// Gaussian (RDP/PLD) accountant applies up to these negligible terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GridGaussian {
     /// σ in grid steps, an integer in [2³⁰, 2³¹].
