@@ -18,7 +18,14 @@ fn lira_report(config: &DpSgd, x: &Features, y: &[u8], n_members: usize) -> Resu
     let members_y = y.get(..n_members).unwrap_or_default();
     let target = config.fit(&members_x, members_y)?;
     let keep = keep_matrix(16, x.n_rows(), 0.5, 5);
-    let reference = train_reference_models(config, x, y, keep)?;
+    // The attacker does not know the target's noise: reference models run the same
+    // configuration on another seed. With the target's own seed they would replay
+    // its batches and noise exactly, and LiRA would see through any sigma.
+    let reference_config = DpSgd {
+        seed: config.seed + 1000,
+        ..config.clone()
+    };
+    let reference = train_reference_models(&reference_config, x, y, keep)?;
     let scores = lira_scores(
         &logit_signal(&target, x, y),
         &reference,

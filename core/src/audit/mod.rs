@@ -6,6 +6,7 @@ pub mod attacks;
 pub mod label;
 pub mod lira;
 pub mod metrics;
+pub mod rmia;
 pub mod shared_data;
 
 pub use metrics::{AttackReport, Interval, ReportOptions, Roc, ThresholdRule};

@@ -3,6 +3,11 @@
 //! `g * min(1, C / (||g|| + 1e-6))`, Gaussian noise `N(0, sigma^2 C^2 I)` on the sum,
 //! and a step with `sum / (q N)` (the expected batch size, opacus #420).
 //!
+//! The Gaussian noise comes from the exact lattice sampler
+//! [`GridGaussian`] (no floating-point formula such as Box-Muller touches it, so
+//! the noisy gradient's low-order bits reveal nothing: Mironov 2012); its accounting
+//! consequence (a negligible term) is documented there.
+//!
 //! The run returns the `(q, sigma, steps)` as a [`DpSgdSetting`] for
 //! [`crate::dp::account`].
 
@@ -11,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{Features, Fit, LogisticModel, check_training_data};
 use crate::dp::DpSgdSetting;
+use crate::dp::noise::GridGaussian;
 use crate::error::{Error, Result};
 use crate::job::{self, Job};
 
@@ -71,7 +77,8 @@ pub fn poisson_batches(n: usize, rate: f64, steps: usize, seed: u64) -> Vec<Vec<
     (0..steps).map(|_| sampler.next_batch()).collect()
 }
 
-/// A standard normal draw (Box-Muller); `1 - u` keeps the logarithm finite.
+/// A standard normal draw (Box-Muller); `1 - u` keeps the logarithm finite. For
+/// simulation only (`crate::simulate`): DP noise must come from [`GridGaussian`].
 pub(crate) fn standard_normal(rng: &mut impl Rng) -> f64 {
     let u1: f64 = 1.0 - rng.random::<f64>();
     let u2: f64 = rng.random::<f64>();
@@ -113,6 +120,11 @@ impl DpSgd {
         let mut summed = vec![0.0; dim];
         let expected_batch = self.sampling_rate * n as f64;
         let noise_scale = self.noise_multiplier * self.clip_norm;
+        let noise = if noise_scale > 0.0 {
+            Some(GridGaussian::new(noise_scale)?)
+        } else {
+            None
+        };
         for step in 0..self.steps {
             if step % 64 == 0 {
                 job.checkpoint("DP-SGD", Some(step as f32 / self.steps.max(1) as f32))?;
@@ -128,9 +140,9 @@ impl DpSgd {
                     *s += factor * g;
                 }
             }
-            if noise_scale > 0.0 {
+            if let Some(noise) = &noise {
                 for s in summed.iter_mut() {
-                    *s += noise_scale * standard_normal(&mut noise_rng);
+                    *s = noise.add_to(*s, &mut noise_rng)?;
                 }
             }
             let scale = self.learning_rate / expected_batch;
