@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::format::{count, whole_percent};
 use super::jobs::{BackgroundJob, Outcome};
 use super::phenotypes::{self, PhenotypeSummary};
+use super::protect::{EpsilonUnitChoice, ProtectAction, ProtectForm, ProtectScreen};
 use super::sample_data::locate_sample_data;
 use super::summary::{DataSummary, LoadedData};
-use super::protect::{EpsilonUnitChoice, ProtectAction, ProtectForm, ProtectScreen};
 use super::{data_screen, protect_view, welcome};
 use genopriv_core::study::{Mechanism, ShareReport};
 
@@ -532,10 +532,11 @@ impl GenoPrivApp {
                 let button = Button::selectable(false, screen.title())
                     .right_text(RichText::new("load data").small().italics())
                     .min_size(egui::vec2(width, 28.0));
-                ui.add_enabled(false, button).on_disabled_hover_text(format!(
-                    "{}. Load a cohort on the Data screen first.",
-                    screen.purpose()
-                ));
+                ui.add_enabled(false, button)
+                    .on_disabled_hover_text(format!(
+                        "{}. Load a cohort on the Data screen first.",
+                        screen.purpose()
+                    ));
             } else {
                 let button = Button::selectable(false, screen.title())
                     .right_text(RichText::new("coming").small().italics())

@@ -15,8 +15,8 @@ use genopriv_core::data::write::{AtomicFile, write_genotypes_with_meta};
 use genopriv_core::data::{GenotypeFormat, ReadOptions, plink_paths};
 use genopriv_core::sharing::NoiseKey;
 use genopriv_core::study::{
-    Budget, Mechanism, ShareInputs, ShareOutcome, ShareSettings, ShareStudy, SweepResult,
-    SweepRow, SweepSettings, TargetChoice, os_seed, run_sweep,
+    Budget, Mechanism, ShareInputs, ShareOutcome, ShareSettings, ShareStudy, SweepResult, SweepRow,
+    SweepSettings, TargetChoice, os_seed, run_sweep,
 };
 use genopriv_core::{Error, Job};
 
@@ -410,8 +410,12 @@ impl ProtectScreen {
             let mut report_file = AtomicFile::create(&report_path, &input_refs)?;
             let meta = crate::cli::share::vcf_meta(&report);
             write_genotypes_with_meta(&released, &data, &input_refs, &meta, job)?;
-            let text = serde_json::to_string_pretty(&report)
-                .map_err(|e| Error::invalid(&report_path, format!("the report could not be encoded: {e}")))?;
+            let text = serde_json::to_string_pretty(&report).map_err(|e| {
+                Error::invalid(
+                    &report_path,
+                    format!("the report could not be encoded: {e}"),
+                )
+            })?;
             writeln!(report_file, "{text}").map_err(|e| Error::io(&report_path, e))?;
             report_file.commit()?;
             Ok(Exported {
@@ -632,7 +636,10 @@ mod tests {
         form.seed_text = " 42 ".into();
         assert_eq!(form.seed(), Ok(Some(42)));
         form.seed_text = "-1".into();
-        assert!(form.seed().is_err_and(|m| m.contains("\"-1\" is not a whole number")));
+        assert!(
+            form.seed()
+                .is_err_and(|m| m.contains("\"-1\" is not a whole number"))
+        );
     }
 
     #[test]

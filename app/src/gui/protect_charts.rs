@@ -127,11 +127,7 @@ impl ReleaseCharts {
             .map(|(&o, &s)| [o, s])
             .collect();
         let mut by_change: Vec<usize> = (0..frequency_points.len()).collect();
-        let change = |j: usize| {
-            frequency_points
-                .get(j)
-                .map_or(0.0, |[o, s]| (s - o).abs())
-        };
+        let change = |j: usize| frequency_points.get(j).map_or(0.0, |[o, s]| (s - o).abs());
         by_change.sort_by(|&a, &b| change(b).total_cmp(&change(a)));
         let frequency_rows: Vec<FrequencyRow> = by_change
             .iter()
@@ -423,10 +419,7 @@ pub fn sweep_ui(
             ));
         }
     }
-    let recommended = view
-        .result
-        .as_ref()
-        .and_then(|r| r.recommendation.as_ref());
+    let recommended = view.result.as_ref().and_then(|r| r.recommendation.as_ref());
     if let Some(r) = recommended
         && ui
             .button(format!("Use epsilon {} per SNP", number(r.epsilon_per_snp)))
@@ -481,15 +474,9 @@ pub fn sweep_ui(
                 .collect();
             let name = main.map_or("Mechanism", |m| m.label());
             plot.line(Line::new(name, line.clone()).color(SHARED_COLOUR));
-            plot.points(
-                Points::new(name, line)
-                    .radius(3.0)
-                    .color(SHARED_COLOUR),
-            );
+            plot.points(Points::new(name, line).radius(3.0).color(SHARED_COLOUR));
             if let Some([_, u, _]) = control.first() {
-                plot.hline(
-                    HLine::new("Coin-flip control (epsilon 0)", *u).color(CONTROL_COLOUR),
-                );
+                plot.hline(HLine::new("Coin-flip control (epsilon 0)", *u).color(CONTROL_COLOUR));
             }
             if let Some(r) = recommended {
                 plot.vline(
@@ -501,12 +488,7 @@ pub fn sweep_ui(
 }
 
 /// A small table of text cells with a header row.
-fn table(
-    ui: &mut egui::Ui,
-    id: &str,
-    header: &[&str],
-    rows: impl Iterator<Item = Vec<String>>,
-) {
+fn table(ui: &mut egui::Ui, id: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
     egui::Grid::new(id)
         .striped(true)
         .spacing([18.0, 4.0])

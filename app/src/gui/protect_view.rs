@@ -174,12 +174,14 @@ fn epsilon_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen, n_variants: usize) 
             // Two significant digits: the slider picks a scale, not a precise value.
             form.epsilon = round_2_significant(slider_epsilon(position));
         }
+        let label = ui.label("Exact value");
         ui.add(
             DragValue::new(&mut form.epsilon)
                 .range(0.0..=f64::MAX)
                 .speed(0.01)
                 .max_decimals(4),
         )
+        .labelled_by(label.id)
         .on_hover_text("Type any value; the slider covers 0.1 to 10");
     });
     ui.horizontal(|ui| {
@@ -235,13 +237,15 @@ fn targets_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen) {
         ui.radio_value(
             &mut form.targets,
             TargetKind::DifferentiallyPrivate,
-            "The cohort's frequencies with differential privacy, epsilon",
+            "The cohort's frequencies with differential privacy",
         );
+        let label = ui.label("at epsilon");
         ui.add(
             DragValue::new(&mut form.targets_epsilon)
                 .range(0.0..=f64::MAX)
                 .speed(0.01),
-        );
+        )
+        .labelled_by(label.id);
         ui.label(RichText::new("(added to the budget)").weak().small());
     });
     ui.radio_value(
@@ -287,13 +291,14 @@ fn randomness_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen) {
     let form = &mut screen.form;
     ui.strong("Randomness");
     ui.horizontal(|ui| {
-        ui.checkbox(&mut form.use_seed, "Study mode: fixed seed (not for release)");
+        ui.checkbox(
+            &mut form.use_seed,
+            "Study mode: fixed seed (not for release)",
+        );
         if form.use_seed {
-            ui.add(
-                egui::TextEdit::singleline(&mut form.seed_text)
-                    .hint_text("seed")
-                    .desired_width(140.0),
-            );
+            let label = ui.label("Seed");
+            ui.add(egui::TextEdit::singleline(&mut form.seed_text).desired_width(140.0))
+                .labelled_by(label.id);
         } else {
             ui.label(
                 RichText::new("Noise from the operating system's secure random source")
@@ -399,7 +404,12 @@ fn release_ui(ui: &mut egui::Ui, release: &Release, busy: bool, actions: &mut Ve
             ui.label(number(report.epsilon.nominal_per_snp));
             ui.end_row();
             ui.label("Realised (what the noise gives)");
-            ui.label(report.epsilon.realised_total.map_or_else(|| "unbounded".into(), number));
+            ui.label(
+                report
+                    .epsilon
+                    .realised_total
+                    .map_or_else(|| "unbounded".into(), number),
+            );
             ui.label(format!(
                 "{} to {} (median {})",
                 number(report.epsilon.realised_per_snp_min),
@@ -569,8 +579,14 @@ mod tests {
         let s = retention_sentence(&retention(0.5, 0.125, 40));
         assert!(s.contains("Of the 40 SNPs"), "{s}");
         assert!(s.contains("50.0 % are still significant"), "{s}");
-        assert!(s.contains("(p < 0.062)") || s.contains("(p < 0.063)"), "{s}");
-        assert!(s.contains("retains 12.5 %: the shared genotypes add 38 percentage"), "{s}");
+        assert!(
+            s.contains("(p < 0.062)") || s.contains("(p < 0.063)"),
+            "{s}"
+        );
+        assert!(
+            s.contains("retains 12.5 %: the shared genotypes add 38 percentage"),
+            "{s}"
+        );
         let none = retention_sentence(&retention(0.1, 0.2, 40));
         assert!(none.contains("add nothing beyond"), "{none}");
         assert!(retention_sentence(&retention(0.0, 0.0, 0)).contains("cannot be measured"));
