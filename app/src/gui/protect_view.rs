@@ -275,14 +275,14 @@ fn panel_ui(ui: &mut egui::Ui, screen: &ProtectScreen, actions: &mut Vec<Protect
         if ui.button("Choose reference panel…").clicked() {
             actions.push(ProtectAction::PickPanel);
         }
-        if screen.bundled_panel.is_some() && screen.form.panel != screen.bundled_panel {
-            if ui
+        if screen.bundled_panel.is_some()
+            && screen.form.panel != screen.bundled_panel
+            && ui
                 .button("Use the bundled demo panel")
                 .on_hover_text("demo_reference_panel.vcf.gz: 1,200 public genomes, same SNPs")
                 .clicked()
-            {
-                actions.push(ProtectAction::UseBundledPanel);
-            }
+        {
+            actions.push(ProtectAction::UseBundledPanel);
         }
     });
 }
