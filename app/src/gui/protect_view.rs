@@ -221,8 +221,15 @@ fn round_2_significant(x: f64) -> f64 {
     if x <= 0.0 || !x.is_finite() {
         return x;
     }
-    let scale = 10f64.powf(x.log10().floor() - 1.0);
-    (x / scale).round() * scale
+    // Dividing by a power of ten (not multiplying by 0.1) keeps 1.2 exactly 1.2.
+    let digits = 1 - x.log10().floor() as i32;
+    if digits >= 0 {
+        let scale = 10f64.powi(digits);
+        (x * scale).round() / scale
+    } else {
+        let scale = 10f64.powi(-digits);
+        (x / scale).round() * scale
+    }
 }
 
 fn targets_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen) {
@@ -597,5 +604,6 @@ mod tests {
         assert_eq!(round_2_significant(1.2345), 1.2);
         assert!((round_2_significant(0.3981) - 0.4).abs() < 1e-12);
         assert_eq!(round_2_significant(7.96), 8.0);
+        assert_eq!(round_2_significant(21_892.0), 22_000.0);
     }
 }
