@@ -259,15 +259,16 @@ pub fn manhattan_ui(ui: &mut egui::Ui, charts: &ReleaseCharts, show_table: &mut 
         .include_y(0.0)
         .show(ui, |plot| {
             plot.points(
-                Points::new("Original GWAS", charts.manhattan_original.clone())
-                    .radius(1.5)
-                    .color(ORIGINAL_COLOUR),
-            );
-            plot.points(
                 Points::new("Shared copy", charts.manhattan_shared.clone())
                     .radius(1.5)
                     .shape(MarkerShape::Diamond)
                     .color(SHARED_COLOUR),
+            );
+            // The original on top: the shared copy's points mostly sit near zero.
+            plot.points(
+                Points::new("Original GWAS", charts.manhattan_original.clone())
+                    .radius(1.5)
+                    .color(ORIGINAL_COLOUR),
             );
             if let Some(y) = charts.significance_line {
                 plot.hline(HLine::new("Significance level", y).color(Color32::RED));
@@ -311,7 +312,6 @@ pub fn frequency_ui(ui: &mut egui::Ui, charts: &ReleaseCharts, show_table: &mut 
         .include_x(1.0)
         .include_y(0.0)
         .include_y(1.0)
-        .data_aspect(1.0)
         .show(ui, |plot| {
             plot.line(
                 Line::new("Unchanged (diagonal)", vec![[0.0, 0.0], [1.0, 1.0]])

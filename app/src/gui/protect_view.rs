@@ -36,6 +36,9 @@ fn mechanism_meaning(m: Mechanism) -> &'static str {
     }
 }
 
+/// Width of the settings column; results take the rest.
+const SETTINGS_WIDTH: f32 = 430.0;
+
 pub(super) fn show(
     ui: &mut egui::Ui,
     screen: &mut ProtectScreen,
@@ -43,49 +46,74 @@ pub(super) fn show(
     actions: &mut Vec<ProtectAction>,
 ) {
     let n_variants = workspace.data.summary.n_variants;
-    egui::ScrollArea::vertical()
-        .id_salt("protect_screen")
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            ui.heading("Protect: share a perturbed copy of the cohort");
-            ui.label(
-                RichText::new(format!(
-                    "{} samples × {} SNPs. The shared copy keeps the GWAS signal as well as \
-                     the privacy budget allows; every figure below is measured on this cohort.",
-                    count(workspace.data.summary.n_samples),
-                    count(n_variants)
-                ))
-                .weak(),
-            );
-            ui.add_space(6.0);
-            let busy = screen.is_busy();
-            ui.add_enabled_ui(!busy, |ui| settings_ui(ui, screen, workspace, actions));
-            ui.add_space(6.0);
-            task_ui(ui, screen, actions);
-            notice_ui(ui, screen, actions);
-            if let Some(release) = &screen.release {
-                ui.separator();
-                release_ui(ui, release, busy, actions);
-                ui.add_space(6.0);
-                ui.columns(2, |columns| {
-                    if let [left, right] = columns {
-                        manhattan_ui(left, &release.charts, &mut screen.manhattan_table);
-                        frequency_ui(right, &release.charts, &mut screen.frequency_table);
-                    }
+    ui.heading("Protect: share a perturbed copy of the cohort");
+    ui.label(
+        RichText::new(format!(
+            "{} samples × {} SNPs. The shared copy keeps the GWAS signal as well as the \
+             privacy budget allows; every figure is measured on this cohort.",
+            count(workspace.data.summary.n_samples),
+            count(n_variants)
+        ))
+        .weak(),
+    );
+    ui.add_space(4.0);
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.set_width(SETTINGS_WIDTH);
+            egui::ScrollArea::vertical()
+                .id_salt("protect_settings")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    let busy = screen.is_busy();
+                    ui.add_enabled_ui(!busy, |ui| settings_ui(ui, screen, workspace, actions));
                 });
-                if let Some(exported) = &screen.exported {
-                    ui.label(format!(
-                        "Exported: {} and its report {}.",
-                        exported.data.display(),
-                        exported.report.display()
-                    ));
-                }
-            }
-            if let Some(view) = &screen.sweep {
-                ui.separator();
-                sweep_ui(ui, view, &mut screen.sweep_table, actions);
-            }
         });
+        ui.separator();
+        // An explicit width: inside a horizontal row, text would otherwise not wrap.
+        let results_width = ui.available_width().max(320.0);
+        ui.vertical(|ui| {
+            ui.set_width(results_width);
+            ui.set_max_width(results_width);
+            egui::ScrollArea::vertical()
+                .id_salt("protect_results")
+                .auto_shrink([false, false])
+                .show(ui, |ui| results_ui(ui, screen, actions));
+        });
+    });
+}
+
+fn results_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen, actions: &mut Vec<ProtectAction>) {
+    let busy = screen.is_busy();
+    task_ui(ui, screen, actions);
+    notice_ui(ui, screen, actions);
+    if screen.release.is_none() && screen.sweep.is_none() && !busy {
+        ui.label(
+            RichText::new(
+                "Choose the settings on the left, then Run release to see what the shared copy \
+                 keeps and what it costs in privacy, or Sweep epsilon to compare budgets.",
+            )
+            .weak(),
+        );
+    }
+    // The trade-off first: it is how a steward picks the epsilon of a release.
+    if let Some(view) = &screen.sweep {
+        sweep_ui(ui, view, &mut screen.sweep_table, actions);
+        ui.separator();
+    }
+    if let Some(release) = &screen.release {
+        release_ui(ui, release, busy, actions);
+        if let Some(exported) = &screen.exported {
+            ui.label(format!(
+                "Exported: {} and its report {}.",
+                exported.data.display(),
+                exported.report.display()
+            ));
+        }
+        ui.separator();
+        manhattan_ui(ui, &release.charts, &mut screen.manhattan_table);
+        ui.add_space(6.0);
+        frequency_ui(ui, &release.charts, &mut screen.frequency_table);
+    }
 }
 
 fn settings_ui(
@@ -106,9 +134,11 @@ fn settings_ui(
                 Mechanism::RandomizedResponse,
                 Mechanism::CoinFlip,
             ] {
-                ui.horizontal(|ui| {
-                    ui.radio_value(&mut form.mechanism, m, m.label());
-                    ui.label(RichText::new(mechanism_meaning(m)).weak().small());
+                ui.radio_value(&mut form.mechanism, m, m.label());
+                ui.indent(m.id(), |ui| {
+                    ui.add(
+                        egui::Label::new(RichText::new(mechanism_meaning(m)).weak().small()).wrap(),
+                    );
                 });
             }
             ui.add_space(6.0);
@@ -138,17 +168,20 @@ fn settings_ui(
                 {
                     actions.push(ProtectAction::Sweep);
                 }
-                if screen.has_prepared_study() {
-                    ui.label(
+            });
+            if screen.has_prepared_study() {
+                ui.add(
+                    egui::Label::new(
                         RichText::new(
                             "Panel alignment, calibration and the original GWAS are ready and \
                              will be reused",
                         )
                         .small()
                         .weak(),
-                    );
-                }
-            });
+                    )
+                    .wrap(),
+                );
+            }
         });
 }
 
@@ -167,10 +200,11 @@ fn epsilon_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen, n_variants: usize) 
     }
     ui.horizontal(|ui| {
         let mut position = slider_position(form.epsilon);
+        ui.spacing_mut().slider_width = 200.0;
         let slider = Slider::new(&mut position, 0.0..=1.0)
             .show_value(false)
-            .text("Epsilon on a log scale");
-        if ui.add_sized([360.0, 20.0], slider).changed() {
+            .text("Epsilon (log scale)");
+        if ui.add(slider).changed() {
             // Two significant digits: the slider picks a scale, not a precise value.
             form.epsilon = round_2_significant(slider_epsilon(position));
         }
@@ -184,16 +218,11 @@ fn epsilon_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen, n_variants: usize) 
         .labelled_by(label.id)
         .on_hover_text("Type any value; the slider covers 0.1 to 10");
     });
-    ui.horizontal(|ui| {
-        for anchor in SLIDER_ANCHORS {
-            ui.label(
-                RichText::new(format!("{} at {}", anchor.label, number(anchor.epsilon)))
-                    .small()
-                    .weak(),
-            );
-            ui.label(RichText::new("·").small().weak());
-        }
-    });
+    let anchors: Vec<String> = SLIDER_ANCHORS
+        .iter()
+        .map(|a| format!("{} at {}", a.label, number(a.epsilon)))
+        .collect();
+    ui.add(egui::Label::new(RichText::new(anchors.join("  ·  ")).small().weak()).wrap());
     let budget = form.budget();
     ui.label(
         RichText::new(format!(
@@ -240,7 +269,7 @@ fn targets_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen) {
         TargetKind::Reference,
         "Public reference panel: costs the participants nothing (recommended)",
     );
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.radio_value(
             &mut form.targets,
             TargetKind::DifferentiallyPrivate,
@@ -269,16 +298,19 @@ fn targets_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen) {
 
 fn panel_ui(ui: &mut egui::Ui, screen: &ProtectScreen, actions: &mut Vec<ProtectAction>) {
     ui.strong("Reference panel");
-    ui.horizontal(|ui| {
-        match &screen.form.panel {
-            Some(path) => ui.label(path.display().to_string()),
-            None => ui.label(
+    match &screen.form.panel {
+        Some(path) => ui.add(egui::Label::new(path.display().to_string()).wrap()),
+        None => ui.add(
+            egui::Label::new(
                 RichText::new(
                     "None chosen: the XOR mechanism and public target frequencies need one",
                 )
                 .weak(),
-            ),
-        };
+            )
+            .wrap(),
+        ),
+    };
+    ui.horizontal(|ui| {
         if ui.button("Choose reference panel…").clicked() {
             actions.push(ProtectAction::PickPanel);
         }
@@ -297,11 +329,11 @@ fn panel_ui(ui: &mut egui::Ui, screen: &ProtectScreen, actions: &mut Vec<Protect
 fn randomness_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen) {
     let form = &mut screen.form;
     ui.strong("Randomness");
+    ui.checkbox(
+        &mut form.use_seed,
+        "Study mode: fixed seed (not for release)",
+    );
     ui.horizontal(|ui| {
-        ui.checkbox(
-            &mut form.use_seed,
-            "Study mode: fixed seed (not for release)",
-        );
         if form.use_seed {
             let label = ui.label("Seed");
             ui.add(egui::TextEdit::singleline(&mut form.seed_text).desired_width(140.0))
@@ -536,21 +568,31 @@ pub fn utility_figures(report: &ShareReport) -> [(&'static str, f64, String); 5]
     ]
 }
 
+/// Width of one utility card, margins included.
+const CARD_WIDTH: f32 = 190.0;
+
 fn utility_cards(ui: &mut egui::Ui, report: &ShareReport) {
-    ui.horizontal_wrapped(|ui| {
-        for (title, value, meaning) in utility_figures(report) {
-            egui::Frame::group(ui.style())
-                .inner_margin(8.0)
-                .show(ui, |ui| {
-                    ui.set_width(190.0);
-                    ui.vertical(|ui| {
-                        ui.label(RichText::new(title).strong());
-                        ui.label(RichText::new(number(value)).size(20.0).color(accent(ui)));
-                        ui.add(egui::Label::new(RichText::new(meaning).small()).wrap());
+    // Rows of as many cards as fit: frames do not wrap by themselves.
+    let per_row = ((ui.available_width() / (CARD_WIDTH + 8.0)).floor() as usize).max(1);
+    let figures = utility_figures(report);
+    for row in figures.chunks(per_row) {
+        ui.horizontal_top(|ui| {
+            for (title, value, meaning) in row {
+                egui::Frame::group(ui.style())
+                    .inner_margin(8.0)
+                    .show(ui, |ui| {
+                        ui.set_width(CARD_WIDTH - 18.0);
+                        ui.vertical(|ui| {
+                            ui.label(RichText::new(*title).strong());
+                            ui.label(RichText::new(number(*value)).size(20.0).color(accent(ui)));
+                            ui.add(
+                                egui::Label::new(RichText::new(meaning.as_str()).small()).wrap(),
+                            );
+                        });
                     });
-                });
-        }
-    });
+            }
+        });
+    }
 }
 
 fn accent(ui: &egui::Ui) -> Color32 {
