@@ -191,6 +191,25 @@ fn seeded_release_sweep_and_export_match_the_core() -> Result<()> {
         "2 per SNP × 10,946 SNPs = 21,892 in total per person",
     );
 
+    // Cancel stops a run (the first run reads the panel, so it is still going).
+    harness
+        .get_by_role_and_label(Role::Button, "Run release")
+        .click();
+    harness.step();
+    assert!(
+        harness.state().is_busy(),
+        "the release should run on a worker"
+    );
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    harness.step();
+    assert!(!harness.state().is_busy());
+    harness.run();
+    label_containing(&harness, "was cancelled; nothing was changed");
+    assert!(harness.state().release_report().is_none());
+
     harness
         .get_by_role_and_label(Role::Button, "Run release")
         .click();
@@ -275,9 +294,33 @@ fn seeded_release_sweep_and_export_match_the_core() -> Result<()> {
         "The shared allele frequencies differ from the original",
     );
 
-    // The charts have table views.
+    // The charts have table views; the Manhattan table starts with the core's
+    // strongest original signal.
     let switches = harness.query_all_by_label("Table view").count();
     assert!(switches >= 2, "{switches} table switches");
+    let Some(p) = &expected.gwas_p else {
+        panic!("no GWAS p-values");
+    };
+    let strongest = (0..p.original.len())
+        .filter_map(|j| Some((j, *p.original.get(j)?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .and_then(|(j, _)| study.private().variants().get(j))
+        .map(|v| v.display_id())
+        .unwrap_or_default();
+    harness
+        .query_all_by_label("Table view")
+        .next()
+        .unwrap_or_else(|| panic!("no table switch"))
+        .click();
+    harness.run();
+    harness.get_by_label("Original p");
+    let labels = visible_labels(&harness);
+    let header = labels.iter().position(|l| l == "Shared p");
+    assert_eq!(
+        header.and_then(|at| labels.get(at + 1)),
+        Some(&strongest),
+        "the table's first row should be the strongest SNP"
+    );
 
     // A small sweep: the recommendation is the core's for the same grid and seed.
     harness
