@@ -257,6 +257,7 @@ impl ProtectScreen {
         self.task = None;
         self.exported = None;
         self.notice = None;
+        let old_bundled = self.bundled_panel.take();
         self.bundled_panel = workspace.and_then(|ws| {
             let sample = locate_sample_data().ok()?;
             let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
@@ -266,7 +267,11 @@ impl ProtectScreen {
             (same(&ws.data.dataset.source, &sample.genotypes) && sample.reference_panel.is_file())
                 .then_some(sample.reference_panel)
         });
-        if self.form.panel.is_some() && self.bundled_panel.is_none() {
+        // The bundled panel fits only the bundled cohort; a panel the user chose stays.
+        if self.form.panel.is_some()
+            && self.form.panel == old_bundled
+            && self.bundled_panel.is_none()
+        {
             self.form.panel = None;
         }
     }
