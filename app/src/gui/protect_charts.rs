@@ -545,6 +545,8 @@ mod tests {
             allele_frequency_mae: 0.0,
             retention_rate: Some(r),
             coin_flip_retention_rate: None,
+            membership_tpr_at_1pct_fpr: None,
+            membership_auc: None,
         };
         let rows = [row(2.0, 0.4), row(1.0, 0.2), row(2.0, 0.6)];
         assert_eq!(

@@ -606,6 +606,7 @@ fn accent(ui: &egui::Ui) -> Color32 {
 #[cfg(test)]
 mod tests {
     use genopriv_core::study::{GwasDesign, GwasTest};
+    use genopriv_core::utility::gwas::TopKAgreement;
 
     use super::*;
 
@@ -620,6 +621,17 @@ mod tests {
             significant_original: significant,
             retention_rate: rate,
             coin_flip_retention_rate: coin,
+            ratio_retention_rate: rate,
+            top_k: TopKAgreement {
+                k: 100,
+                original_hits: 100,
+                released_hits: 100,
+                shared: 50,
+                precision: Some(0.5),
+                recall: Some(0.5),
+            },
+            lambda_gc_original: None,
+            lambda_gc_released: None,
         }
     }
 
