@@ -273,6 +273,28 @@ fn seeded_release_sweep_and_export_match_the_core() -> Result<()> {
             "{part:?} not in {retention_text:?}"
         );
     }
+    label_containing(
+        &harness,
+        &format!(
+            "Of the original GWAS's top {} SNPs, {} are also among",
+            number(gwas.top_k.k as f64),
+            number(gwas.top_k.shared as f64)
+        ),
+    );
+    assert!(
+        !report.membership.is_empty(),
+        "a panel allows the membership audit"
+    );
+    for test in &report.membership {
+        label_containing(
+            &harness,
+            &format!(
+                "{}: allowed to wrongly flag 1 in 100 non-members, the attack found {} of members",
+                test.test,
+                percent(test.tpr_at_1pct_fpr, 1)
+            ),
+        );
+    }
     // The window's report is the core's, plus the input checksums.
     let Some(shown) = harness.state().release_report() else {
         panic!("no release report kept");

@@ -3,8 +3,9 @@
 //! and a release's results, charts, sweep and export.
 
 use egui::{Align, Color32, DragValue, Layout, ProgressBar, RichText, Slider};
+use genopriv_core::audit::shared_data::SharedDataSummary;
 use genopriv_core::explain::epsilon::{SLIDER_ANCHORS, slider_epsilon, slider_position};
-use genopriv_core::explain::format::{number, percent};
+use genopriv_core::explain::format::{number, percent, ratio};
 use genopriv_core::explain::release::frequency_source_warning;
 use genopriv_core::explain::{
     EpsilonUnit, MafSource, epsilon_warning, per_snp_epsilon_sentence, realised_epsilon_sentence,
@@ -464,6 +465,14 @@ fn release_ui(ui: &mut egui::Ui, release: &Release, busy: bool, actions: &mut Ve
     if let Some(gwas) = &report.gwas {
         ui.strong("GWAS SNP retention");
         ui.add(egui::Label::new(retention_sentence(gwas)).wrap());
+        ui.add(egui::Label::new(top_hits_sentence(gwas)).wrap());
+    }
+    if !report.membership.is_empty() {
+        ui.add_space(6.0);
+        ui.strong("Membership test on the shared copy");
+        for summary in &report.membership {
+            ui.add(egui::Label::new(membership_sentence(summary)).wrap());
+        }
     }
     for notice in &report.notices {
         if notice.starts_with("Warning") {
@@ -532,6 +541,42 @@ pub fn retention_sentence(gwas: &GwasRetention) -> String {
         number(gwas.alpha / gwas.tau),
         percent(gwas.coin_flip_retention_rate, 1),
     )
+}
+
+/// Agreement of the strongest hits, in one sentence.
+pub fn top_hits_sentence(gwas: &GwasRetention) -> String {
+    let top = &gwas.top_k;
+    format!(
+        "Of the original GWAS's top {} SNPs, {} are also among the shared copy's top {}.",
+        count(top.k),
+        count(top.shared),
+        count(top.k)
+    )
+}
+
+/// One membership test on a release of half the cohort, members against the
+/// held-out half: its power at a 1 % false-accusation rate, with its interval.
+pub fn membership_sentence(summary: &SharedDataSummary) -> String {
+    let interval = &summary.tpr_at_1pct_fpr_interval;
+    let mut text = format!(
+        "{}: allowed to wrongly flag 1 in 100 non-members, the attack found {} of members \
+         (95 % CI {} to {}; guessing finds 1 %); AUC {} (0.5 is guessing), on {} members \
+         and {} non-members.",
+        summary.test,
+        percent(summary.tpr_at_1pct_fpr, 1),
+        percent(interval.lower, 1),
+        percent(interval.upper, 1),
+        ratio(summary.auc),
+        count(summary.n_members),
+        count(summary.n_non_members)
+    );
+    if !summary.tpr_at_1pct_fpr_reliable {
+        text.push_str(
+            " Too few non-members to measure a 1 % false-accusation rate reliably: read this \
+             as inconclusive.",
+        );
+    }
+    text
 }
 
 /// The five record-level utility figures, each with what it means.
