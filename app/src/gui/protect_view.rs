@@ -558,11 +558,16 @@ pub fn top_hits_sentence(gwas: &GwasRetention) -> String {
 /// held-out half: its power at a 1 % false-accusation rate, with its interval.
 pub fn membership_sentence(summary: &SharedDataSummary) -> String {
     let interval = &summary.tpr_at_1pct_fpr_interval;
+    let mut chars = summary.test.chars();
+    let test: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
     let mut text = format!(
         "{}: allowed to wrongly flag 1 in 100 non-members, the attack found {} of members \
          (95 % CI {} to {}; guessing finds 1 %); AUC {} (0.5 is guessing), on {} members \
          and {} non-members.",
-        summary.test,
+        test,
         percent(summary.tpr_at_1pct_fpr, 1),
         percent(interval.lower, 1),
         percent(interval.upper, 1),
