@@ -133,6 +133,9 @@ fn seeded_release_sweep_and_export_match_the_core() -> Result<()> {
     let mut harness = Harness::builder()
         // Tall, so that every result is laid out without scrolling.
         .with_size(egui::vec2(1280.0, 3200.0))
+        // After a cancel or a result the screen can take up to 7 frames to settle
+        // (seen in runs): more than kittest's default of 4.
+        .with_max_steps(24)
         .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
     harness.run();
     let protect = |h: &Harness<'_, GenoPrivApp>| {
