@@ -11,7 +11,7 @@ mod freq;
 mod gwas;
 mod inspect;
 mod progress;
-mod share;
+pub(crate) mod share;
 mod sweep;
 
 use std::fs::File;

@@ -244,7 +244,7 @@ pub fn run(args: &ShareArgs, job: Job<'_>) -> anyhow::Result<()> {
 }
 
 /// Header lines that travel with a shared VCF.
-fn vcf_meta(report: &ShareReport) -> Vec<(String, String)> {
+pub(crate) fn vcf_meta(report: &ShareReport) -> Vec<(String, String)> {
     let mut meta = vec![
         (
             "genopriv_mechanism".to_owned(),

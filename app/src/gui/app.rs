@@ -12,17 +12,19 @@ use serde::{Deserialize, Serialize};
 use super::format::{count, whole_percent};
 use super::jobs::{BackgroundJob, Outcome};
 use super::phenotypes::{self, PhenotypeSummary};
+use super::protect::{EpsilonUnitChoice, ProtectAction, ProtectForm, ProtectScreen};
 use super::sample_data::locate_sample_data;
 use super::summary::{DataSummary, LoadedData};
-use super::{data_screen, welcome};
+use super::{data_screen, protect_view, welcome};
+use genopriv_core::study::{Mechanism, ShareReport};
 
 /// The genotype reader the window uses: `genopriv_core`'s by default; tests may
 /// substitute one that is slow or fails on purpose.
 pub type ReadFn =
     Arc<dyn Fn(&Path, &ReadOptions, Job<'_>) -> genopriv_core::Result<Dataset> + Send + Sync>;
 
-/// The workflow's screens. Only Data exists yet; the others are shown, greyed, so
-/// that the product's shape is visible.
+/// The workflow's screens. Data and (once a cohort is loaded) Protect exist; the
+/// others are shown, greyed, so that the product's shape is visible.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Screen {
     #[default]
@@ -52,8 +54,13 @@ impl Screen {
         }
     }
 
-    pub fn is_available(self) -> bool {
-        self == Screen::Data
+    /// Whether the screen can be opened; Protect needs a loaded cohort.
+    pub fn is_available(self, has_data: bool) -> bool {
+        match self {
+            Screen::Data => true,
+            Screen::Protect => has_data,
+            Screen::Audit | Screen::TradeOffs | Screen::Report => false,
+        }
     }
 
     /// What the screen will do, for the hover text of a screen not built yet.
@@ -61,7 +68,7 @@ impl Screen {
         match self {
             Screen::Data => "Load a dataset and see what it holds",
             Screen::Protect => {
-                "Release summary statistics or synthetic genotypes with differential privacy"
+                "Share a perturbed copy of the cohort with differential privacy, and measure it"
             }
             Screen::Audit => "Attack a release: membership and case/control inference",
             Screen::TradeOffs => "Privacy against usefulness, for several settings side by side",
@@ -133,6 +140,7 @@ pub(super) enum Action {
     Cancel,
     DismissNotice,
     Show(Screen),
+    Protect(ProtectAction),
 }
 
 const OPEN_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
@@ -147,6 +155,10 @@ pub struct GenoPrivApp {
     notice: Option<Notice>,
     /// The app icon, shown in the top bar.
     logo: Option<egui::TextureHandle>,
+    /// Counts changes of the workspace (new cohort, phenotypes added), so that
+    /// the Protect screen knows when its cached study is stale.
+    workspace_generation: u64,
+    protect: ProtectScreen,
 }
 
 impl GenoPrivApp {
@@ -155,7 +167,7 @@ impl GenoPrivApp {
             .storage
             .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
             .unwrap_or_default();
-        if !prefs.screen.is_available() {
+        if !prefs.screen.is_available(false) {
             prefs.screen = Screen::Data;
         }
         // Set now to avoid a first frame in the wrong theme; `top_bar` keeps it set.
@@ -170,6 +182,8 @@ impl GenoPrivApp {
             running: None,
             notice: None,
             logo: load_logo(&cc.egui_ctx),
+            workspace_generation: 0,
+            protect: ProtectScreen::default(),
         };
         if startup.sample_data {
             app.load_sample_data();
@@ -190,9 +204,25 @@ impl GenoPrivApp {
         self.prefs.screen
     }
 
-    /// True while a file is being loaded.
+    /// True while a file is being loaded or a Protect job runs.
     pub fn is_busy(&self) -> bool {
-        self.running.is_some()
+        self.running.is_some() || self.protect.is_busy()
+    }
+
+    /// The Protect screen's settings (tests set them without the widgets).
+    pub fn protect_form_mut(&mut self) -> &mut ProtectForm {
+        &mut self.protect.form
+    }
+
+    /// The report of the last release on the Protect screen.
+    pub fn release_report(&self) -> Option<&ShareReport> {
+        self.protect.release.as_ref().map(|r| &r.outcome.report)
+    }
+
+    /// Starts writing the last release to `data` and its JSON report beside it as
+    /// `<name>.report.json` (what the export dialog does, without the dialog).
+    pub fn export_release(&mut self, data: PathBuf) {
+        self.protect.export_release(data, &self.ctx);
     }
 
     /// Samples and variants of the loaded dataset, if any.
@@ -314,6 +344,7 @@ impl GenoPrivApp {
                     Some(Err(e)) => (None, Some(e)),
                 };
                 self.workspace = Some(Workspace { data, phenotypes });
+                self.workspace_generation += 1;
                 self.prefs.screen = Screen::Data;
                 self.notice = failure.map(|e| Notice::Error {
                     title: "The genotypes were loaded, but the phenotypes could not be added"
@@ -324,6 +355,7 @@ impl GenoPrivApp {
             JobEnd::Phenotypes(_, Outcome::Finished(Ok(summary))) => {
                 if let Some(workspace) = &mut self.workspace {
                     workspace.phenotypes = Some(summary);
+                    self.workspace_generation += 1;
                 }
             }
             JobEnd::Genotypes(title, Outcome::Finished(Err(e)))
@@ -406,8 +438,55 @@ impl GenoPrivApp {
             Action::Cancel => self.cancel_job(),
             Action::DismissNotice => self.notice = None,
             Action::Show(screen) => {
-                if screen.is_available() {
+                if screen.is_available(self.workspace.is_some()) {
                     self.prefs.screen = screen;
+                }
+            }
+            Action::Protect(action) => self.apply_protect(action),
+        }
+    }
+
+    fn apply_protect(&mut self, action: ProtectAction) {
+        let Some(workspace) = &self.workspace else {
+            return;
+        };
+        let protect = &mut self.protect;
+        match action {
+            ProtectAction::Run => protect.run_release(workspace, &self.ctx),
+            ProtectAction::Sweep => protect.run_sweep(workspace, &self.ctx),
+            ProtectAction::Cancel => protect.cancel(),
+            ProtectAction::DismissNotice => protect.notice = None,
+            ProtectAction::UseBundledPanel => protect.set_panel(protect.bundled_panel.clone()),
+            ProtectAction::UseRecommended { per_snp } => {
+                protect.form.unit = EpsilonUnitChoice::PerSnp;
+                protect.form.epsilon = per_snp;
+                if protect.form.mechanism == Mechanism::CoinFlip {
+                    protect.form.mechanism = Mechanism::Xor;
+                }
+            }
+            ProtectAction::PickPanel => {
+                // Synchronous and on the main thread, as rfd requires on some platforms.
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Choose a public reference panel")
+                    .add_filter(
+                        "Genotype files",
+                        &["vcf", "gz", "bgz", "bcf", "bed", "csv", "tsv", "txt"],
+                    )
+                    .add_filter("All files", &["*"])
+                    .pick_file()
+                {
+                    protect.set_panel(Some(path));
+                }
+            }
+            ProtectAction::Export => {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Export the shared dataset")
+                    .set_file_name("shared.vcf.gz")
+                    .add_filter("Compressed VCF", &["vcf.gz", "gz"])
+                    .add_filter("PLINK, CSV, TSV", &["bed", "csv", "tsv"])
+                    .save_file()
+                {
+                    protect.export_release(path, &self.ctx);
                 }
             }
         }
@@ -443,12 +522,21 @@ impl GenoPrivApp {
         ui.add_space(4.0);
         let width = ui.available_width();
         for screen in Screen::ALL {
-            if screen.is_available() {
+            if screen.is_available(self.workspace.is_some()) {
                 let button = Button::selectable(self.prefs.screen == screen, screen.title())
                     .min_size(egui::vec2(width, 28.0));
                 if ui.add(button).on_hover_text(screen.purpose()).clicked() {
                     actions.push(Action::Show(screen));
                 }
+            } else if screen == Screen::Protect {
+                let button = Button::selectable(false, screen.title())
+                    .right_text(RichText::new("load data").small().italics())
+                    .min_size(egui::vec2(width, 28.0));
+                ui.add_enabled(false, button)
+                    .on_disabled_hover_text(format!(
+                        "{}. Load a cohort on the Data screen first.",
+                        screen.purpose()
+                    ));
             } else {
                 let button = Button::selectable(false, screen.title())
                     .right_text(RichText::new("coming").small().italics())
@@ -491,7 +579,7 @@ impl GenoPrivApp {
         });
     }
 
-    fn central(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    fn central(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         if let Some(running) = &self.running {
             loading_card(ui, running, actions);
             return;
@@ -502,6 +590,11 @@ impl GenoPrivApp {
         }
         match (&self.prefs.screen, &self.workspace) {
             (Screen::Data, Some(workspace)) => data_screen::show(ui, workspace, actions),
+            (Screen::Protect, Some(workspace)) => {
+                let mut protect_actions = Vec::new();
+                protect_view::show(ui, &mut self.protect, workspace, &mut protect_actions);
+                actions.extend(protect_actions.into_iter().map(Action::Protect));
+            }
             _ => welcome::show(ui, actions),
         }
     }
@@ -631,6 +724,9 @@ fn drop_overlay(ctx: &egui::Context) {
 impl eframe::App for GenoPrivApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_job();
+        self.protect
+            .follow(self.workspace_generation, self.workspace.as_ref());
+        self.protect.poll();
         self.take_dropped_files(ctx);
     }
 

@@ -1,7 +1,9 @@
 //! The eframe desktop workbench.
 //!
-//! Layout: [`app`] holds the window, navigation and job handling; [`welcome`] and
-//! [`data_screen`] draw the screens; [`jobs`] runs loading on worker threads;
+//! Layout: [`app`] holds the window, navigation and job handling; [`welcome`],
+//! [`data_screen`] and [`protect_view`] draw the screens ([`protect`] holds the
+//! Protect screen's state and jobs, [`protect_charts`] its charts); [`jobs`] runs
+//! long work on worker threads;
 //! [`summary`] and [`phenotypes`] turn a loaded dataset into what the Data screen shows.
 
 mod app;
@@ -9,6 +11,9 @@ mod data_screen;
 mod format;
 mod jobs;
 mod phenotypes;
+mod protect;
+mod protect_charts;
+mod protect_view;
 mod sample_data;
 mod summary;
 mod welcome;
@@ -18,6 +23,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 pub use app::{GenoPrivApp, ReadFn, Screen, Startup};
+pub use protect::{DEFAULT_SWEEP_PER_SNP, EpsilonUnitChoice, ProtectForm, TargetKind};
 pub use sample_data::{SampleData, locate_sample_data};
 
 /// Options of the desktop window (used when `genopriv` runs without a subcommand).

@@ -31,6 +31,9 @@ pub struct PhenotypeSummary {
     pub unmatched_rows: IdExamples,
     /// IDs on more than one row (the first row is used).
     pub duplicated_ids: IdExamples,
+    /// Per genotyped sample, in matrix order: `Some(true)` case, `Some(false)`
+    /// control, `None` unknown (the GWAS of the Protect screen uses it).
+    pub status: Vec<Option<bool>>,
 }
 
 impl PhenotypeSummary {
@@ -127,6 +130,7 @@ pub fn read_and_join(path: &Path, samples: &[String], job: Job<'_>) -> Result<Ph
         without_row: joined.samples_without_phenotype,
         unmatched_rows: joined.phenotypes_without_genotypes,
         duplicated_ids: joined.duplicated_phenotype_ids,
+        status: status.status,
     })
 }
 

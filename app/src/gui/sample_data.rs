@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 /// The genotype file that marks a folder as the sample-data folder.
 const SAMPLE_GENOTYPES: &str = "demo_cohort.vcf.gz";
 const SAMPLE_PHENOTYPES: &str = "demo_cohort.pheno.tsv";
+const SAMPLE_REFERENCE_PANEL: &str = "demo_reference_panel.vcf.gz";
 
 /// The environment variable that points at the sample-data folder.
 pub const SAMPLE_DATA_ENV: &str = "GENOPRIV_SAMPLE_DATA";
@@ -14,6 +15,8 @@ pub const SAMPLE_DATA_ENV: &str = "GENOPRIV_SAMPLE_DATA";
 pub struct SampleData {
     pub genotypes: PathBuf,
     pub phenotypes: PathBuf,
+    /// A public reference panel for the same SNPs (the Protect screen's calibration).
+    pub reference_panel: PathBuf,
 }
 
 /// Where the sample data can live, in the order they are tried: next to the
@@ -51,6 +54,7 @@ fn find_in(folders: &[PathBuf]) -> Result<SampleData, String> {
             SampleData {
                 genotypes: folder.join(SAMPLE_GENOTYPES),
                 phenotypes: folder.join(SAMPLE_PHENOTYPES),
+                reference_panel: folder.join(SAMPLE_REFERENCE_PANEL),
             }
         })
         .ok_or_else(|| {
@@ -84,6 +88,7 @@ mod tests {
         );
         assert!(!found.genotypes.to_string_lossy().contains(".."));
         assert!(found.phenotypes.is_file());
+        assert!(found.reference_panel.is_file());
         Ok(())
     }
 
