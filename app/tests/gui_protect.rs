@@ -390,6 +390,11 @@ fn seeded_release_sweep_and_export_match_the_core() -> Result<()> {
         harness.state_mut().protect_form_mut().epsilon,
         r.epsilon_per_snp
     );
+    // The release on screen was made at another epsilon: the screen says so.
+    label_containing(
+        &harness,
+        "The settings have changed since these results were made",
+    );
 
     // Export, and read both files back.
     let dir = std::env::temp_dir().join(format!("genopriv-gui-protect-{}", std::process::id()));

@@ -158,6 +158,8 @@ pub struct Prepared {
 
 /// One release with what the screen draws of it.
 pub struct Release {
+    /// The settings it was made with: the screen flags results the form no longer matches.
+    pub settings: ShareSettings,
     pub outcome: ShareOutcome,
     pub charts: ReleaseCharts,
     pub input_files: Vec<PathBuf>,
@@ -328,6 +330,7 @@ impl ProtectScreen {
             job.checkpoint("Drawing the charts", None)?;
             let charts = ReleaseCharts::compute(prepared.study.private(), &outcome);
             let release = Release {
+                settings,
                 outcome,
                 charts,
                 input_files: prepared.input_files.clone(),

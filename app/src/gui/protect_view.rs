@@ -102,6 +102,15 @@ fn results_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen, actions: &mut Vec<P
         ui.separator();
     }
     if let Some(release) = &screen.release {
+        if release.settings != screen.form.settings() {
+            ui.label(
+                RichText::new(
+                    "The settings have changed since these results were made: they describe \
+                     the last run. Run release again to see the new settings' results.",
+                )
+                .color(ui.visuals().warn_fg_color),
+            );
+        }
         release_ui(ui, release, busy, actions);
         if let Some(exported) = &screen.exported {
             ui.label(format!(
