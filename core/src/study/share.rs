@@ -282,8 +282,7 @@ pub struct ShareReport {
 pub struct ShareOutcome {
     pub released: GenotypeMatrix,
     pub report: ShareReport,
-    /// Per-SNP realised epsilon (empty for the coin-flip control's zeros is never
-    /// the case: one entry per SNP).
+    /// Realised epsilon of each SNP (all zeros for the coin-flip control).
     pub realised_per_snp: Vec<f64>,
     /// Counted-allele frequencies of the cohort, the release and the targets.
     pub frequencies: FrequencyComparison,
