@@ -93,7 +93,10 @@ fn overfitted_target_leaks_and_dp_sgd_does_not() -> Result<()> {
             panic!("{attack:?} missing from the DP report");
         };
         eprintln!("DP-SGD {attack:?}: AUC {auc} ({low}, {high}), epsilon {epsilon}");
-        assert!(low <= 0.5 && 0.5 <= high, "{attack:?}: AUC {auc} ({low}, {high})");
+        assert!(
+            low <= 0.5 && 0.5 <= high,
+            "{attack:?}: AUC {auc} ({low}, {high})"
+        );
     }
     Ok(())
 }
@@ -154,6 +157,11 @@ fn calibration_never_sees_evaluation_records() -> Result<()> {
         assert_eq!(x.at_threshold.threshold, y.at_threshold.threshold);
     }
     // ... while the evaluation itself did change (the target saw other labels).
-    assert!(a.attacks.iter().zip(&b.attacks).any(|(x, y)| x.auc != y.auc));
+    assert!(
+        a.attacks
+            .iter()
+            .zip(&b.attacks)
+            .any(|(x, y)| x.auc != y.auc)
+    );
     Ok(())
 }

@@ -37,8 +37,10 @@ use crate::audit::rmia::{DEFAULT_OFFLINE_A, RmiaMode, RmiaOptions, rmia_scores};
 use crate::data::GenotypeMatrix;
 use crate::dp::{AccountingOptions, EpsilonReport, account};
 use crate::error::{Error, Result};
+use crate::explain::attack::min_measurable_fpr;
 use crate::explain::{
-    LabelInferenceResult, MembershipOperatingPoint, explain_label_inference, explain_membership,
+    LabelInferenceResult, LabelVerdict, MembershipOperatingPoint, explain_label_inference,
+    explain_membership,
 };
 use crate::job::Job;
 use crate::models::features::select_labels;
@@ -649,10 +651,16 @@ fn run_membership_attack(
     )?;
     let report = calibrated.report;
     let at_one_percent = report.roc.operating_point(0.01)?;
+    // Explained at the lowest reported FPR the non-members can measure (10 / N_out).
+    let explained_fpr = [0.001, 0.01, 0.1]
+        .into_iter()
+        .find(|&f| f >= min_measurable_fpr(report.n_out as u64))
+        .unwrap_or(0.1);
+    let explained_point = report.roc.operating_point(explained_fpr)?;
     let explained = explain_membership(
         &MembershipOperatingPoint {
-            fpr: 0.01,
-            true_positives: (at_one_percent.tpr * report.n_in as f64).round() as u64,
+            fpr: explained_fpr,
+            true_positives: (explained_point.tpr * report.n_in as f64).round() as u64,
             members: report.n_in as u64,
             non_members: report.n_out as u64,
         },
@@ -735,7 +743,13 @@ fn label_inference(target: &LogisticModel, pool: &Pool) -> Result<LabelInference
     Ok(LabelInferenceOutcome {
         report,
         baseline_accuracy,
-        verdict: format!("{:?}", explained.verdict),
+        verdict: match explained.verdict {
+            LabelVerdict::IndividualLeak => "individual_leak",
+            LabelVerdict::PopulationPatterns => "population_patterns",
+            LabelVerdict::Inconclusive => "inconclusive",
+            LabelVerdict::NotMeasurable => "not_measurable",
+        }
+        .into(),
         residual_risk: explained.residual_risk,
         sentences: explained.sentences,
         member_cases,
@@ -776,7 +790,8 @@ pub struct MembershipAttackResult {
     pub empirical_epsilon: f64,
     /// Clopper-Pearson based lower bound on epsilon, alpha 0.05.
     pub epsilon_lower_bound: f64,
-    /// The result at 1 % FPR in words.
+    /// The result in words, at the lowest of 0.1 %, 1 % and 10 % FPR that the
+    /// non-members can measure.
     pub sentences: Vec<String>,
     pub roc: Roc,
 }
@@ -787,6 +802,7 @@ pub struct LabelInferenceOutcome {
     pub report: LabelInferenceReport,
     /// Accuracy of always guessing the population's commoner status.
     pub baseline_accuracy: f64,
+    /// individual_leak, population_patterns, inconclusive or not_measurable.
     pub verdict: String,
     pub residual_risk: f64,
     pub sentences: Vec<String>,
