@@ -50,7 +50,10 @@ fn cohort_subset(dir: &Path) -> TestResult<PathBuf> {
     Ok(out)
 }
 
-fn read_csv(path: &Path) -> TestResult<(Vec<String>, Vec<HashMap<String, String>>)> {
+/// A CSV row by column name.
+type Row = HashMap<String, String>;
+
+fn read_csv(path: &Path) -> TestResult<(Vec<String>, Vec<Row>)> {
     let text = fs::read_to_string(path)?;
     let mut lines = text.lines();
     let header: Vec<String> = lines
