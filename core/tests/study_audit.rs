@@ -165,3 +165,15 @@ fn calibration_never_sees_evaluation_records() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_cancelled_audit_stops_with_cancelled() -> Result<()> {
+    use genopriv_core::Error;
+    use genopriv_core::job::{CancelToken, Job, NoProgress};
+    let audit = cohort()?;
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let outcome = audit.run(&settings(None), Job::new(&NoProgress, &cancel));
+    assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
+    Ok(())
+}

@@ -258,3 +258,63 @@ fn a_missing_phenotype_column_is_refused_in_one_paragraph() -> TestResult {
         "no phenotype column `disease`",
     )
 }
+
+#[test]
+fn dp_audit_reports_the_accountants_epsilon_for_its_batches() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let input = cohort_subset(dir.path())?;
+    let out = dir.path().join("dp");
+    genopriv_ok([
+        "audit".as_ref(),
+        "model".as_ref(),
+        "--input".as_ref(),
+        input.as_os_str(),
+        "--pheno".as_ref(),
+        sample_data("demo_cohort.pheno.tsv").as_os_str(),
+        "--dp".as_ref(),
+        "--noise-multiplier".as_ref(),
+        "1.5".as_ref(),
+        "--epochs".as_ref(),
+        "4".as_ref(),
+        "--batch".as_ref(),
+        "30".as_ref(),
+        "--attacks".as_ref(),
+        "loss".as_ref(),
+        "--reference-models".as_ref(),
+        "4".as_ref(),
+        "--bootstrap".as_ref(),
+        "100".as_ref(),
+        "--seed".as_ref(),
+        "3".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ])?;
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json"))?)?;
+    let epsilon = summary["epsilon"].as_f64().ok_or("no epsilon with --dp")?;
+    // 150 members in batches of 30: q = 0.2, 4 epochs = 20 steps.
+    let accountant = genopriv_ok([
+        "accountant",
+        "--sampling-rate",
+        "0.2",
+        "--noise-multiplier",
+        "1.5",
+        "--steps",
+        "20",
+        "--delta",
+        "1e-5",
+        "--json",
+    ])?;
+    let expected: serde_json::Value = serde_json::from_str(&accountant.stdout)?;
+    let expected = expected["epsilon"]
+        .as_f64()
+        .ok_or("no accountant epsilon")?;
+    assert!(
+        (epsilon - expected).abs() < 1e-12 * expected,
+        "{epsilon} vs {expected}"
+    );
+    let (_, logs) = read_csv(&out.join("attack_logs.csv"))?;
+    let logged = logs.first().ok_or("no attack row")?;
+    assert!((value(logged, "dp_epsilon")? - epsilon).abs() < 1e-12 * epsilon);
+    Ok(())
+}

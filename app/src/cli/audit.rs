@@ -30,7 +30,7 @@ pub enum AuditCommand {
 pub enum ModelArg {
     /// Logistic regression with an L2 penalty (--penalty, default 0.01)
     Logistic,
-    /// Lasso: logistic regression with an L1 penalty (--penalty, default 0.001)
+    /// Lasso: logistic regression with an L1 penalty (--penalty, default 0.01)
     Lasso,
     /// scikit-learn's SGDClassifier(loss="log_loss") (--penalty is alpha, default 0.0001)
     Sgd,
@@ -136,7 +136,7 @@ fn settings(args: &ModelArgs, seed: u64) -> anyhow::Result<ModelAuditSettings> {
             l2: args.penalty.unwrap_or(1e-2),
         },
         ModelArg::Lasso => TargetModel::Lasso {
-            l1: args.penalty.unwrap_or(1e-3),
+            l1: args.penalty.unwrap_or(1e-2),
         },
         ModelArg::Sgd => TargetModel::Sgd {
             alpha: args.penalty.unwrap_or(1e-4),

@@ -15,6 +15,9 @@
 //! - Every decision threshold is chosen on the population alone (§1.7): reference
 //!   model 0 plays the target, its own IN/OUT population records are the
 //!   calibration members and non-members, and the other reference models attack it.
+//!   Offline, nothing that sets a threshold has seen an evaluated record; online,
+//!   reference models have trained on evaluated records (never told which are the
+//!   target's members), as online LiRA requires.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
