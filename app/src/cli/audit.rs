@@ -63,7 +63,7 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value_t = ModelArg::Logistic)]
     pub model: ModelArg,
     /// Penalty strength of the model (see --model for the defaults)
-    #[arg(long, value_name = "LAMBDA")]
+    #[arg(long, value_name = "LAMBDA", conflicts_with = "dp")]
     pub penalty: Option<f64>,
     /// Train every model with DP-SGD (an unpenalised logistic model) and report epsilon
     #[arg(long)]
@@ -131,6 +131,17 @@ fn parse_attacks(list: &str) -> anyhow::Result<Vec<AttackKind>> {
 }
 
 fn settings(args: &ModelArgs, seed: u64) -> anyhow::Result<ModelAuditSettings> {
+    if args.dp && args.model != ModelArg::Logistic {
+        anyhow::bail!(
+            "--dp trains an unpenalised logistic model by DP-SGD, so it cannot be combined \
+             with --model {}",
+            if args.model == ModelArg::Lasso {
+                "lasso"
+            } else {
+                "sgd"
+            }
+        );
+    }
     let model = match args.model {
         ModelArg::Logistic => TargetModel::Logistic {
             l2: args.penalty.unwrap_or(1e-2),
