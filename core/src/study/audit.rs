@@ -502,9 +502,9 @@ fn accuracy(model: &LogisticModel, x: &Features, y: &[u8]) -> Result<f64> {
     crate::audit::label::accuracy(&predicted, y)
 }
 
-/// Every pool record's membership score under `attacker` (a target, or reference
-/// model 0 acting as one), with `reference` the other models' signals and
-/// `population` known non-members of `attacker`.
+/// Every record's membership score against `model` (the target, or reference model
+/// 0 acting as one), with `reference` the other models' signals on the same records
+/// and `population` indexing known non-members of `model`.
 fn scores(
     attack: AttackKind,
     settings: &ModelAuditSettings,
