@@ -1,11 +1,12 @@
 //! The headless command-line interface: `inspect`, `freq`, `convert`, `accountant`,
-//! `gwas`, `share` and `sweep`.
+//! `gwas`, `share`, `sweep` and `audit model`.
 //!
 //! Every command reads through `genopriv-core`, shows progress on stderr only when
 //! stderr is a terminal, and on failure prints one readable paragraph on stderr and
 //! exits with a non-zero code.
 
 pub mod accountant;
+mod audit;
 mod convert;
 mod freq;
 mod gwas;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Privacy-utility trade-off of sharing over an epsilon grid, with a
     /// recommended epsilon
     Sweep(sweep::SweepArgs),
+    /// Privacy audits of a model before release: membership and label inference
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Reader options shared by every command that loads genotypes.
@@ -101,6 +105,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Gwas(args) => gwas::run(&args, job),
         Command::Share(args) => share::run(&args, job),
         Command::Sweep(args) => sweep::run(&args, job),
+        Command::Audit(command) => audit::run(&command, job),
     };
     progress.finish();
     match outcome {

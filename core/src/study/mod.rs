@@ -5,10 +5,15 @@
 //! A study is reproducible from its recorded seed, and everything it outputs is
 //! marked as not for release; a real release draws its noise from the OS CSPRNG.
 
+pub mod audit;
 pub mod knee;
 pub mod share;
 pub mod sweep;
 
+pub use audit::{
+    AttackKind, AuditSplit, DpTraining, LabelInferenceOutcome, MembershipAttackResult, ModelAudit,
+    ModelAuditReport, ModelAuditSettings, ReferenceMode, TargetModel,
+};
 pub use knee::max_curvature_index;
 pub use share::{
     Budget, EpsilonAccount, FrequencyComparison, GwasComparison, GwasDesign, GwasRetention,
