@@ -1,6 +1,8 @@
 //! The desktop window driven through its accessibility tree (egui_kittest): every
 //! query is by role and label, so each test is also a screen-reader check.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,9 +16,7 @@ use genopriv_core::data::{
     Dataset, GenotypeFormat, GenotypeMatrix, LoadReport, ReadOptions, Variant,
 };
 use genopriv_core::{Error, job};
-
-/// Long enough for a debug build to read the 600 x 10,946 demo cohort on a busy machine.
-const LOAD_DEADLINE: Duration = Duration::from_secs(180);
+use support::{run_until_idle, visible_labels};
 
 fn harness_with(reader: Option<ReadFn>) -> Harness<'static, GenoPrivApp> {
     Harness::builder()
@@ -28,28 +28,6 @@ fn harness_with(reader: Option<ReadFn>) -> Harness<'static, GenoPrivApp> {
                 None => app,
             }
         })
-}
-
-/// Runs frames until the window has no job running (bounded), then lets it settle.
-fn run_until_idle(harness: &mut Harness<'_, GenoPrivApp>) {
-    let deadline = Instant::now() + LOAD_DEADLINE;
-    while harness.state().is_busy() {
-        assert!(
-            Instant::now() < deadline,
-            "loading did not finish within {LOAD_DEADLINE:?}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    harness.run();
-}
-
-/// Every label on screen, for failure messages.
-fn visible_labels(harness: &Harness<'_, GenoPrivApp>) -> Vec<String> {
-    harness
-        .query_all_by_role(Role::Label)
-        .filter_map(|n| n.accesskit_node().value())
-        .collect()
 }
 
 /// Counts of common (MAF >= 5 %), low-frequency and rare (< 1 %) variants from the

@@ -3,8 +3,9 @@
 //! `genopriv_core`: that checks the wiring from the window to the core, and the
 //! exported files are read back with the core's reader, bcftools and sha256sum.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -21,9 +22,8 @@ use genopriv_core::study::{
     run_sweep,
 };
 use genopriv_core::{Result, job};
+use support::{click_and_wait, label_containing, run_until_idle, visible_labels};
 
-/// Long enough for a debug build on a busy two-core machine.
-const DEADLINE: Duration = Duration::from_secs(300);
 const SEED: u64 = 7;
 const PER_SNP: f64 = 2.0;
 /// A grid whose retention curve bends on the demo cohort (`genopriv sweep` with
@@ -34,40 +34,6 @@ fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../sample_data")
         .join(name)
-}
-
-/// Runs frames until the window has no job running (bounded), then lets it settle.
-fn run_until_idle(harness: &mut Harness<'_, GenoPrivApp>) {
-    let deadline = Instant::now() + DEADLINE;
-    while harness.state().is_busy() {
-        assert!(
-            Instant::now() < deadline,
-            "the job did not finish within {DEADLINE:?}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    harness.run();
-}
-
-fn visible_labels(harness: &Harness<'_, GenoPrivApp>) -> Vec<String> {
-    harness
-        .query_all_by_role(Role::Label)
-        .filter_map(|n| n.accesskit_node().value())
-        .collect()
-}
-
-/// The label containing `part`, with every label listed if there is none.
-fn label_containing(harness: &Harness<'_, GenoPrivApp>, part: &str) -> String {
-    visible_labels(harness)
-        .into_iter()
-        .find(|l| l.contains(part))
-        .unwrap_or_else(|| {
-            panic!(
-                "no label contains {part:?}; labels: {:?}",
-                visible_labels(harness)
-            )
-        })
 }
 
 /// The demo study prepared directly with the core, as the window should.
@@ -215,15 +181,7 @@ fn seeded_release_sweep_and_export_match_the_core() -> Result<()> {
     label_containing(&harness, "was cancelled; nothing was changed");
     assert!(harness.state().release_report().is_none());
 
-    harness
-        .get_by_role_and_label(Role::Button, "Run release")
-        .click();
-    harness.step();
-    assert!(
-        harness.state().is_busy(),
-        "the release should run on a worker"
-    );
-    run_until_idle(&mut harness);
+    click_and_wait(&mut harness, "Run release");
     assert!(
         harness.query_by_label("Problem").is_none(),
         "the release failed: {:?}",
@@ -351,15 +309,7 @@ fn seeded_release_sweep_and_export_match_the_core() -> Result<()> {
     );
 
     // A small sweep: the recommendation is the core's for the same grid and seed.
-    harness
-        .get_by_role_and_label(Role::Button, "Sweep epsilon")
-        .click();
-    harness.step();
-    assert!(
-        harness.state().is_busy(),
-        "the sweep should run on a worker"
-    );
-    run_until_idle(&mut harness);
+    click_and_wait(&mut harness, "Sweep epsilon");
     let sweep = SweepSettings {
         mechanisms: vec![Mechanism::Xor, Mechanism::CoinFlip],
         budgets: SWEEP_PER_SNP.iter().map(|&e| Budget::PerSnp(e)).collect(),

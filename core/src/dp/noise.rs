@@ -13,9 +13,27 @@ use rand::Rng;
 
 use crate::error::{Error, Result};
 
-/// Denominator of the rational σ²: σ² is rounded *up* to a multiple of 1/1024 so
-/// the noise is never smaller than requested (relative excess < 0.1 % for σ ≥ 1).
-const SIGMA2_DENOMINATOR: u128 = 1024;
+/// Denominator of the rational parameters made from floats (σ², Laplace scale):
+/// they are rounded *up* to a multiple of 1/1024 so the noise is never smaller
+/// than requested (relative excess < 0.1 % for parameters ≥ 1).
+const PARAMETER_DENOMINATOR: u128 = 1024;
+
+/// The numerator over [`PARAMETER_DENOMINATOR`] of `value` rounded up, after
+/// checking that `value` (named `what`) is positive, finite and at most `limit`.
+fn rounded_up_numerator(value: f64, limit: f64, what: &str) -> Result<u128> {
+    if !(value.is_finite() && value > 0.0) {
+        return Err(Error::Parameter(format!(
+            "{what} must be a positive number, got {value}"
+        )));
+    }
+    if value > limit {
+        return Err(Error::Parameter(format!(
+            "{what} {value} exceeds the exact sampler's limit of {limit}: the budget is too \
+             small for this many measurements"
+        )));
+    }
+    Ok((value * PARAMETER_DENOMINATOR as f64).ceil() as u128)
+}
 
 /// Largest σ² accepted (σ = 10⁶).
 const MAX_SIGMA2: f64 = 1e12;
@@ -32,22 +50,11 @@ pub struct DiscreteGaussian {
 impl DiscreteGaussian {
     /// σ² rounded up to the next multiple of 1/1024.
     pub fn new(sigma2: f64) -> Result<Self> {
-        if !(sigma2.is_finite() && sigma2 > 0.0) {
-            return Err(Error::Parameter(format!(
-                "the noise variance must be a positive number, got {sigma2}"
-            )));
-        }
         // σ ≤ 10⁶ keeps every product in `sample` below 2¹¹² for draws within
         // 40σ of zero (beyond that the sampler reports an overflow, with
         // probability below 10⁻³⁴⁰ per draw).
-        if sigma2 > MAX_SIGMA2 {
-            return Err(Error::Parameter(format!(
-                "the noise variance {sigma2} exceeds the exact sampler's limit of {MAX_SIGMA2}: \
-                 the budget is too small for this many marginals"
-            )));
-        }
-        let scaled = (sigma2 * SIGMA2_DENOMINATOR as f64).ceil();
-        Self::from_ratio(scaled as u128, SIGMA2_DENOMINATOR)
+        let num = rounded_up_numerator(sigma2, MAX_SIGMA2, "the noise variance")?;
+        Self::from_ratio(num, PARAMETER_DENOMINATOR)
     }
 
     /// σ² = `num / den` exactly.
@@ -247,10 +254,6 @@ fn power_of_two(k: i32) -> f64 {
 /// keeps `U + t·V` in `sample` below 2¹²⁸ for any realistic V.
 const MAX_LAPLACE_SCALE: f64 = 1e15;
 
-/// Denominator of a rational scale given as a float: the scale is rounded *up* to
-/// a multiple of 1/1024, so the noise is never smaller than requested.
-const LAPLACE_SCALE_DENOMINATOR: u128 = 1024;
-
 /// A discrete Laplace (two-sided geometric) distribution on the integers,
 /// P(z) ∝ exp(−|z| / t), with rational scale t = `num / den`.
 ///
@@ -265,19 +268,8 @@ pub struct DiscreteLaplace {
 impl DiscreteLaplace {
     /// Scale rounded up to the next multiple of 1/1024.
     pub fn new(scale: f64) -> Result<Self> {
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(Error::Parameter(format!(
-                "the discrete Laplace scale must be a positive number, got {scale}"
-            )));
-        }
-        if scale > MAX_LAPLACE_SCALE {
-            return Err(Error::Parameter(format!(
-                "the discrete Laplace scale {scale} exceeds the exact sampler's limit of \
-                 {MAX_LAPLACE_SCALE}: the budget is too small"
-            )));
-        }
-        let scaled = (scale * LAPLACE_SCALE_DENOMINATOR as f64).ceil();
-        Self::from_ratio(scaled as u128, LAPLACE_SCALE_DENOMINATOR)
+        let num = rounded_up_numerator(scale, MAX_LAPLACE_SCALE, "the discrete Laplace scale")?;
+        Self::from_ratio(num, PARAMETER_DENOMINATOR)
     }
 
     /// Scale t = `num / den` exactly.
