@@ -1,5 +1,5 @@
 //! The headless command-line interface: `inspect`, `freq`, `convert`, `accountant`,
-//! `gwas`, `share`, `sweep` and `audit model`.
+//! `gwas`, `share`, `sweep`, `audit model` and `simulate`.
 //!
 //! Every command reads through `genopriv-core`, shows progress on stderr only when
 //! stderr is a terminal, and on failure prints one readable paragraph on stderr and
@@ -13,6 +13,7 @@ mod gwas;
 mod inspect;
 mod progress;
 pub(crate) mod share;
+mod simulate;
 mod sweep;
 
 use std::fs::File;
@@ -65,6 +66,9 @@ pub enum Command {
     /// Privacy audits of a model before release: membership and label inference
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Write a seeded simulated cohort (genotypes with LD and a case/control
+    /// phenotype) for trying the workbench and for benchmarks
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Reader options shared by every command that loads genotypes.
@@ -106,6 +110,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Share(args) => share::run(&args, job),
         Command::Sweep(args) => sweep::run(&args, job),
         Command::Audit(command) => audit::run(&command, job),
+        Command::Simulate(args) => simulate::run(&args, job),
     };
     progress.finish();
     match outcome {
