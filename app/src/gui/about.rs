@@ -64,6 +64,23 @@ mod tests {
         assert!(THIRD_PARTY_NOTICES.contains("Permission is hereby granted"));
     }
 
+    /// The window itself, as a screen reader sees it.
+    #[test]
+    fn the_window_shows_version_commit_and_licence() {
+        use egui_kittest::kittest::Queryable;
+        let mut harness = egui_kittest::Harness::new_ui(|ui| {
+            let mut open = true;
+            show(ui.ctx(), &mut open);
+        });
+        harness.run();
+        harness.get_by_label(&format!("Version {VERSION}"));
+        harness.get_by_label(&format!(
+            "Licence: {} (LICENSE-MIT, LICENSE-APACHE)",
+            env!("CARGO_PKG_LICENSE")
+        ));
+        harness.get_by_label("Third-party licences");
+    }
+
     #[test]
     fn version_names_the_package_version_and_a_commit() {
         assert!(VERSION.starts_with(env!("CARGO_PKG_VERSION")));
