@@ -213,6 +213,12 @@ fn installed_window(bin: &Path, root: &Path, scratch: &Path) -> TestResult {
         .env_remove("XDG_STATE_HOME")
         .env_remove("GENOPRIV_SAMPLE_DATA")
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        // Mesa (the system's GL driver, not GenoPriv) caches compiled shaders in
+        // the passwd home, whatever HOME says: point it at the scratch home too.
+        .env(
+            "MESA_SHADER_CACHE_DIR",
+            home.join(".cache/mesa_shader_cache"),
+        )
         .current_dir(scratch)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
