@@ -187,7 +187,7 @@ fn headless_flows_make_no_network_call() -> TestResult {
                 "--attacks".as_ref(),
                 "loss,lira,label".as_ref(),
                 "--reference-models".as_ref(),
-                "2".as_ref(),
+                "4".as_ref(),
                 "--bootstrap".as_ref(),
                 "20".as_ref(),
                 "--out".as_ref(),
