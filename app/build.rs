@@ -2,7 +2,7 @@
 //! the About box. Outside a git checkout (a source tarball, a vendored copy) the
 //! commit is `unknown`, said as such rather than guessed.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::Command;
 
 fn git(args: &[&str]) -> Option<String> {
@@ -29,10 +29,10 @@ fn main() {
             watched.push(branch);
         }
         for name in watched {
-            if let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", &name]) {
-                if PathBuf::from(&path).exists() {
-                    println!("cargo:rerun-if-changed={path}");
-                }
+            if let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", &name])
+                && Path::new(&path).exists()
+            {
+                println!("cargo:rerun-if-changed={path}");
             }
         }
     }
