@@ -1,7 +1,10 @@
-//! GenoPriv never touches the network: every headless flow runs under
+//! GenoPriv never touches the network: every headless flow (inspect, freq, gwas,
+//! convert, share, sweep, accountant, audit model) runs under
 //! `strace -f -e trace=network`, and the trace must hold no network system call
 //! at all (no socket, not even a local one). strace must be installed (CI
-//! installs it); the test fails, never skips, without it.
+//! installs it); the test fails, never skips, without it. The desktop window is
+//! traced by `install_deb.rs`, from the installed package (it needs its X
+//! connection, a local socket, and nothing else).
 
 use std::fs;
 use std::path::Path;
@@ -37,6 +40,41 @@ fn calls_in(trace: &str) -> Vec<String> {
         .collect()
 }
 
+/// The cohort's first 400 SNPs (one chromosome), cut by bcftools: enough for a
+/// quick model audit.
+fn cohort_subset(dir: &Path) -> TestResult<std::path::PathBuf> {
+    let cohort = sample_data("demo_cohort.vcf.gz");
+    let positions = external(
+        "bcftools",
+        [
+            "query".as_ref(),
+            "-f".as_ref(),
+            "%CHROM\t%POS\n".as_ref(),
+            cohort.as_os_str(),
+        ],
+    )?;
+    let last = positions
+        .stdout
+        .lines()
+        .nth(399)
+        .ok_or("the demo cohort has fewer than 400 records")?;
+    let (chrom, end) = last.split_once('\t').ok_or("bad bcftools query line")?;
+    let out = dir.join("subset.vcf.gz");
+    external(
+        "bcftools",
+        [
+            "view".as_ref(),
+            "-r".as_ref(),
+            format!("{chrom}:1-{end}").as_ref(),
+            "-Oz".as_ref(),
+            "-o".as_ref(),
+            out.as_os_str(),
+            cohort.as_os_str(),
+        ],
+    )?;
+    Ok(out)
+}
+
 #[test]
 fn headless_flows_make_no_network_call() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -44,13 +82,16 @@ fn headless_flows_make_no_network_call() -> TestResult {
     let cohort = sample_data("demo_cohort.vcf.gz");
     let panel = sample_data("demo_reference_panel.vcf.gz");
     let pheno = sample_data("demo_cohort.pheno.tsv");
-    let (shared, report, freq, gwas, sweep) = (
+    let (shared, report, freq, gwas, sweep, converted, audit) = (
         out("shared.vcf.gz"),
         out("shared.json"),
         out("freq.tsv"),
         out("gwas.tsv"),
         out("sweep.csv"),
+        out("converted.bed"),
+        out("audit"),
     );
+    let subset = cohort_subset(dir.path())?;
     let flows: Vec<(&str, Vec<&std::ffi::OsStr>)> = vec![
         (
             "inspect",
@@ -74,6 +115,15 @@ fn headless_flows_make_no_network_call() -> TestResult {
                 pheno.as_os_str(),
                 "--out".as_ref(),
                 gwas.as_os_str(),
+            ],
+        ),
+        (
+            "convert",
+            vec![
+                "convert".as_ref(),
+                cohort.as_os_str(),
+                "--out".as_ref(),
+                converted.as_os_str(),
             ],
         ),
         (
@@ -124,16 +174,46 @@ fn headless_flows_make_no_network_call() -> TestResult {
                 "1e-5".as_ref(),
             ],
         ),
+        (
+            // Small settings: the trace, not the audit, is under test here.
+            "audit model",
+            vec![
+                "audit".as_ref(),
+                "model".as_ref(),
+                "--input".as_ref(),
+                subset.as_os_str(),
+                "--pheno".as_ref(),
+                pheno.as_os_str(),
+                "--attacks".as_ref(),
+                "loss,lira,label".as_ref(),
+                "--reference-models".as_ref(),
+                "4".as_ref(),
+                "--bootstrap".as_ref(),
+                "20".as_ref(),
+                "--out".as_ref(),
+                audit.as_os_str(),
+            ],
+        ),
     ];
     for (name, args) in flows {
-        let calls = network_calls(&args, &out(&format!("{name}.strace")))?;
+        let trace = out(&format!("{}.strace", name.replace(' ', "_")));
+        let calls = network_calls(&args, &trace)?;
         assert!(
             calls.is_empty(),
             "`genopriv {name}` made network calls: {calls:?}"
         );
     }
     // The flows really ran: their outputs exist.
-    for file in [&shared, &report, &freq, &gwas, &sweep] {
+    let audit_summary = audit.join("summary.json");
+    for file in [
+        &shared,
+        &report,
+        &freq,
+        &gwas,
+        &sweep,
+        &converted,
+        &audit_summary,
+    ] {
         assert!(file.is_file(), "{} was not written", file.display());
     }
     Ok(())

@@ -31,10 +31,19 @@ use crate::gui::GuiArgs;
 use progress::TerminalProgress;
 use sha2::{Digest, Sha256};
 
+/// The version and the git commit the binary was built from (`commit unknown`
+/// when built outside a git checkout), e.g. `0.1.0 (commit 1a2b3c4d5e6f)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GENOPRIV_COMMIT"),
+    ")"
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "genopriv",
-    version,
+    version = VERSION,
     about = "Tells whether a genomic dataset is safe to release, and makes it safer"
 )]
 pub struct Cli {

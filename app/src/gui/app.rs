@@ -159,6 +159,8 @@ pub struct GenoPrivApp {
     /// the Protect screen knows when its cached study is stale.
     workspace_generation: u64,
     protect: ProtectScreen,
+    /// Whether the About box is showing.
+    about_open: bool,
 }
 
 impl GenoPrivApp {
@@ -184,6 +186,7 @@ impl GenoPrivApp {
             logo: load_logo(&cc.egui_ctx),
             workspace_generation: 0,
             protect: ProtectScreen::default(),
+            about_open: false,
         };
         if startup.sample_data {
             app.load_sample_data();
@@ -500,6 +503,9 @@ impl GenoPrivApp {
             ui.label(RichText::new("GenoPriv").strong().size(18.0));
             ui.label(RichText::new("Is this genomic dataset safe to release?").weak());
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                if ui.button("About").clicked() {
+                    self.about_open = true;
+                }
                 for (theme, name) in [
                     (ThemePreference::Dark, "Dark"),
                     (ThemePreference::Light, "Light"),
@@ -743,6 +749,7 @@ impl eframe::App for GenoPrivApp {
             .show(ui, |ui| self.navigation(ui, &mut actions));
         CentralPanel::default().show(ui, |ui| self.central(ui, &mut actions));
         drop_overlay(ui.ctx());
+        super::about::show(ui.ctx(), &mut self.about_open);
         for action in actions {
             self.apply(action);
         }

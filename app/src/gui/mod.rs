@@ -6,6 +6,7 @@
 //! long work on worker threads;
 //! [`summary`] and [`phenotypes`] turn a loaded dataset into what the Data screen shows.
 
+mod about;
 mod app;
 mod data_screen;
 mod format;

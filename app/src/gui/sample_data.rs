@@ -20,8 +20,11 @@ pub struct SampleData {
 }
 
 /// Where the sample data can live, in the order they are tried: next to the
-/// executable (portable installs), `$GENOPRIV_SAMPLE_DATA`, the Linux package
-/// location, and the source tree this binary was built from.
+/// executable (portable installs, Windows), the package layouts relative to the
+/// executable (`<prefix>/bin` with `<prefix>/share/genopriv` for the .deb under any
+/// prefix, `usr/lib/genopriv` inside the AppImage, `Contents/Resources` in the macOS
+/// bundle), `$GENOPRIV_SAMPLE_DATA`, the Linux package location, and the source
+/// tree this binary was built from.
 fn candidate_folders() -> Vec<PathBuf> {
     let mut folders = Vec::new();
     if let Some(exe_dir) = std::env::current_exe()
@@ -29,6 +32,9 @@ fn candidate_folders() -> Vec<PathBuf> {
         .and_then(|exe| exe.parent().map(Path::to_path_buf))
     {
         folders.push(exe_dir.join("sample_data"));
+        for installed in ["../share/genopriv", "../lib/genopriv", "../Resources"] {
+            folders.push(exe_dir.join(installed).join("sample_data"));
+        }
     }
     if let Some(dir) = std::env::var_os(SAMPLE_DATA_ENV).filter(|d| !d.is_empty()) {
         folders.push(PathBuf::from(dir));
@@ -113,5 +119,18 @@ mod tests {
         let folders = candidate_folders();
         assert_eq!(folders.last(), Some(&source_tree_folder()));
         assert!(folders.contains(&PathBuf::from("/usr/share/genopriv/sample_data")));
+    }
+
+    /// The .deb's layout works under any prefix (`dpkg -x` into a scratch root, or
+    /// `/usr/local`), not only `/usr`.
+    #[test]
+    fn package_layout_is_found_relative_to_the_executable() -> std::io::Result<()> {
+        let exe = std::env::current_exe()?;
+        let Some(exe_dir) = exe.parent() else {
+            return Err(std::io::Error::other("the test executable has no folder"));
+        };
+        let folders = candidate_folders();
+        assert!(folders.contains(&exe_dir.join("../share/genopriv/sample_data")));
+        Ok(())
     }
 }
