@@ -398,7 +398,7 @@ fn sweep_row(
                 .iter()
                 .find(|p| p.max_fpr == 0.01)
                 .ok_or_else(|| {
-                    Error::Invalid(format!(
+                    Error::Mismatch(format!(
                         "the {} attack reported no operating point at 1 % FPR",
                         a.attack.id()
                     ))
