@@ -85,6 +85,8 @@ fn sweep_settings(sigmas: &[f64]) -> AuditSweepSettings {
 }
 
 #[test]
+#[ignore = "the non-private Lasso point (five FISTA fits to tol 1e-9 on 851 x 2,822) alone \
+            runs for minutes in the debug build: run with --ignored"]
 fn dp_mia_yeast_copper_sulfate() -> TestResult {
     let dir = tempfile::tempdir()?;
     let clock = Instant::now();
