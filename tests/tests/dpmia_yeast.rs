@@ -4,6 +4,13 @@
 //! without DP against the published accuracy, then the audit sweep over DP-SGD
 //! noise multipliers: attacks fall towards chance as epsilon falls, every epsilon
 //! equals `genopriv accountant` for the same run, and a turning point is reported.
+//!
+//! Measured (seed 42, every 10th marker, 851 members, offline references): without
+//! DP train 1.00 / test 0.71, loss AUC 0.62 (0.59-0.64), attack accuracy 0.67;
+//! DP-SGD (10 epochs, batch 16, clip 1, lr 0.05, delta 1e-5) at sigma 0.6 / 1 / 2 /
+//! 4 / 8: epsilon 11.5 / 3.03 / 0.98 / 0.43 / 0.20, test accuracy 0.70 / 0.68 / 0.61 /
+//! 0.57 / 0.55, loss AUC 0.56 / 0.56 / 0.55 / 0.53 / 0.52; turning point at
+//! epsilon 3.03. The DP points take seconds; the non-private Lasso fits take minutes.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
