@@ -24,6 +24,9 @@ pub enum AuditCommand {
     /// Train a phenotype model on part of a cohort and measure how much it leaks
     /// about who was in its training set and about their status
     Model(ModelArgs),
+    /// The audit over DP-SGD noise levels: accuracy and attacks against epsilon,
+    /// with the turning point
+    Sweep(super::audit_sweep::SweepArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,11 +115,12 @@ pub struct ModelArgs {
 pub fn run(command: &AuditCommand, job: Job<'_>) -> anyhow::Result<()> {
     match command {
         AuditCommand::Model(args) => run_model(args, job),
+        AuditCommand::Sweep(args) => super::audit_sweep::run(args, job),
     }
 }
 
 /// Parses `--attacks`: names from [`ATTACK_NAMES`], comma-separated, no repeats.
-fn parse_attacks(list: &str) -> anyhow::Result<Vec<AttackKind>> {
+pub(super) fn parse_attacks(list: &str) -> anyhow::Result<Vec<AttackKind>> {
     let mut attacks = Vec::new();
     for name in list.split(',').map(str::trim) {
         let attack = AttackKind::from_id(name).with_context(|| {

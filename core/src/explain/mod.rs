@@ -15,6 +15,7 @@
 //!   and warnings.
 //! - [`label`]: the privacy label card; [`persona`]: the attackers.
 //! - [`release`]: notices on a shared dataset's frequency source and seed.
+//! - [`tradeoff`]: the turning point of a DP-training sweep.
 //!
 //! Wording rules: consequences first; "inconclusive" is never turned into a
 //! verdict of safety; the words "anonymous", "secure" and "cannot be
@@ -28,6 +29,7 @@ pub mod label;
 pub mod odds;
 pub mod persona;
 pub mod release;
+pub mod tradeoff;
 
 pub use attack::{
     AttackVerdict, Comparison, Guarantee, LabelExplanation, LabelInferenceResult, LabelVerdict,
@@ -42,3 +44,4 @@ pub use odds::{
     IconArray, PosteriorBound, odds_comparison_sentence, odds_sentence, odds_table, posterior_bound,
 };
 pub use persona::{LABEL_ATTACKER, MEMBERSHIP_ATTACKER, Persona};
+pub use tradeoff::{TradeoffPoint, turning_point_sentence};

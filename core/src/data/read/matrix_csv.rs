@@ -20,6 +20,14 @@
 //! (polars pads short rows with nulls and reports bad cells by byte offset). The
 //! packed individual-major rows are then transposed into the variant-major matrix:
 //! peak memory is about twice the packed size.
+//!
+//! [`MatrixCoding::HaploidPlusMinusOne`] reads the same layout holding haploid
+//! calls coded `+1`/`-1` (the DP-MIA yeast segregants: lab vs vineyard parent).
+//! `+1` is taken as the counted allele `B` and coded 2, `-1` as 0, the way the VCF
+//! reader codes haploid calls: a haploid cohort then has one coding whatever file it
+//! came from, and the 0/2 features differ from the study's ±1 by a shift of 1 alone,
+//! which a model's intercept absorbs (same spread, so the same L1/L2 penalty means
+//! the same fit).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -44,8 +52,27 @@ pub const MATRIX_ALT_ALLELE: &str = "B";
 /// Lines parsed between progress and cancel checks.
 const LINES_PER_CHECK: u64 = 64;
 
+/// How the cells of a matrix code the calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MatrixCoding {
+    /// `0`, `1`, `2` copies of the counted allele.
+    #[default]
+    AltCounts,
+    /// Haploid calls: `+1` (or `1`) the counted allele, coded 2; `-1` the other, coded 0.
+    HaploidPlusMinusOne,
+}
+
 /// Reads a CSV/TSV matrix: one row per individual, an ID column, then SNP columns.
 pub fn read(path: &Path, job: Job<'_>) -> Result<(GenotypeMatrix, LoadReport)> {
+    read_with(path, MatrixCoding::AltCounts, job)
+}
+
+/// [`read`] for a matrix whose cells use `coding`.
+pub fn read_with(
+    path: &Path,
+    coding: MatrixCoding,
+    job: Job<'_>,
+) -> Result<(GenotypeMatrix, LoadReport)> {
     let delimiter = delimiter_for(path).ok_or_else(|| {
         Error::unsupported(
             path,
@@ -89,7 +116,11 @@ pub fn read(path: &Path, job: Job<'_>) -> Result<(GenotypeMatrix, LoadReport)> {
         rows.resize(start + bytes_per_row, 0);
         let row = &mut rows[start..];
         for (j, field) in fields.iter().skip(1).enumerate() {
-            let call = parse_call(field).map_err(|message| {
+            let parsed = match coding {
+                MatrixCoding::AltCounts => parse_call(field),
+                MatrixCoding::HaploidPlusMinusOne => parse_haploid_sign(field),
+            };
+            let call = parsed.map_err(|message| {
                 Error::parse(path, column_location(line_no, j + 1, &columns), message)
             })?;
             row[j / 4] |= call << (2 * (j % 4));
@@ -128,7 +159,18 @@ pub fn read(path: &Path, job: Job<'_>) -> Result<(GenotypeMatrix, LoadReport)> {
     drop(first_line_of);
     job.checkpoint("Reading matrix", Some(1.0))?;
     let matrix = transpose(&rows, ids, variants, job)?;
-    Ok((matrix, LoadReport::default()))
+    let mut report = LoadReport::default();
+    if coding == MatrixCoding::HaploidPlusMinusOne {
+        let calls: u64 = (0..matrix.n_variants())
+            .map(|j| matrix.call_counts(j).called())
+            .sum();
+        report.haploid_calls = calls;
+        report.notes.push(format!(
+            "{calls} haploid calls coded +1/-1 were read as 2/0 copies of the counted allele \
+             (B = the +1 allele)"
+        ));
+    }
+    Ok((matrix, report))
 }
 
 /// Variant records for the genotype columns of a matrix header.
@@ -182,6 +224,19 @@ fn parse_call(field: &str) -> std::result::Result<u8, String> {
             Ok(_) => format!("genotype `{other}` is outside 0..2 (expected 0, 1, 2 or NA)"),
             Err(_) => format!("`{other}` is not a genotype (expected 0, 1, 2 or NA)"),
         }),
+    }
+}
+
+/// A haploid call coded by sign: `+1`/`1` is 2 copies of the counted allele, `-1`
+/// is 0, `NA` or an empty cell is missing.
+fn parse_haploid_sign(field: &str) -> std::result::Result<u8, String> {
+    match field.trim() {
+        "1" | "+1" => Ok(2),
+        "-1" => Ok(0),
+        "" | "NA" => Ok(MISSING),
+        other => Err(format!(
+            "`{other}` is not a haploid call coded by sign (expected +1, -1 or NA)"
+        )),
     }
 }
 
@@ -397,5 +452,15 @@ mod tests {
         assert_eq!(parse_call(""), Ok(MISSING));
         assert!(parse_call("3").is_err_and(|m| m.contains("outside 0..2")));
         assert!(parse_call("x").is_err_and(|m| m.contains("not a genotype")));
+    }
+
+    #[test]
+    fn parses_haploid_signs() {
+        assert_eq!(parse_haploid_sign("+1"), Ok(2));
+        assert_eq!(parse_haploid_sign("1"), Ok(2));
+        assert_eq!(parse_haploid_sign("-1"), Ok(0));
+        assert_eq!(parse_haploid_sign("NA"), Ok(MISSING));
+        assert!(parse_haploid_sign("0").is_err_and(|m| m.contains("by sign")));
+        assert!(parse_haploid_sign("2").is_err());
     }
 }

@@ -22,6 +22,9 @@ use polars::prelude::{
 use super::matrix_csv::{TextFile, delimiter_for, split_fields};
 use crate::error::{Error, Location, Result};
 
+/// The name given to an unnamed first column (R's row names) read as the IDs.
+pub const ROW_NAMES_COLUMN: &str = "row_names";
+
 /// How many example IDs a report lists.
 const EXAMPLES: usize = 5;
 
@@ -62,10 +65,17 @@ pub fn read_phenotypes(path: &Path, id_column: Option<&str>) -> Result<Phenotype
     let Some((header_no, header)) = text.next_line()? else {
         return Err(Error::invalid(path, "the file is empty"));
     };
-    let names: Vec<String> = split_fields(&header, delimiter)
+    let mut names: Vec<String> = split_fields(&header, delimiter)
         .into_iter()
         .map(|f| f.trim().to_string())
         .collect();
+    // R's `write.csv` leaves the header of its row-name column empty: those are the IDs.
+    if id_column.is_none()
+        && let Some(first) = names.first_mut()
+        && first.is_empty()
+    {
+        *first = ROW_NAMES_COLUMN.to_string();
+    }
     check_header(path, header_no, &names)?;
     let id_index = match id_column {
         None => 0,
