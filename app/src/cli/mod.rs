@@ -1,5 +1,5 @@
 //! The headless command-line interface: `inspect`, `freq`, `convert`, `accountant`,
-//! `gwas`, `share`, `sweep` and `audit model`.
+//! `gwas`, `share`, `sweep`, `audit model`, and for projects `run` and `report`.
 //!
 //! Every command reads through `genopriv-core`, shows progress on stderr only when
 //! stderr is a terminal, and on failure prints one readable paragraph on stderr and
@@ -12,6 +12,9 @@ mod freq;
 mod gwas;
 mod inspect;
 mod progress;
+mod project;
+mod report;
+mod run;
 pub(crate) mod share;
 mod sweep;
 
@@ -65,6 +68,11 @@ pub enum Command {
     /// Privacy audits of a model before release: membership and label inference
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Rerun every study of a project from its recorded inputs and seeds
+    /// (--check: compare with the stored results instead of storing them)
+    Run(run::RunArgs),
+    /// Write the IRB report of a project: one self-contained HTML file
+    Report(report::ReportArgs),
 }
 
 /// Reader options shared by every command that loads genotypes.
@@ -106,6 +114,8 @@ pub fn run(command: Command) -> ExitCode {
         Command::Share(args) => share::run(&args, job),
         Command::Sweep(args) => sweep::run(&args, job),
         Command::Audit(command) => audit::run(&command, job),
+        Command::Run(args) => run::run(&args, job),
+        Command::Report(args) => report::run(&args, job),
     };
     progress.finish();
     match outcome {

@@ -15,6 +15,8 @@
 //!   and warnings.
 //! - [`label`]: the privacy label card; [`persona`]: the attackers.
 //! - [`release`]: notices on a shared dataset's frequency source and seed.
+//! - [`mod@report`]: the decision, attack assumptions, ROC ceiling and sign-off
+//!   sentences of the IRB report.
 //!
 //! Wording rules: consequences first; "inconclusive" is never turned into a
 //! verdict of safety; the words "anonymous", "secure" and "cannot be
@@ -28,6 +30,7 @@ pub mod label;
 pub mod odds;
 pub mod persona;
 pub mod release;
+pub mod report;
 
 pub use attack::{
     AttackVerdict, Comparison, Guarantee, LabelExplanation, LabelInferenceResult, LabelVerdict,
