@@ -33,13 +33,24 @@ fn a_recorded_project_reruns_to_the_same_numbers_and_edits_are_caught() -> TestR
         .iter()
         .filter_map(|i| i["path"].as_str())
         .collect();
-    assert_eq!(inputs, ["data/cohort.vcf.gz", "data/panel.vcf.gz", "data/pheno.tsv"]);
+    assert_eq!(
+        inputs,
+        ["data/cohort.vcf.gz", "data/panel.vcf.gz", "data/pheno.tsv"]
+    );
     // What the project stores is what `share` wrote beside its output.
     let share_report = read_json(&fixture.dir.path().join("out/share.json"))?;
     assert_eq!(project["studies"][0]["result"], share_report);
 
-    let check = genopriv_ok(["run".as_ref(), fixture.project.as_os_str(), "--check".as_ref()])?;
-    assert!(check.stdout.contains("All 3 studies reproduce"), "{}", check.stdout);
+    let check = genopriv_ok([
+        "run".as_ref(),
+        fixture.project.as_os_str(),
+        "--check".as_ref(),
+    ])?;
+    assert!(
+        check.stdout.contains("All 3 studies reproduce"),
+        "{}",
+        check.stdout
+    );
 
     // An edited figure is named.
     let original = fs::read_to_string(&fixture.project)?;
@@ -49,11 +60,14 @@ fn a_recorded_project_reruns_to_the_same_numbers_and_edits_are_caught() -> TestR
         .ok_or("the sweep row has no retention rate")?;
     edited["studies"][1]["result"]["rows"][2]["retention_rate"] = (retention + 0.01).into();
     fs::write(&fixture.project, serde_json::to_string_pretty(&edited)?)?;
-    let failed = genopriv(["run".as_ref(), fixture.project.as_os_str(), "--check".as_ref()])?;
+    let failed = genopriv([
+        "run".as_ref(),
+        fixture.project.as_os_str(),
+        "--check".as_ref(),
+    ])?;
     assert!(!failed.success);
     assert!(
-        failed.stderr.contains("study `sweep`")
-            && failed.stderr.contains("rows[2].retention_rate"),
+        failed.stderr.contains("study `sweep`") && failed.stderr.contains("rows[2].retention_rate"),
         "{}",
         failed.stderr
     );
@@ -68,10 +82,15 @@ fn a_recorded_project_reruns_to_the_same_numbers_and_edits_are_caught() -> TestR
     fs::write(&fixture.project, &original)?;
 
     // A changed input is refused by name before anything runs.
-    let mut pheno = fs::read_to_string(&fixture.pheno)?;
+    let pheno_path = fixture.dir.path().join("data/pheno.tsv");
+    let mut pheno = fs::read_to_string(&pheno_path)?;
     pheno.push('\n');
-    fs::write(&fixture.pheno, pheno)?;
-    let changed = genopriv(["run".as_ref(), fixture.project.as_os_str(), "--check".as_ref()])?;
+    fs::write(&pheno_path, pheno)?;
+    let changed = genopriv([
+        "run".as_ref(),
+        fixture.project.as_os_str(),
+        "--check".as_ref(),
+    ])?;
     assert!(!changed.success);
     assert!(
         changed.stderr.contains("pheno.tsv") && changed.stderr.contains("changed"),
@@ -85,7 +104,10 @@ fn a_recorded_project_reruns_to_the_same_numbers_and_edits_are_caught() -> TestR
 fn unknown_project_versions_are_refused() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("future.json");
-    fs::write(&path, r#"{"format_version": 7, "inputs": [], "studies": []}"#)?;
+    fs::write(
+        &path,
+        r#"{"format_version": 7, "inputs": [], "studies": []}"#,
+    )?;
     let run = genopriv(["run".as_ref(), path.as_os_str()])?;
     assert!(!run.success);
     assert!(

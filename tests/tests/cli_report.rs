@@ -4,6 +4,7 @@
 
 mod project_fixture;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -30,7 +31,8 @@ fn report(project: &Path, out: &Path, sections: Option<&str>) -> TestResult<Stri
         out.as_os_str(),
     ];
     if let Some(list) = sections {
-        args.extend(["--sections".as_ref(), list.as_ref()]);
+        args.push(OsStr::new("--sections"));
+        args.push(OsStr::new(list));
     }
     genopriv_ok(args)?;
     Ok(fs::read_to_string(out)?)
@@ -41,8 +43,19 @@ fn external_references(html: &str) -> Vec<String> {
     let lower = html.to_lowercase();
     let mut found = Vec::new();
     for needle in [
-        "http:", "https:", "//", "src=", "<link", "<script", "<img", "<iframe", "<object",
-        "@import", "@font-face", "ftp:", "file:",
+        "http:",
+        "https:",
+        "//",
+        "src=",
+        "<link",
+        "<script",
+        "<img",
+        "<iframe",
+        "<object",
+        "@import",
+        "@font-face",
+        "ftp:",
+        "file:",
     ] {
         if lower.contains(needle) {
             found.push(needle.to_owned());
@@ -68,7 +81,10 @@ fn reports_hold_the_chosen_sections_only_and_nothing_external() -> TestResult {
     let dir = fixture.dir.path();
     let full = report(&fixture.project, &dir.join("full.html"), None)?;
     for id in SECTIONS {
-        assert!(full.contains(&format!("<section id=\"{id}\">")), "missing {id}");
+        assert!(
+            full.contains(&format!("<section id=\"{id}\">")),
+            "missing {id}"
+        );
     }
     assert!(full.contains("Content-Security-Policy"));
     assert!(full.contains("@media print"));
@@ -118,7 +134,7 @@ fn reports_hold_the_chosen_sections_only_and_nothing_external() -> TestResult {
 }
 
 /// Runs headless Chromium with the flags that keep it offline and quiet.
-fn chromium(profile: &Path, args: &[&std::ffi::OsStr]) -> TestResult<std::process::Output> {
+fn chromium(profile: &Path, args: &[&OsStr]) -> TestResult<std::process::Output> {
     let mut command = Command::new("chromium");
     command
         .args([
@@ -142,11 +158,7 @@ fn chromium(profile: &Path, args: &[&std::ffi::OsStr]) -> TestResult<std::proces
         )
     })?;
     if !out.status.success() {
-        return Err(format!(
-            "chromium failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
+        return Err(format!("chromium failed: {}", String::from_utf8_lossy(&out.stderr)).into());
     }
     Ok(out)
 }
@@ -180,7 +192,12 @@ fn chromium_renders_the_report_with_nothing_missing() -> TestResult {
     assert!(rendered.contains("<section id=\"signoff\">"));
     assert!(rendered.contains("<svg"));
     let log = String::from_utf8_lossy(&dom.stderr);
-    for failure in ["Failed to load resource", "Refused to", "net::ERR_", "Uncaught"] {
+    for failure in [
+        "Failed to load resource",
+        "Refused to",
+        "net::ERR_",
+        "Uncaught",
+    ] {
         assert!(!log.contains(failure), "chromium logged {failure:?}: {log}");
     }
 

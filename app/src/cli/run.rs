@@ -21,7 +21,10 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs, job: Job<'_>) -> anyhow::Result<()> {
     let mut project = Project::load(&args.project)?;
     if project.studies.is_empty() {
-        anyhow::bail!("{}: the project holds no study to run", args.project.display());
+        anyhow::bail!(
+            "{}: the project holds no study to run",
+            args.project.display()
+        );
     }
     let outcome = run_project(&project, &args.project, job)?;
     if args.check {

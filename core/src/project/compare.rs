@@ -44,7 +44,11 @@ pub fn first_difference(stored: &Value, rerun: &Value) -> Option<Difference> {
 fn walk(stored: &Value, rerun: &Value, path: String) -> Option<Difference> {
     let differ = |path: String| {
         Some(Difference {
-            path: if path.is_empty() { "(whole result)".to_owned() } else { path },
+            path: if path.is_empty() {
+                "(whole result)".to_owned()
+            } else {
+                path
+            },
             stored: short(stored),
             rerun: short(rerun),
         })
@@ -137,7 +141,8 @@ mod tests {
 
     #[test]
     fn names_the_first_differing_figure() {
-        let stored = json!({"a": 1, "rows": [{"x": 0.5, "y": null}, {"x": 0.25}], "notices": ["x"]});
+        let stored =
+            json!({"a": 1, "rows": [{"x": 0.5, "y": null}, {"x": 0.25}], "notices": ["x"]});
         let same = json!({"a": 1, "rows": [{"x": 0.5, "y": null}, {"x": 0.25}], "notices": ["y"]});
         assert_eq!(first_difference(&stored, &same), None);
         let edited = json!({"a": 1, "rows": [{"x": 0.5, "y": null}, {"x": 0.26}], "notices": []});
@@ -161,7 +166,7 @@ mod tests {
 
     #[test]
     fn last_bit_noise_is_tolerated_and_more_is_not() {
-        let x = 0.1 + 0.2;
+        let x: f64 = 0.1 + 0.2;
         let next = f64::from_bits(x.to_bits() + 1);
         assert_eq!(first_difference(&json!(x), &json!(next)), None);
         assert!(first_difference(&json!(x), &json!(x * (1.0 + 1e-9))).is_some());

@@ -203,9 +203,8 @@ impl Project {
                 ));
             }
         }
-        serde_json::from_value(value).map_err(|e| {
-            Error::invalid(path, format!("not a valid GenoPriv project file: {e}"))
-        })
+        serde_json::from_value(value)
+            .map_err(|e| Error::invalid(path, format!("not a valid GenoPriv project file: {e}")))
     }
 
     /// Reads the project at `path`, or starts an empty one if there is no file.
@@ -224,7 +223,10 @@ impl Project {
         let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
         let mut file = AtomicFile::create(path, &input_refs)?;
         let text = serde_json::to_string_pretty(self).map_err(|e| {
-            Error::invalid(path, format!("the project could not be written as JSON: {e}"))
+            Error::invalid(
+                path,
+                format!("the project could not be written as JSON: {e}"),
+            )
         })?;
         writeln!(file, "{text}").map_err(|e| Error::io(path, e))?;
         file.commit()
@@ -382,7 +384,10 @@ pub fn sha256_file(path: &Path, job: Job<'_>) -> Result<String> {
         };
         hasher.update(chunk);
         done += n as u64;
-        job.checkpoint("Hashing inputs", (len > 0).then(|| done as f32 / len as f32))?;
+        job.checkpoint(
+            "Hashing inputs",
+            (len > 0).then(|| done as f32 / len as f32),
+        )?;
     }
     Ok(format!("{:x}", hasher.finalize()))
 }
@@ -443,14 +448,20 @@ mod tests {
     fn unknown_format_versions_are_refused_by_name() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
         let path = dir.path().join("p.json");
-        std::fs::write(&path, r#"{"format_version": 2, "inputs": [], "studies": []}"#)
-            .map_err(|e| Error::io(&path, e))?;
+        std::fs::write(
+            &path,
+            r#"{"format_version": 2, "inputs": [], "studies": []}"#,
+        )
+        .map_err(|e| Error::io(&path, e))?;
         let Err(e) = Project::load(&path) else {
             return Err(Error::Parameter("version 2 was accepted".into()));
         };
         let message = e.to_string();
         assert!(message.contains("p.json"), "{message}");
-        assert!(message.contains("format version 2 is not supported"), "{message}");
+        assert!(
+            message.contains("format version 2 is not supported"),
+            "{message}"
+        );
         std::fs::write(&path, r#"{"inputs": []}"#).map_err(|e| Error::io(&path, e))?;
         assert!(Project::load(&path).is_err());
         Ok(())

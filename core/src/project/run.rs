@@ -37,7 +37,8 @@ pub fn run_project(project: &Project, project_file: &Path, job: Job<'_>) -> Resu
             } => {
                 let prepared = prepare_share(data, &folder, job)?;
                 let mut outcome = prepared.run(settings, &NoiseKey::from_seed(*seed), job)?;
-                outcome.report.input_sha256 = project.input_sha256(&data.genotypes).map(str::to_owned);
+                outcome.report.input_sha256 =
+                    project.input_sha256(&data.genotypes).map(str::to_owned);
                 outcome.report.reference_sha256 = data
                     .reference
                     .as_deref()

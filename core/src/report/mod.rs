@@ -159,11 +159,7 @@ fn read_result<T: DeserializeOwned>(study: &Study) -> Result<Option<T>> {
 }
 
 /// Builds the report. Studies that have not run yet are listed as such.
-pub fn build_report(
-    project: &Project,
-    sections: &[ReportSection],
-    job: Job<'_>,
-) -> Result<String> {
+pub fn build_report(project: &Project, sections: &[ReportSection], job: Job<'_>) -> Result<String> {
     let mut loaded = Vec::new();
     let mut not_run = Vec::new();
     for study in &project.studies {
@@ -179,8 +175,7 @@ pub fn build_report(
     }
     if loaded.is_empty() {
         return Err(Error::Parameter(
-            "the project has no study results to report; run `genopriv run PROJECT` first"
-                .into(),
+            "the project has no study results to report; run `genopriv run PROJECT` first".into(),
         ));
     }
     let mut html = String::new();
@@ -399,7 +394,11 @@ fn privacy_label_section(loaded: &[Loaded<'_>]) -> Result<String> {
                         icon_figure(&mut html, p.epsilon, p.delta)?;
                     }
                     None => {
-                        let _ = write!(html, "<p class=\"warning\">{}</p>", escape(words::NO_GUARANTEE));
+                        let _ = write!(
+                            html,
+                            "<p class=\"warning\">{}</p>",
+                            escape(words::NO_GUARANTEE)
+                        );
                     }
                 }
             }
@@ -452,7 +451,11 @@ fn decision_section(loaded: &[Loaded<'_>]) -> String {
         paragraph(&mut html, words::NO_ALTERNATIVES);
     }
     for (study, sweep) in sweeps {
-        let _ = write!(html, "<h3>Alternatives measured: {}</h3>", escape(&study.name));
+        let _ = write!(
+            html,
+            "<h3>Alternatives measured: {}</h3>",
+            escape(&study.name)
+        );
         match &sweep.recommendation {
             Some(r) => paragraph(
                 &mut html,
@@ -657,7 +660,10 @@ fn utility_risk_section(loaded: &[Loaded<'_>]) -> String {
                     }
                     html.push_str("</tbody></table>");
                 }
-                html.push_str(&format!("<p class=\"note\">{}</p>", escape(words::PER_SNP_PLOTS_NOTE)));
+                html.push_str(&format!(
+                    "<p class=\"note\">{}</p>",
+                    escape(words::PER_SNP_PLOTS_NOTE)
+                ));
             }
             Loaded::Audit(study, r) => audit_utility_risk(&mut html, study, r),
             Loaded::Sweep(..) => {}
@@ -772,7 +778,10 @@ fn roc_figure(attacks: &[AttackView], privacy: Option<&view::PrivacyView>) -> St
         };
         reference.push(Series {
             label: format!("DP ceiling (epsilon {})", number(p.epsilon)),
-            points: grid.iter().map(|&f| (f, guarantee.tpr_ceiling(f))).collect(),
+            points: grid
+                .iter()
+                .map(|&f| (f, guarantee.tpr_ceiling(f)))
+                .collect(),
             band: Vec::new(),
         });
         caption.push(' ');
@@ -869,15 +878,25 @@ fn epsilon_section(loaded: &[Loaded<'_>]) -> Result<String> {
                      <tr><th>Total spent</th><td class=\"num\">{}</td></tr></tbody></table>",
                     number(r.epsilon.nominal_total),
                     opt(r.epsilon.nominal_per_snp),
-                    r.epsilon.realised_total.map_or_else(|| "no limit".to_owned(), number),
+                    r.epsilon
+                        .realised_total
+                        .map_or_else(|| "no limit".to_owned(), number),
                     opt(r.epsilon.realised_per_snp_min),
                     opt(r.epsilon.realised_per_snp_median),
                     opt(r.epsilon.realised_per_snp_max),
-                    r.epsilon.targets.map_or_else(|| "nothing".to_owned(), number),
-                    r.epsilon.total_spent.map_or_else(|| "no limit".to_owned(), number),
+                    r.epsilon
+                        .targets
+                        .map_or_else(|| "nothing".to_owned(), number),
+                    r.epsilon
+                        .total_spent
+                        .map_or_else(|| "no limit".to_owned(), number),
                 );
                 for notice in &r.notices {
-                    let class = if notice.starts_with("Warning:") { "warning" } else { "note" };
+                    let class = if notice.starts_with("Warning:") {
+                        "warning"
+                    } else {
+                        "note"
+                    };
                     let _ = write!(html, "<p class=\"{class}\">{}</p>", escape(notice));
                 }
             }
@@ -905,7 +924,10 @@ fn epsilon_section(loaded: &[Loaded<'_>]) -> Result<String> {
                 if let Some(lower) = strongest {
                     paragraph(
                         &mut html,
-                        &words::empirical_epsilon_sentence(lower, r.privacy.as_ref().map(|p| p.epsilon)),
+                        &words::empirical_epsilon_sentence(
+                            lower,
+                            r.privacy.as_ref().map(|p| p.epsilon),
+                        ),
                     );
                 }
             }
@@ -976,7 +998,11 @@ fn seeds_section(project: &Project) -> String {
         .find(|s| matches!(s.spec, StudySpec::Share { .. }))
         .map(|s| s.spec.seed())
     {
-        let _ = write!(html, "<p class=\"warning\">{}</p>", escape(&seeded_output_notice(seed)));
+        let _ = write!(
+            html,
+            "<p class=\"warning\">{}</p>",
+            escape(&seeded_output_notice(seed))
+        );
     }
     html
 }
@@ -1006,7 +1032,10 @@ mod tests {
     #[test]
     fn section_lists_parse_in_report_order() -> Result<()> {
         let sections = ReportSection::parse_list("seeds, label")?;
-        assert_eq!(sections, vec![ReportSection::Seeds, ReportSection::PrivacyLabel]);
+        assert_eq!(
+            sections,
+            vec![ReportSection::Seeds, ReportSection::PrivacyLabel]
+        );
         assert!(ReportSection::parse_list("label,label").is_err());
         assert!(ReportSection::parse_list("label,appendix").is_err());
         assert!(ReportSection::parse_list("").is_err());
@@ -1018,6 +1047,9 @@ mod tests {
 
     #[test]
     fn escaping_covers_markup_characters() {
-        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

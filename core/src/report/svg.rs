@@ -34,11 +34,7 @@ pub struct Axis {
 impl Axis {
     fn fraction(&self, v: f64) -> f64 {
         let (a, b, v) = if self.log {
-            (
-                self.min.log10(),
-                self.max.log10(),
-                v.max(self.min).log10(),
-            )
+            (self.min.log10(), self.max.log10(), v.max(self.min).log10())
         } else {
             (self.min, self.max, v)
         };
@@ -203,9 +199,14 @@ impl LineChart {
         }
         for (series, (colour, dash)) in self.series.iter().zip(STYLES.iter().cycle()) {
             if !series.band.is_empty() {
-                let upper: Vec<(f64, f64)> = series.band.iter().map(|&(x, _, hi)| (x, hi)).collect();
-                let lower: Vec<(f64, f64)> =
-                    series.band.iter().rev().map(|&(x, lo, _)| (x, lo)).collect();
+                let upper: Vec<(f64, f64)> =
+                    series.band.iter().map(|&(x, _, hi)| (x, hi)).collect();
+                let lower: Vec<(f64, f64)> = series
+                    .band
+                    .iter()
+                    .rev()
+                    .map(|&(x, lo, _)| (x, lo))
+                    .collect();
                 let mut d = self.path(&upper);
                 d.push_str(&self.path(&lower).replacen('M', "L", 1));
                 let _ = write!(

@@ -13,7 +13,6 @@ pub struct Fixture {
     /// Keeps the folder alive for the test.
     pub dir: tempfile::TempDir,
     pub project: PathBuf,
-    pub pheno: PathBuf,
 }
 
 /// The first `SNPS` records of `file` (positions taken from the cohort).
@@ -126,9 +125,5 @@ pub fn build(with_sweep: bool) -> TestResult<Fixture> {
         "--project".into(),
         p(&project),
     ])?;
-    Ok(Fixture {
-        dir,
-        project,
-        pheno,
-    })
+    Ok(Fixture { dir, project })
 }
