@@ -13,6 +13,9 @@
 //! - [`study`]: one release with all its measurements, and sweeps over epsilon with a
 //!   recommended budget.
 //! - [`explain`]: numbers to plain-language sentences, shared by GUI and report.
+//! - [`project`]: a project file (inputs with SHA-256, settings, seeds, results) and
+//!   its headless rerun.
+//! - [`report`]: the self-contained HTML report for an IRB.
 //! - [`simulate`]: seeded genotypes with LD and a phenotype, for tests and null controls.
 //! - [`job`]: the progress sink and cancel token every long function takes.
 //! - [`error`]: the error type every fallible function returns.
@@ -27,6 +30,8 @@ pub mod error;
 pub mod explain;
 pub mod job;
 pub mod models;
+pub mod project;
+pub mod report;
 pub mod sharing;
 pub mod simulate;
 pub mod stats;

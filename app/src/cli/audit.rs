@@ -110,6 +110,8 @@ pub struct ModelArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub project: super::project::ProjectArgs,
 }
 
 pub fn run(command: &AuditCommand, job: Job<'_>) -> anyhow::Result<()> {
@@ -186,6 +188,7 @@ fn run_model(args: &ModelArgs, job: Job<'_>) -> anyhow::Result<()> {
     };
     // Every argument is checked before the long work.
     let settings = settings(args, seed)?;
+    let project = args.project.open()?;
     let cohort = load(&args.input, &args.read, job)?;
     let table = read_phenotypes(&args.pheno, None)?;
     let joined = join(&table, cohort.matrix.samples());
@@ -213,6 +216,17 @@ fn run_model(args: &ModelArgs, job: Job<'_>) -> anyhow::Result<()> {
     logs.commit()?;
     summary_file.commit()?;
     roc.commit()?;
+    super::project::record_audit(
+        project,
+        &args.project,
+        &args.input,
+        &args.pheno,
+        &args.case_column,
+        &args.read,
+        &settings,
+        &report,
+        job,
+    )?;
     print!("{}", summary(&report));
     Ok(())
 }

@@ -192,6 +192,8 @@ pub struct ShareArgs {
     /// The JSON report written beside it
     #[arg(long, value_name = "REPORT.json")]
     pub report: PathBuf,
+    #[command(flatten)]
+    pub project: super::project::ProjectArgs,
 }
 
 pub fn run(args: &ShareArgs, job: Job<'_>) -> anyhow::Result<()> {
@@ -214,6 +216,10 @@ pub fn run(args: &ShareArgs, job: Job<'_>) -> anyhow::Result<()> {
         budget,
         targets: args.study.targets()?,
     };
+    if args.project.project.is_some() && args.seed.is_none() {
+        anyhow::bail!("--project needs --seed: a project reruns its studies from their seeds");
+    }
+    let project = args.project.open()?;
     let (study, input_sha256, reference_sha256) = args.study.prepare(job)?;
     let key = match args.seed {
         Some(seed) => NoiseKey::from_seed(seed),
@@ -230,6 +236,15 @@ pub fn run(args: &ShareArgs, job: Job<'_>) -> anyhow::Result<()> {
         job,
     )?;
     write_report(report_file, &args.report, &outcome.report)?;
+    super::project::record_share(
+        project,
+        &args.project,
+        &args.study,
+        settings,
+        args.seed,
+        &outcome.report,
+        job,
+    )?;
     // Warnings go to stderr too, where they cannot be missed in a pipeline.
     for warning in outcome
         .report

@@ -44,6 +44,8 @@ pub struct SweepArgs {
     /// Also write the whole result (settings, rows, curves, recommendation) as JSON
     #[arg(long, value_name = "FILE.json")]
     pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub project: super::project::ProjectArgs,
 }
 
 /// The CSV columns, one per field of a row.
@@ -85,6 +87,7 @@ pub fn run(args: &SweepArgs, job: Job<'_>) -> anyhow::Result<()> {
         repeats: args.repeats,
         seed,
     };
+    let project = args.project.open()?;
     let (study, ..) = args.study.prepare(job)?;
     let result = run_sweep(&study, &settings, &|_| {}, job)?;
     let write_err = |e| Error::io(&args.out, e);
@@ -98,6 +101,7 @@ pub fn run(args: &SweepArgs, job: Job<'_>) -> anyhow::Result<()> {
         writeln!(file, "{text}").map_err(|e| Error::io(path, e))?;
         file.commit()?;
     }
+    super::project::record_sweep(project, &args.project, &args.study, &settings, &result, job)?;
     print!("{}", summary(&result));
     Ok(())
 }
