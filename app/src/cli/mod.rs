@@ -1,9 +1,6 @@
 //! The headless command-line interface: `inspect`, `freq`, `convert`, `accountant`,
-<<<<<<< HEAD
-//! `gwas`, `share`, `sweep`, `audit model` and `simulate`.
-=======
-//! `gwas`, `share`, `sweep`, `audit model`, and for projects `run` and `report`.
->>>>>>> report
+//! `gwas`, `share`, `sweep`, `audit model` / `audit sweep`, `simulate`, and for
+//! projects `run` and `report`.
 //!
 //! Every command reads through `genopriv-core`, shows progress on stderr only when
 //! stderr is a terminal, and on failure prints one readable paragraph on stderr and
@@ -83,17 +80,14 @@ pub enum Command {
     /// Privacy audits of a model before release: membership and label inference
     #[command(subcommand)]
     Audit(audit::AuditCommand),
-<<<<<<< HEAD
     /// Write a seeded simulated cohort (genotypes with LD and a case/control
     /// phenotype) for trying the workbench and for benchmarks
     Simulate(simulate::SimulateArgs),
-=======
     /// Rerun every study of a project from its recorded inputs and seeds
     /// (--check: compare with the stored results instead of storing them)
     Run(run::RunArgs),
     /// Write the IRB report of a project: one self-contained HTML file
     Report(report::ReportArgs),
->>>>>>> report
 }
 
 /// Reader options shared by every command that loads genotypes.
@@ -135,12 +129,9 @@ pub fn run(command: Command) -> ExitCode {
         Command::Share(args) => share::run(&args, job),
         Command::Sweep(args) => sweep::run(&args, job),
         Command::Audit(command) => audit::run(&command, job),
-<<<<<<< HEAD
         Command::Simulate(args) => simulate::run(&args, job),
-=======
         Command::Run(args) => run::run(&args, job),
         Command::Report(args) => report::run(&args, job),
->>>>>>> report
     };
     progress.finish();
     match outcome {

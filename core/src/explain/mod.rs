@@ -15,12 +15,9 @@
 //!   and warnings.
 //! - [`label`]: the privacy label card; [`persona`]: the attackers.
 //! - [`release`]: notices on a shared dataset's frequency source and seed.
-<<<<<<< HEAD
 //! - [`tradeoff`]: the turning point of a DP-training sweep.
-=======
 //! - [`mod@report`]: the decision, attack assumptions, ROC ceiling and sign-off
 //!   sentences of the IRB report.
->>>>>>> report
 //!
 //! Wording rules: consequences first; "inconclusive" is never turned into a
 //! verdict of safety; the words "anonymous", "secure" and "cannot be
@@ -34,11 +31,8 @@ pub mod label;
 pub mod odds;
 pub mod persona;
 pub mod release;
-<<<<<<< HEAD
 pub mod tradeoff;
-=======
 pub mod report;
->>>>>>> report
 
 pub use attack::{
     AttackVerdict, Comparison, Guarantee, LabelExplanation, LabelInferenceResult, LabelVerdict,
