@@ -31,8 +31,8 @@ pub mod label;
 pub mod odds;
 pub mod persona;
 pub mod release;
-pub mod tradeoff;
 pub mod report;
+pub mod tradeoff;
 
 pub use attack::{
     AttackVerdict, Comparison, Guarantee, LabelExplanation, LabelInferenceResult, LabelVerdict,
