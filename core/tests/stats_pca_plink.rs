@@ -73,15 +73,15 @@ fn demo_cohort_matches_plink() {
             )
         })
         .collect();
-    for c in 0..2 {
+    for (c, component) in ours.eigenvectors.iter().enumerate() {
         let theirs: Vec<f64> = cohort.samples().iter().map(|s| rows[s][c]).collect();
-        let sign = ours.eigenvectors[c]
+        let sign = component
             .iter()
             .zip(&theirs)
             .map(|(a, b)| a * b)
             .sum::<f64>()
             .signum();
-        for (a, b) in ours.eigenvectors[c].iter().zip(&theirs) {
+        for (a, b) in component.iter().zip(&theirs) {
             assert!((sign * a - b).abs() < 1e-4, "component {c}: {a} vs {b}");
         }
     }
