@@ -9,21 +9,22 @@ use genopriv_core::data::{Dataset, GenotypeFormat, ReadOptions};
 use genopriv_core::{Error, Job};
 use serde::{Deserialize, Serialize};
 
+use super::audit::{AuditAction, AuditForm, AuditScreen};
 use super::format::{count, whole_percent};
 use super::jobs::{BackgroundJob, Outcome};
 use super::phenotypes::{self, PhenotypeSummary};
 use super::protect::{EpsilonUnitChoice, ProtectAction, ProtectForm, ProtectScreen};
 use super::sample_data::locate_sample_data;
 use super::summary::{DataSummary, LoadedData};
-use super::{data_screen, protect_view, welcome};
-use genopriv_core::study::{Mechanism, ShareReport};
+use super::{audit_view, data_screen, protect_view, welcome};
+use genopriv_core::study::{Mechanism, ModelAuditReport, ShareReport};
 
 /// The genotype reader the window uses: `genopriv_core`'s by default; tests may
 /// substitute one that is slow or fails on purpose.
 pub type ReadFn =
     Arc<dyn Fn(&Path, &ReadOptions, Job<'_>) -> genopriv_core::Result<Dataset> + Send + Sync>;
 
-/// The workflow's screens. Data and (once a cohort is loaded) Protect exist; the
+/// The workflow's screens. Data and (once a cohort is loaded) Protect and Audit exist; the
 /// others are shown, greyed, so that the product's shape is visible.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Screen {
@@ -58,8 +59,8 @@ impl Screen {
     pub fn is_available(self, has_data: bool) -> bool {
         match self {
             Screen::Data => true,
-            Screen::Protect => has_data,
-            Screen::Audit | Screen::TradeOffs | Screen::Report => false,
+            Screen::Protect | Screen::Audit => has_data,
+            Screen::TradeOffs | Screen::Report => false,
         }
     }
 
@@ -70,7 +71,7 @@ impl Screen {
             Screen::Protect => {
                 "Share a perturbed copy of the cohort with differential privacy, and measure it"
             }
-            Screen::Audit => "Attack a release: membership and case/control inference",
+            Screen::Audit => "Audit a trained model: membership and case/control inference attacks",
             Screen::TradeOffs => "Privacy against usefulness, for several settings side by side",
             Screen::Report => "A release report for reviewers and sign-off",
         }
@@ -141,6 +142,7 @@ pub(super) enum Action {
     DismissNotice,
     Show(Screen),
     Protect(ProtectAction),
+    Audit(AuditAction),
 }
 
 const OPEN_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
@@ -161,6 +163,7 @@ pub struct GenoPrivApp {
     protect: ProtectScreen,
     /// Whether the About box is showing.
     about_open: bool,
+    audit: AuditScreen,
 }
 
 impl GenoPrivApp {
@@ -187,6 +190,7 @@ impl GenoPrivApp {
             workspace_generation: 0,
             protect: ProtectScreen::default(),
             about_open: false,
+            audit: AuditScreen::default(),
         };
         if startup.sample_data {
             app.load_sample_data();
@@ -207,9 +211,19 @@ impl GenoPrivApp {
         self.prefs.screen
     }
 
-    /// True while a file is being loaded or a Protect job runs.
+    /// True while a file is being loaded or a Protect or Audit job runs.
     pub fn is_busy(&self) -> bool {
-        self.running.is_some() || self.protect.is_busy()
+        self.running.is_some() || self.protect.is_busy() || self.audit.is_busy()
+    }
+
+    /// The Audit screen's settings (tests set them without the widgets).
+    pub fn audit_form_mut(&mut self) -> &mut AuditForm {
+        &mut self.audit.form
+    }
+
+    /// The report of the last audit on the Audit screen.
+    pub fn audit_report(&self) -> Option<&ModelAuditReport> {
+        self.audit.result.as_ref().map(|r| &r.report)
     }
 
     /// The Protect screen's settings (tests set them without the widgets).
@@ -446,6 +460,15 @@ impl GenoPrivApp {
                 }
             }
             Action::Protect(action) => self.apply_protect(action),
+            Action::Audit(action) => match action {
+                AuditAction::Run => {
+                    if let Some(workspace) = &self.workspace {
+                        self.audit.run(workspace, &self.ctx);
+                    }
+                }
+                AuditAction::Cancel => self.audit.cancel(),
+                AuditAction::DismissNotice => self.audit.notice = None,
+            },
         }
     }
 
@@ -534,7 +557,7 @@ impl GenoPrivApp {
                 if ui.add(button).on_hover_text(screen.purpose()).clicked() {
                     actions.push(Action::Show(screen));
                 }
-            } else if screen == Screen::Protect {
+            } else if matches!(screen, Screen::Protect | Screen::Audit) {
                 let button = Button::selectable(false, screen.title())
                     .right_text(RichText::new("load data").small().italics())
                     .min_size(egui::vec2(width, 28.0));
@@ -600,6 +623,11 @@ impl GenoPrivApp {
                 let mut protect_actions = Vec::new();
                 protect_view::show(ui, &mut self.protect, workspace, &mut protect_actions);
                 actions.extend(protect_actions.into_iter().map(Action::Protect));
+            }
+            (Screen::Audit, Some(workspace)) => {
+                let mut audit_actions = Vec::new();
+                audit_view::show(ui, &mut self.audit, workspace, &mut audit_actions);
+                actions.extend(audit_actions.into_iter().map(Action::Audit));
             }
             _ => welcome::show(ui, actions),
         }
@@ -733,6 +761,8 @@ impl eframe::App for GenoPrivApp {
         self.protect
             .follow(self.workspace_generation, self.workspace.as_ref());
         self.protect.poll();
+        self.audit.follow(self.workspace_generation);
+        self.audit.poll();
         self.take_dropped_files(ctx);
     }
 

@@ -1,13 +1,17 @@
 //! The eframe desktop workbench.
 //!
 //! Layout: [`app`] holds the window, navigation and job handling; [`welcome`],
-//! [`data_screen`] and [`protect_view`] draw the screens ([`protect`] holds the
-//! Protect screen's state and jobs, [`protect_charts`] its charts); [`jobs`] runs
+//! [`data_screen`], [`protect_view`] and [`audit_view`] draw the screens ([`protect`]
+//! holds the Protect screen's state and jobs, [`protect_charts`] its charts; [`audit`]
+//! and [`audit_charts`] the same for the Audit screen); [`jobs`] runs
 //! long work on worker threads;
 //! [`summary`] and [`phenotypes`] turn a loaded dataset into what the Data screen shows.
 
 mod about;
 mod app;
+mod audit;
+mod audit_charts;
+mod audit_view;
 mod data_screen;
 mod format;
 mod jobs;
@@ -24,6 +28,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 pub use app::{GenoPrivApp, ReadFn, Screen, Startup};
+pub use audit::{AuditForm, ModelChoice};
 pub use protect::{DEFAULT_SWEEP_PER_SNP, EpsilonUnitChoice, ProtectForm, TargetKind};
 pub use sample_data::{SampleData, locate_sample_data};
 

@@ -13,6 +13,7 @@
 //! - [`confidence`]: Clopper-Pearson intervals behind every attack verdict.
 //! - [`epsilon`]: realised vs requested epsilon, per-SNP epsilon, slider anchors
 //!   and warnings.
+//! - [`model_audit`]: a model audit's charts in words.
 //! - [`label`]: the privacy label card; [`persona`]: the attackers.
 //! - [`release`]: notices on a shared dataset's frequency source and seed.
 //! - [`tradeoff`]: the turning point of a DP-training sweep.
@@ -28,6 +29,7 @@ pub mod confidence;
 pub mod epsilon;
 pub mod format;
 pub mod label;
+pub mod model_audit;
 pub mod odds;
 pub mod persona;
 pub mod release;

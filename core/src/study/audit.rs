@@ -327,6 +327,10 @@ impl ModelAudit {
         let (target, privacy) = train(settings, &member_x, &member_y, settings.seed, job)?;
         let train_accuracy = accuracy(&target, &member_x, &member_y)?;
         let test_accuracy = accuracy(&target, &non_member_x, &non_member_y)?;
+        let gradient_norms = GradientNorms {
+            members: gradient_norms(&target, &member_x, &member_y)?,
+            non_members: gradient_norms(&target, &non_member_x, &non_member_y)?,
+        };
 
         let membership: Vec<AttackKind> = settings
             .attacks
@@ -378,6 +382,7 @@ impl ModelAudit {
             test_accuracy,
             attacks,
             label_inference,
+            gradient_norms,
             seed: settings.seed,
             split_seed: self.split.seed,
             notices: vec![
@@ -500,6 +505,15 @@ fn accuracy(model: &LogisticModel, x: &Features, y: &[u8]) -> Result<f64> {
         .map(|p| u8::from(p >= 0.5))
         .collect();
     crate::audit::label::accuracy(&predicted, y)
+}
+
+/// Each record's per-example gradient norm under the target (what the white-box
+/// attack thresholds), for the members-vs-non-members histogram.
+fn gradient_norms(model: &LogisticModel, x: &Features, y: &[u8]) -> Result<Vec<f64>> {
+    Ok(gradient_norm_scores(model, x, y)?
+        .into_iter()
+        .map(|score| -score)
+        .collect())
 }
 
 /// Every record's membership score against `model` (the target, or reference model
@@ -814,6 +828,13 @@ pub struct LabelInferenceOutcome {
     pub member_cases: Option<ThresholdMetrics>,
 }
 
+/// Per-example gradient norms of the target model, in split order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GradientNorms {
+    pub members: Vec<f64>,
+    pub non_members: Vec<f64>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelAuditReport {
     pub model: TargetModel,
@@ -833,6 +854,9 @@ pub struct ModelAuditReport {
     pub test_accuracy: f64,
     pub attacks: Vec<MembershipAttackResult>,
     pub label_inference: Option<LabelInferenceOutcome>,
+    /// The target's per-example gradient norms on members and non-members.
+    #[serde(default)]
+    pub gradient_norms: GradientNorms,
     pub seed: u64,
     pub split_seed: u64,
     pub notices: Vec<String>,

@@ -1,0 +1,447 @@
+//! The Audit screen's state: the model-audit settings, the cohort's charts cached
+//! between runs, and the audit job on a worker.
+//!
+//! Drawing lives in [`super::audit_view`] and [`super::audit_charts`]; every figure
+//! comes from `genopriv_core::study::audit` (the same run `genopriv audit model`
+//! makes) and the sentences from `genopriv_core::explain`.
+
+use std::sync::Arc;
+
+use genopriv_core::dp::{AccountingOptions, DpSgdSetting, EpsilonReport, account};
+use genopriv_core::study::{
+    AttackKind, DpTraining, ModelAudit, ModelAuditReport, ModelAuditSettings, ReferenceMode,
+    TargetModel, os_seed,
+};
+use genopriv_core::{Error, Job};
+
+use super::app::Workspace;
+use super::audit_charts::{AuditCharts, CohortCharts};
+use super::jobs::{BackgroundJob, Outcome};
+
+/// The models the screen offers. A new model (a CNN, federated training) is a new
+/// variant here and one arm in each match below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelChoice {
+    Logistic,
+    Lasso,
+    Sgd,
+}
+
+impl ModelChoice {
+    pub const ALL: [ModelChoice; 3] = [ModelChoice::Logistic, ModelChoice::Lasso, ModelChoice::Sgd];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelChoice::Logistic => "Logistic regression (L2)",
+            ModelChoice::Lasso => "Lasso logistic regression (L1)",
+            ModelChoice::Sgd => "SGD logistic classifier",
+        }
+    }
+
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ModelChoice::Logistic => {
+                "The usual phenotype predictor; the penalty shrinks all weights"
+            }
+            ModelChoice::Lasso => {
+                "Keeps few SNPs with non-zero weight, as in the DP-MIA study of a yeast cohort"
+            }
+            ModelChoice::Sgd => {
+                "scikit-learn's SGDClassifier(loss=\"log_loss\"), the federated study's local model"
+            }
+        }
+    }
+
+    /// The penalty's name and the CLI's default strength.
+    pub fn penalty(self) -> (&'static str, f64) {
+        match self {
+            ModelChoice::Logistic => ("L2 penalty", 1e-2),
+            ModelChoice::Lasso => ("L1 penalty", 1e-2),
+            ModelChoice::Sgd => ("Alpha (L2)", 1e-4),
+        }
+    }
+
+    fn target(self, penalty: f64) -> TargetModel {
+        match self {
+            ModelChoice::Logistic => TargetModel::Logistic { l2: penalty },
+            ModelChoice::Lasso => TargetModel::Lasso { l1: penalty },
+            ModelChoice::Sgd => TargetModel::Sgd { alpha: penalty },
+        }
+    }
+
+    /// Whether DP-SGD can train it (the core trains an unpenalised logistic model).
+    pub fn supports_dp(self) -> bool {
+        self == ModelChoice::Logistic
+    }
+}
+
+/// Human names of the attacks, for checkboxes and results.
+pub fn attack_label(attack: AttackKind) -> &'static str {
+    match attack {
+        AttackKind::Loss => "Loss threshold",
+        AttackKind::Lira => "LiRA (likelihood ratio)",
+        AttackKind::Rmia => "RMIA (relative membership)",
+        AttackKind::GradientNorm => "Gradient norm",
+        AttackKind::Label => "Label inference",
+    }
+}
+
+pub fn attack_meaning(attack: AttackKind) -> &'static str {
+    match attack {
+        AttackKind::Loss => "Members tend to have a smaller loss: a black-box threshold",
+        AttackKind::Lira => {
+            "Compares the model's confidence with reference models trained with and without the record"
+        }
+        AttackKind::Rmia => {
+            "Compares the record's likelihood with population records under reference models"
+        }
+        AttackKind::GradientNorm => "White box: members tend to have smaller per-example gradients",
+        AttackKind::Label => {
+            "Guesses case/control status from the prediction, on members and on non-members (the control)"
+        }
+    }
+}
+
+/// The settings a steward chooses on the Audit screen (defaults as `genopriv audit model`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditForm {
+    pub model: ModelChoice,
+    pub penalty: f64,
+    pub dp: bool,
+    pub noise_multiplier: f64,
+    pub clip_norm: f64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub delta: f64,
+    /// Attacks in [`AttackKind::ALL`] order with whether each runs.
+    pub attacks: Vec<(AttackKind, bool)>,
+    pub reference_models: usize,
+    pub reference_mode: ReferenceMode,
+    pub bootstrap_resamples: usize,
+    /// Study mode: the split, the models and the bootstrap from this seed.
+    pub use_seed: bool,
+    pub seed_text: String,
+}
+
+impl Default for AuditForm {
+    fn default() -> Self {
+        Self {
+            model: ModelChoice::Logistic,
+            penalty: ModelChoice::Logistic.penalty().1,
+            dp: false,
+            noise_multiplier: 1.0,
+            clip_norm: 1.0,
+            epochs: 10,
+            batch_size: 32,
+            learning_rate: 0.1,
+            delta: 1e-5,
+            attacks: AttackKind::ALL.iter().map(|&a| (a, true)).collect(),
+            reference_models: 8,
+            reference_mode: ReferenceMode::Offline,
+            bootstrap_resamples: 1000,
+            use_seed: false,
+            seed_text: String::new(),
+        }
+    }
+}
+
+impl AuditForm {
+    pub fn set_model(&mut self, model: ModelChoice) {
+        if model != self.model {
+            self.model = model;
+            self.penalty = model.penalty().1;
+        }
+    }
+
+    pub fn set_attack(&mut self, attack: AttackKind, on: bool) {
+        for (a, chosen) in &mut self.attacks {
+            if *a == attack {
+                *chosen = on;
+            }
+        }
+    }
+
+    fn dp_training(&self) -> Option<DpTraining> {
+        self.dp.then_some(DpTraining {
+            noise_multiplier: self.noise_multiplier,
+            clip_norm: self.clip_norm,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.learning_rate,
+            delta: self.delta,
+        })
+    }
+
+    /// The study seed, `None` for a fresh one; an unreadable seed is an error.
+    pub fn seed(&self) -> Result<Option<u64>, String> {
+        if !self.use_seed {
+            return Ok(None);
+        }
+        self.seed_text.trim().parse::<u64>().map(Some).map_err(|_| {
+            format!(
+                "The seed \"{}\" is not a whole number between 0 and {}.",
+                self.seed_text.trim(),
+                u64::MAX
+            )
+        })
+    }
+
+    /// The core's settings, or what is wrong with the form.
+    pub fn settings(&self, seed: u64) -> Result<ModelAuditSettings, String> {
+        if self.dp && !self.model.supports_dp() {
+            return Err(format!(
+                "DP-SGD trains an unpenalised logistic model, so it cannot be combined with the \
+                 {}: choose logistic regression or turn DP training off.",
+                self.model.label()
+            ));
+        }
+        let attacks: Vec<AttackKind> = self
+            .attacks
+            .iter()
+            .filter_map(|&(a, on)| on.then_some(a))
+            .collect();
+        if attacks.is_empty() {
+            return Err("Choose at least one attack to run.".into());
+        }
+        Ok(ModelAuditSettings {
+            model: self.model.target(self.penalty),
+            dp: self.dp_training(),
+            attacks,
+            reference_models: self.reference_models,
+            reference_mode: self.reference_mode,
+            bootstrap_resamples: self.bootstrap_resamples,
+            seed,
+            delta: self.delta,
+        })
+    }
+
+    /// The ε the DP settings give when the target trains on `members` records
+    /// (Poisson batches of expected size `batch_size`, as the audit trains it).
+    pub fn epsilon(&self, members: usize) -> Result<EpsilonReport, Error> {
+        if members == 0 || self.batch_size == 0 || self.epochs == 0 {
+            return Err(Error::Parameter(
+                "DP-SGD needs records, at least one epoch and a batch size of at least 1".into(),
+            ));
+        }
+        let setting = DpSgdSetting {
+            sampling_rate: (self.batch_size as f64 / members as f64).min(1.0),
+            noise_multiplier: self.noise_multiplier,
+            steps: (self.epochs * members).div_ceil(self.batch_size.min(members)) as u64,
+        };
+        account(&setting, self.delta, &AccountingOptions::default())
+    }
+}
+
+/// Members of an audit of `labelled` samples with a known status (a quarter).
+pub fn members_for(labelled: usize) -> usize {
+    labelled / 4
+}
+
+/// One finished audit with what the screen draws of it.
+pub struct AuditResult {
+    pub settings: ModelAuditSettings,
+    pub report: ModelAuditReport,
+    pub charts: AuditCharts,
+}
+
+/// The cohort's charts (PCA, correlations) for one workspace.
+pub struct CohortCache {
+    workspace: u64,
+    pub charts: CohortCharts,
+}
+
+type AuditJobResult = Box<(Arc<CohortCache>, AuditResult)>;
+
+/// A message on the Audit screen.
+pub enum AuditNotice {
+    Problem(String),
+    Note(String),
+}
+
+/// What the Audit screen's controls ask for; applied after drawing.
+pub enum AuditAction {
+    Run,
+    Cancel,
+    DismissNotice,
+}
+
+/// Which charts show their table instead.
+#[derive(Default)]
+pub struct TableViews {
+    pub roc: bool,
+    pub radar: bool,
+    pub gradients: bool,
+    pub pca: bool,
+    pub correlations: bool,
+}
+
+/// The Audit screen.
+#[derive(Default)]
+pub struct AuditScreen {
+    pub form: AuditForm,
+    workspace: u64,
+    /// The cohort's charts, once an audit computed them.
+    pub cohort: Option<Arc<CohortCache>>,
+    pub result: Option<AuditResult>,
+    pub task: Option<BackgroundJob<AuditJobResult>>,
+    pub notice: Option<AuditNotice>,
+    pub tables: TableViews,
+}
+
+impl AuditScreen {
+    /// A new cohort or phenotype join drops the results and caches (and stops a
+    /// job working on the old one).
+    pub fn follow(&mut self, generation: u64) {
+        if generation != self.workspace {
+            self.workspace = generation;
+            self.cohort = None;
+            self.result = None;
+            self.task = None;
+            self.notice = None;
+        }
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.task.is_some()
+    }
+
+    /// Starts an audit of the loaded cohort on a worker.
+    pub fn run(&mut self, workspace: &Workspace, ctx: &egui::Context) {
+        let Some(phenotypes) = &workspace.phenotypes else {
+            self.notice = Some(AuditNotice::Problem(
+                "A model audit needs case/control statuses: add a phenotype table on the Data \
+                 screen first."
+                    .into(),
+            ));
+            return;
+        };
+        let fixed_seed = match self.form.seed() {
+            Ok(seed) => seed,
+            Err(message) => {
+                self.notice = Some(AuditNotice::Problem(message));
+                return;
+            }
+        };
+        // Check the form before the long work (with a placeholder seed).
+        if let Err(message) = self.form.settings(0) {
+            self.notice = Some(AuditNotice::Problem(message));
+            return;
+        }
+        let form = self.form.clone();
+        let status = phenotypes.status.clone();
+        let cohort = workspace.data.dataset.matrix.clone();
+        let generation = self.workspace;
+        let cached = self
+            .cohort
+            .as_ref()
+            .filter(|c| c.workspace == generation)
+            .cloned();
+        let work = move |job: Job<'_>| -> Result<AuditJobResult, Error> {
+            let seed = match fixed_seed {
+                Some(seed) => seed,
+                None => os_seed()?,
+            };
+            let settings = form.settings(seed).map_err(Error::Parameter)?;
+            let audit = ModelAudit::prepare(&cohort, &status, seed, job)?;
+            let report = audit.run(&settings, job)?;
+            job.checkpoint("Drawing the charts", None)?;
+            let charts = AuditCharts::compute(&report)?;
+            let cache = match cached {
+                Some(cache) => cache,
+                None => Arc::new(CohortCache {
+                    workspace: generation,
+                    charts: CohortCharts::compute(&cohort, &status, job)?,
+                }),
+            };
+            Ok(Box::new((
+                cache,
+                AuditResult {
+                    settings,
+                    report,
+                    charts,
+                },
+            )))
+        };
+        self.notice = None;
+        match BackgroundJob::spawn("Auditing the model".into(), ctx, work) {
+            Ok(job) => self.task = Some(job),
+            Err(e) => {
+                self.notice = Some(AuditNotice::Problem(format!(
+                    "The audit could not start: the system refused to start a worker thread: {e}."
+                )))
+            }
+        }
+        ctx.request_repaint();
+    }
+
+    pub fn cancel(&mut self) {
+        if self.task.take().is_some() {
+            self.notice = Some(AuditNotice::Note(
+                "The audit was cancelled; the results shown before are kept.".into(),
+            ));
+        }
+    }
+
+    /// Takes what the running job sent since the last frame.
+    pub fn poll(&mut self) {
+        let Some(job) = &mut self.task else { return };
+        let Some(outcome) = job.poll() else { return };
+        self.task = None;
+        match outcome {
+            Outcome::Finished(Ok(done)) => {
+                let (cache, result) = *done;
+                self.cohort = Some(cache);
+                self.result = Some(result);
+            }
+            Outcome::Finished(Err(e)) => {
+                self.notice = Some(AuditNotice::Problem(format!("The audit failed: {e}.")));
+            }
+            Outcome::Vanished => {
+                self.notice = Some(AuditNotice::Problem(
+                    "The audit failed: the worker stopped without a result. This is a bug in \
+                     GenoPriv; please report it."
+                        .into(),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dp_refuses_models_it_cannot_train() {
+        let mut form = AuditForm {
+            dp: true,
+            ..AuditForm::default()
+        };
+        assert!(form.settings(1).is_ok_and(|s| s.dp.is_some()));
+        form.set_model(ModelChoice::Lasso);
+        assert!(form.settings(1).is_err_and(|m| m.contains("DP-SGD")));
+    }
+
+    #[test]
+    fn no_attack_is_explained() {
+        let mut form = AuditForm::default();
+        for attack in AttackKind::ALL {
+            form.set_attack(attack, false);
+        }
+        assert_eq!(
+            form.settings(1),
+            Err("Choose at least one attack to run.".into())
+        );
+    }
+
+    #[test]
+    fn live_epsilon_shrinks_with_more_noise() -> Result<(), Error> {
+        let mut form = AuditForm::default();
+        let loud = form.epsilon(150)?.epsilon;
+        form.noise_multiplier = 4.0;
+        let quiet = form.epsilon(150)?.epsilon;
+        assert!(quiet < loud, "{quiet} vs {loud}");
+        Ok(())
+    }
+}

@@ -1,0 +1,478 @@
+//! Drawing the Audit screen: the model, DP training, attacks and reference-model
+//! settings with the live ε, the running audit, and the results (accuracy, ε, one
+//! plain sentence per attack with AUC and TPR at 1 % FPR, then the charts).
+
+use egui::{DragValue, ProgressBar, RichText};
+use genopriv_core::explain::format::{integer, number, percent};
+use genopriv_core::explain::model_audit::tpr_at_fpr_phrase;
+use genopriv_core::study::{AttackKind, MembershipAttackResult, ModelAuditReport, ReferenceMode};
+
+use super::app::Workspace;
+use super::audit::{
+    AuditAction, AuditNotice, AuditResult, AuditScreen, ModelChoice, attack_label, attack_meaning,
+    members_for,
+};
+use super::audit_charts::{correlations_ui, gradients_ui, pca_ui, radar_ui, roc_ui};
+use super::format::{count, whole_percent};
+
+const SETTINGS_WIDTH: f32 = 400.0;
+
+pub(super) fn show(
+    ui: &mut egui::Ui,
+    screen: &mut AuditScreen,
+    workspace: &Workspace,
+    actions: &mut Vec<AuditAction>,
+) {
+    ui.heading("Audit: does a trained model leak who was in its training set?");
+    let labelled = workspace
+        .phenotypes
+        .as_ref()
+        .map_or(0, |p| p.cases + p.controls);
+    ui.label(
+        RichText::new(format!(
+            "A phenotype model is trained on a quarter of the {} samples with a known status \
+             (the members); attacks then try to tell them from another quarter that was held \
+             out. Half is left to the attacker as the population.",
+            count(labelled)
+        ))
+        .weak(),
+    );
+    ui.add_space(4.0);
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.set_width(SETTINGS_WIDTH);
+            egui::ScrollArea::vertical()
+                .id_salt("audit_settings")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    let busy = screen.is_busy();
+                    ui.add_enabled_ui(!busy, |ui| settings_ui(ui, screen, labelled, actions));
+                });
+        });
+        ui.separator();
+        let results_width = ui.available_width().max(320.0);
+        ui.vertical(|ui| {
+            ui.set_width(results_width);
+            ui.set_max_width(results_width);
+            egui::ScrollArea::vertical()
+                .id_salt("audit_results")
+                .auto_shrink([false, false])
+                .show(ui, |ui| results_ui(ui, screen, actions));
+        });
+    });
+}
+
+fn settings_ui(
+    ui: &mut egui::Ui,
+    screen: &mut AuditScreen,
+    labelled: usize,
+    actions: &mut Vec<AuditAction>,
+) {
+    let form = &mut screen.form;
+    egui::Frame::group(ui.style())
+        .inner_margin(10.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.strong("Model to release");
+            for model in ModelChoice::ALL {
+                let enabled = !form.dp || model.supports_dp();
+                let radio = ui.add_enabled(
+                    enabled,
+                    egui::RadioButton::new(form.model == model, model.label()),
+                );
+                if radio.clicked() {
+                    form.set_model(model);
+                }
+                radio.on_disabled_hover_text("DP-SGD trains a logistic model only");
+                ui.indent(model.label(), |ui| {
+                    ui.add(egui::Label::new(RichText::new(model.meaning()).weak().small()).wrap());
+                });
+            }
+            ui.add_enabled_ui(!form.dp, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(form.model.penalty().0);
+                    ui.add(
+                        DragValue::new(&mut form.penalty)
+                            .range(0.0..=100.0)
+                            .speed(0.001)
+                            .max_decimals(6),
+                    );
+                });
+            });
+
+            ui.add_space(8.0);
+            ui.strong("Training");
+            ui.checkbox(&mut form.dp, "Train with differential privacy (DP-SGD)")
+                .on_hover_text(
+                    "Clip each record's gradient, add Gaussian noise, and account the privacy \
+                     spent: the model then comes with an ε guarantee",
+                );
+            if form.dp && !form.model.supports_dp() {
+                form.set_model(ModelChoice::Logistic);
+            }
+            if form.dp {
+                ui.indent("dp_settings", |ui| {
+                    egui::Grid::new("dp_grid").num_columns(2).show(ui, |ui| {
+                        ui.label("Noise multiplier");
+                        ui.add(
+                            DragValue::new(&mut form.noise_multiplier)
+                                .range(0.0..=100.0)
+                                .speed(0.05),
+                        );
+                        ui.end_row();
+                        ui.label("Clipping norm");
+                        ui.add(
+                            DragValue::new(&mut form.clip_norm)
+                                .range(0.001..=1000.0)
+                                .speed(0.05),
+                        );
+                        ui.end_row();
+                        ui.label("Epochs");
+                        ui.add(DragValue::new(&mut form.epochs).range(1..=1000));
+                        ui.end_row();
+                        ui.label("Batch size (expected)");
+                        ui.add(DragValue::new(&mut form.batch_size).range(1..=100_000));
+                        ui.end_row();
+                        ui.label("Learning rate");
+                        ui.add(
+                            DragValue::new(&mut form.learning_rate)
+                                .range(0.0001..=10.0)
+                                .speed(0.01),
+                        );
+                        ui.end_row();
+                        ui.label("δ");
+                        ui.add(
+                            DragValue::new(&mut form.delta)
+                                .range(1e-12..=0.1)
+                                .speed(1e-6)
+                                .custom_formatter(|v, _| format!("{v:e}")),
+                        );
+                        ui.end_row();
+                    });
+                    let members = members_for(labelled);
+                    match form.epsilon(members) {
+                        Ok(report) => {
+                            ui.label(
+                                RichText::new(format!(
+                                    "ε = {} at δ = {} for {} members",
+                                    number(report.epsilon),
+                                    number(report.delta),
+                                    count(members)
+                                ))
+                                .strong(),
+                            );
+                            ui.add(
+                                egui::Label::new(RichText::new(&report.label).small().weak())
+                                    .wrap(),
+                            );
+                        }
+                        Err(e) => {
+                            ui.label(
+                                RichText::new(e.to_string()).color(ui.visuals().error_fg_color),
+                            );
+                        }
+                    }
+                });
+            } else {
+                ui.label(
+                    RichText::new("Without DP the model has no privacy guarantee (no ε).")
+                        .small()
+                        .weak(),
+                );
+            }
+
+            ui.add_space(8.0);
+            ui.strong("Attacks to run");
+            for (attack, on) in &mut form.attacks {
+                ui.checkbox(on, attack_label(*attack))
+                    .on_hover_text(attack_meaning(*attack));
+            }
+
+            ui.add_space(8.0);
+            ui.strong("Reference models");
+            ui.horizontal(|ui| {
+                ui.label("Models");
+                ui.add(DragValue::new(&mut form.reference_models).range(4..=256));
+            })
+            .response
+            .on_hover_text(
+                "Trained like the target on the attacker's data: LiRA and RMIA compare with them, \
+                 and one sets every threshold. Offline needs at least 4, online at least 8.",
+            );
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut form.reference_mode, ReferenceMode::Offline, "Offline")
+                    .on_hover_text("Reference models never see an evaluated record");
+                ui.radio_value(&mut form.reference_mode, ReferenceMode::Online, "Online")
+                    .on_hover_text(
+                        "Reference models also train on evaluated records (never told who is a \
+                         member): stronger LiRA and RMIA",
+                    );
+            });
+
+            ui.add_space(8.0);
+            ui.strong("Randomness");
+            ui.checkbox(&mut form.use_seed, "Study mode: fixed seed")
+                .on_hover_text(
+                    "The split, the models and the bootstrap follow the seed, so the audit can be \
+                     rerun exactly; otherwise a fresh seed is drawn and shown with the results",
+                );
+            if form.use_seed {
+                ui.horizontal(|ui| {
+                    ui.label("Seed");
+                    ui.add(egui::TextEdit::singleline(&mut form.seed_text).desired_width(120.0));
+                });
+            }
+            ui.add_space(8.0);
+            if ui
+                .button("Run audit")
+                .on_hover_text("Train the model and run the chosen attacks on a worker")
+                .clicked()
+            {
+                actions.push(AuditAction::Run);
+            }
+        });
+}
+
+fn results_ui(ui: &mut egui::Ui, screen: &mut AuditScreen, actions: &mut Vec<AuditAction>) {
+    if let Some(job) = &screen.task {
+        egui::Frame::group(ui.style())
+            .inner_margin(10.0)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.strong(&job.title);
+                ui.label(format!("{}…", job.stage));
+                let bar = match job.fraction {
+                    Some(f) => ProgressBar::new(f).text(whole_percent(f64::from(f))),
+                    None => ProgressBar::new(0.0).animate(true).text(job.stage.clone()),
+                };
+                ui.add(bar);
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Stop the audit; the results shown before are kept")
+                    .clicked()
+                {
+                    actions.push(AuditAction::Cancel);
+                }
+            });
+        ui.add_space(6.0);
+    }
+    if let Some(notice) = &screen.notice {
+        let (marker, text, colour) = match notice {
+            AuditNotice::Problem(t) => ("Problem", t, ui.visuals().error_fg_color),
+            AuditNotice::Note(t) => ("Note", t, ui.visuals().weak_text_color()),
+        };
+        egui::Frame::group(ui.style())
+            .stroke(egui::Stroke::new(1.5, colour))
+            .inner_margin(8.0)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(marker).strong().color(colour));
+                    if ui.button("Dismiss").clicked() {
+                        actions.push(AuditAction::DismissNotice);
+                    }
+                });
+                ui.add(egui::Label::new(text.as_str()).wrap());
+            });
+        ui.add_space(6.0);
+    }
+    let Some(result) = &screen.result else {
+        if screen.task.is_none() {
+            ui.label(
+                RichText::new(
+                    "Choose the model, the training and the attacks on the left, then Run audit. \
+                     A small audit (no DP, 8 reference models) takes under a minute on the demo \
+                     cohort.",
+                )
+                .weak(),
+            );
+        }
+        return;
+    };
+    if let Ok(settings) = screen.form.settings(result.settings.seed)
+        && settings != result.settings
+    {
+        ui.label(
+            RichText::new(
+                "The settings have changed since this audit ran: the results describe the last \
+                 run. Run audit again to see the new settings' results.",
+            )
+            .color(ui.visuals().warn_fg_color),
+        );
+    }
+    summary_ui(ui, result);
+    ui.separator();
+    for attack in &result.report.attacks {
+        attack_ui(ui, attack);
+        ui.add_space(6.0);
+    }
+    label_inference_ui(ui, &result.report);
+    attack_table(ui, &result.report);
+    ui.separator();
+    let tables = &mut screen.tables;
+    if !result.report.attacks.is_empty() {
+        roc_ui(ui, &result.charts, &mut tables.roc);
+        ui.add_space(8.0);
+        radar_ui(ui, &result.charts, &mut tables.radar);
+        ui.add_space(8.0);
+    }
+    gradients_ui(ui, &result.charts, &mut tables.gradients);
+    if let Some(cohort) = screen.cohort.as_ref().map(|c| &c.charts) {
+        ui.add_space(8.0);
+        pca_ui(ui, cohort, &mut tables.pca);
+        ui.add_space(8.0);
+        correlations_ui(ui, cohort, &mut tables.correlations);
+    }
+}
+
+fn summary_ui(ui: &mut egui::Ui, result: &AuditResult) {
+    let report = &result.report;
+    ui.strong(format!("The model: {}", report.training));
+    egui::Grid::new("audit_summary")
+        .num_columns(2)
+        .spacing([18.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Accuracy on members (training)");
+            ui.label(percent(report.train_accuracy, 1));
+            ui.end_row();
+            ui.label("Accuracy on non-members (held out)");
+            ui.label(percent(report.test_accuracy, 1));
+            ui.end_row();
+            ui.label("Privacy guarantee");
+            ui.label(match (&report.epsilon, &report.privacy) {
+                (Some(e), Some(p)) => format!("ε = {} at δ = {}", number(*e), number(p.delta)),
+                _ => "none: trained without differential privacy".to_owned(),
+            });
+            ui.end_row();
+            ui.label("Members / non-members / population");
+            ui.label(format!(
+                "{} / {} / {}",
+                count(report.n_members),
+                count(report.n_non_members),
+                count(report.n_population)
+            ));
+            ui.end_row();
+            ui.label("Seed");
+            ui.label(format!("{}", report.seed));
+            ui.end_row();
+        });
+    for notice in &report.notices {
+        ui.add(egui::Label::new(RichText::new(notice).small().weak()).wrap());
+    }
+}
+
+fn attack_ui(ui: &mut egui::Ui, attack: &MembershipAttackResult) {
+    ui.strong(attack_label(attack.attack));
+    for sentence in &attack.sentences {
+        ui.add(egui::Label::new(sentence.as_str()).wrap());
+    }
+    let at_one = attack
+        .operating_points
+        .iter()
+        .find(|p| (p.max_fpr - 0.01).abs() < 1e-12);
+    let tpr_text = at_one.map_or_else(
+        || "not reported".to_owned(),
+        |p| {
+            tpr_at_fpr_phrase(
+                p.max_fpr,
+                p.tpr,
+                p.tpr_interval.lower,
+                p.tpr_interval.upper,
+                attack.n_non_members as u64,
+            )
+        },
+    );
+    ui.label(
+        RichText::new(format!(
+            "AUC {} (95 % CI {} to {}) · TPR at 1 % FPR: {tpr_text}",
+            number(attack.auc),
+            number(attack.auc_interval.lower),
+            number(attack.auc_interval.upper),
+        ))
+        .small(),
+    );
+}
+
+fn label_inference_ui(ui: &mut egui::Ui, report: &ModelAuditReport) {
+    let Some(label) = &report.label_inference else {
+        return;
+    };
+    ui.strong(attack_label(AttackKind::Label));
+    for sentence in &label.sentences {
+        ui.add(egui::Label::new(sentence.as_str()).wrap());
+    }
+    ui.label(
+        RichText::new(format!(
+            "Correct on members {} · on non-members {} · always guessing the commoner status {}",
+            percent(label.report.member_accuracy, 1),
+            percent(label.report.non_member_accuracy, 1),
+            percent(label.baseline_accuracy, 1)
+        ))
+        .small(),
+    );
+    ui.add_space(6.0);
+}
+
+fn attack_table(ui: &mut egui::Ui, report: &ModelAuditReport) {
+    if report.attacks.is_empty() {
+        return;
+    }
+    ui.add_space(4.0);
+    egui::Grid::new("attack_table")
+        .striped(true)
+        .spacing([14.0, 4.0])
+        .show(ui, |ui| {
+            for h in [
+                "Attack",
+                "AUC (95 % CI)",
+                "TPR at 1 % FPR",
+                "TPR at 10 % FPR",
+                "Advantage",
+                "Balanced accuracy",
+                "ε lower bound",
+            ] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for a in &report.attacks {
+                let point = |fpr: f64| {
+                    a.operating_points
+                        .iter()
+                        .find(|p| (p.max_fpr - fpr).abs() < 1e-12)
+                        .map_or_else(
+                            || "-".to_owned(),
+                            |p| {
+                                if p.reliable {
+                                    percent(p.tpr, 1)
+                                } else {
+                                    "inconclusive".to_owned()
+                                }
+                            },
+                        )
+                };
+                ui.label(attack_label(a.attack));
+                ui.label(format!(
+                    "{} ({} to {})",
+                    number(a.auc),
+                    number(a.auc_interval.lower),
+                    number(a.auc_interval.upper)
+                ));
+                ui.label(point(0.01));
+                ui.label(point(0.1));
+                ui.label(number(a.advantage));
+                ui.label(number(a.balanced_accuracy));
+                ui.label(number(a.epsilon_lower_bound));
+                ui.end_row();
+            }
+        });
+    ui.label(
+        RichText::new(format!(
+            "Rates below {} false positives per {} non-members are inconclusive: too few people \
+             to measure them.",
+            integer(10),
+            count(report.n_non_members)
+        ))
+        .small()
+        .weak(),
+    );
+}

@@ -1,0 +1,184 @@
+//! The Audit screen driven through its accessibility tree (egui_kittest): a small
+//! seeded DP audit of the demo cohort, its figures checked against the same audit
+//! run here directly with `genopriv_core`, the charts' sentences against the core's
+//! PCA and correlations, and Cancel.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use genopriv_app::gui::{GenoPrivApp, Screen, Startup};
+use genopriv_core::data::read::pheno::{join, read_phenotypes};
+use genopriv_core::data::read::read_genotypes;
+use genopriv_core::data::{GenotypeMatrix, ReadOptions};
+use genopriv_core::explain::format::{number, percent};
+use genopriv_core::stats::top_label_correlations;
+use genopriv_core::study::{AttackKind, ModelAudit, ModelAuditReport, ReferenceMode};
+use genopriv_core::{Result, job};
+use support::{click_and_wait, label_containing, run_until_idle, visible_labels};
+
+const SEED: u64 = 11;
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../sample_data")
+        .join(name)
+}
+
+fn cohort() -> Result<(GenotypeMatrix, Vec<Option<bool>>)> {
+    job::unattended(|job| {
+        let cohort = read_genotypes(&sample("demo_cohort.vcf.gz"), &ReadOptions::default(), job)?;
+        let table = read_phenotypes(&sample("demo_cohort.pheno.tsv"), None)?;
+        let joined = join(&table, cohort.matrix.samples());
+        let status = table.case_control(&joined, "case")?.status;
+        Ok((cohort.matrix, status))
+    })
+}
+
+/// Reports compared as JSON: NaN (an undefined figure) equals itself there.
+fn same_report(a: &ModelAuditReport, b: &ModelAuditReport) -> bool {
+    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
+}
+
+#[test]
+fn seeded_dp_audit_matches_the_core_and_cancels() -> Result<()> {
+    let mut harness = Harness::builder()
+        // Tall, so that every result is laid out without scrolling.
+        .with_size(egui::vec2(1280.0, 4200.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
+    harness.run();
+    harness.state_mut().load_sample_data();
+    run_until_idle(&mut harness);
+    harness.get_by_role_and_label(Role::Button, "Audit").click();
+    harness.run();
+    assert_eq!(harness.state().screen(), Screen::Audit);
+
+    // Settings through the widgets: DP on, RMIA off, study mode.
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Train with differential privacy (DP-SGD)")
+        .click();
+    harness
+        .get_by_role_and_label(Role::CheckBox, "RMIA (relative membership)")
+        .click();
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Study mode: fixed seed")
+        .click();
+    harness.run();
+    {
+        // A small audit: numbers without a widget-friendly path are set directly.
+        let form = harness.state_mut().audit_form_mut();
+        assert!(form.dp && form.use_seed);
+        form.seed_text = SEED.to_string();
+        form.epochs = 2;
+        form.reference_models = 4;
+        form.reference_mode = ReferenceMode::Offline;
+        form.bootstrap_resamples = 100;
+    }
+    harness.run();
+    let live = label_containing(&harness, "for 150 members");
+
+    click_and_wait(&mut harness, "Run audit");
+    let Some(report) = harness.state().audit_report().cloned() else {
+        panic!("no audit report; labels: {:?}", visible_labels(&harness));
+    };
+
+    // The same audit, run by the core.
+    let (matrix, status) = cohort()?;
+    let settings = harness
+        .state_mut()
+        .audit_form_mut()
+        .settings(SEED)
+        .unwrap_or_else(|m| panic!("{m}"));
+    assert!(!settings.attacks.contains(&AttackKind::Rmia));
+    let expected = job::unattended(|job| {
+        ModelAudit::prepare(&matrix, &status, SEED, job)?.run(&settings, job)
+    })?;
+    assert!(
+        same_report(&report, &expected),
+        "the window's audit differs from the core's"
+    );
+
+    // On screen: ε (live before the run, and in the results), accuracy, and every
+    // attack's sentences and AUC.
+    let Some(epsilon) = expected.epsilon else {
+        panic!("a DP audit reports epsilon");
+    };
+    assert!(
+        live.starts_with(&format!("ε = {} at δ", number(epsilon))),
+        "{live}"
+    );
+    label_containing(&harness, &format!("ε = {} at δ = ", number(epsilon)));
+    label_containing(&harness, &percent(expected.test_accuracy, 1));
+    assert_eq!(expected.attacks.len(), 3);
+    for attack in &expected.attacks {
+        for sentence in &attack.sentences {
+            label_containing(&harness, sentence);
+        }
+        label_containing(
+            &harness,
+            &format!(
+                "AUC {} (95 % CI {} to {})",
+                number(attack.auc),
+                number(attack.auc_interval.lower),
+                number(attack.auc_interval.upper)
+            ),
+        );
+    }
+    // 150 non-members cannot measure a 1 % false-positive rate.
+    label_containing(&harness, "TPR at 1 % FPR: inconclusive");
+    let Some(label) = &expected.label_inference else {
+        panic!("label inference was chosen");
+    };
+    for sentence in &label.sentences {
+        label_containing(&harness, sentence);
+    }
+
+    // Chart sentences: the DP ceiling, and the cohort's strongest SNP.
+    label_containing(
+        &harness,
+        "The dashed curve is the most any attack can reach",
+    );
+    label_containing(&harness, "The first two principal components explain");
+    let top = top_label_correlations(&matrix, &status, 1)?;
+    let Some(strongest) = top.first() else {
+        panic!("the demo cohort has correlated SNPs");
+    };
+    let id = &matrix.variants()[strongest.variant].id;
+    label_containing(
+        &harness,
+        &format!(
+            "The SNP most correlated with case status is {id} (r = {}",
+            number(strongest.r)
+        ),
+    );
+    // A chart's table view.
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Table view: ROC curves (log-log)")
+        .click();
+    harness.run();
+    harness.get_by_label("DP ceiling");
+
+    // Cancel: a second run stops, and the first run's results stay.
+    harness
+        .get_by_role_and_label(Role::Button, "Run audit")
+        .click();
+    harness.step();
+    assert!(harness.state().is_busy());
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    harness.run();
+    assert!(!harness.state().is_busy());
+    label_containing(&harness, "The audit was cancelled");
+    assert!(
+        harness
+            .state()
+            .audit_report()
+            .is_some_and(|r| same_report(r, &expected))
+    );
+    Ok(())
+}
