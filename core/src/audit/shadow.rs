@@ -22,8 +22,12 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use crate::error::{Error, Result};
 
-/// The attack forest's depth (spec §3.2).
+/// The attack forest's depth in scikit-learn's sense (spec §3.2): two levels of
+/// splits, up to four leaves.
 pub const MAX_DEPTH: u16 = 2;
+/// smartcore counts the root as level 1 and splits a node only below its
+/// `max_depth` (its `max_depth = 3` gives scikit-learn's `max_depth = 2`).
+const SMARTCORE_MAX_DEPTH: u16 = MAX_DEPTH + 1;
 /// The attack forest's tree count (spec §3.2).
 pub const N_TREES: u16 = 10;
 
@@ -64,7 +68,7 @@ impl ModelOutputs<'_> {
 }
 
 fn forest_error(error: smartcore::error::Failed) -> Error {
-    Error::Invalid(format!("the shadow attack's random forest failed: {error}"))
+    Error::Mismatch(format!("the shadow attack's random forest failed: {error}"))
 }
 
 impl ShadowAttack {
@@ -87,7 +91,7 @@ impl ShadowAttack {
         let trees = (0..u64::from(N_TREES))
             .map(|tree| {
                 let parameters = RandomForestClassifierParameters::default()
-                    .with_max_depth(MAX_DEPTH)
+                    .with_max_depth(SMARTCORE_MAX_DEPTH)
                     .with_n_trees(1)
                     .with_seed(seed.wrapping_add(tree));
                 Tree::fit(&x, &membership, parameters).map_err(forest_error)

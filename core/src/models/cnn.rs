@@ -532,7 +532,7 @@ mod tests {
         let row: Vec<f64> = (0..20).map(|i| f64::from(i % 3)).collect();
         let forward = model.forward(&row, Some(11));
         let Some(mask) = forward.mask.as_ref() else {
-            return Err(Error::Invalid("dropout drew no mask".into()));
+            return Err(Error::Parameter("dropout drew no mask".into()));
         };
         assert!(mask.iter().any(|&m| m == 0.0) && mask.iter().any(|&m| m == 2.0));
         let gradient = model.example_gradient(&row, 1, Some(11));
