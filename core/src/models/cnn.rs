@@ -497,7 +497,7 @@ mod tests {
                 let analytic = model.example_gradient(&row, label, None);
                 assert_eq!(analytic.len(), model.parameters().len());
                 let h = 1e-6;
-                for i in 0..analytic.len() {
+                for (i, &expected) in analytic.iter().enumerate() {
                     let mut plus = model.clone();
                     plus.parameters_mut()[i] += h;
                     let mut minus = model.clone();
@@ -506,10 +506,9 @@ mod tests {
                         |m: &CnnModel| super::super::log_loss_from_logit(m.logit(&row), label);
                     let numeric = (loss(&plus) - loss(&minus)) / (2.0 * h);
                     assert!(
-                        (numeric - analytic[i]).abs() < 1e-6,
+                        (numeric - expected).abs() < 1e-6,
                         "parameter {i} of L {n_inputs}, s {kernel_size}: numeric {numeric}, \
-                         analytic {}",
-                        analytic[i]
+                         analytic {expected}"
                     );
                 }
             }
@@ -517,9 +516,9 @@ mod tests {
         Ok(())
     }
 
-    /// With dropout, the gradient is that of the masked network: zeroing a dense
-    /// weight whose input was dropped changes nothing, and the dropped inputs'
-    /// dense gradients are exactly zero.
+    /// With dropout, the gradient is that of the masked network: the mask holds
+    /// zeros and `1 / (1 - rate)`, and the dense weights whose inputs were dropped
+    /// get exactly zero gradient.
     #[test]
     fn dropout_zeroes_the_dropped_inputs_gradient() -> Result<()> {
         let architecture = CnnArchitecture {
@@ -534,7 +533,7 @@ mod tests {
         let Some(mask) = forward.mask.as_ref() else {
             return Err(Error::Parameter("dropout drew no mask".into()));
         };
-        assert!(mask.iter().any(|&m| m == 0.0) && mask.iter().any(|&m| m == 2.0));
+        assert!(mask.contains(&0.0) && mask.contains(&2.0));
         let gradient = model.example_gradient(&row, 1, Some(11));
         let dense_start = 2 * 3 + 2;
         for (i, &m) in mask.iter().enumerate() {
