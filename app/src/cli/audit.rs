@@ -11,6 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::write::AtomicFile;
 use genopriv_core::explain::format::number;
+use genopriv_core::models::CnnArchitecture;
 use genopriv_core::study::{
     AttackKind, DpTraining, MembershipAttackResult, ModelAudit, ModelAuditReport,
     ModelAuditSettings, ReferenceMode, TargetModel, os_seed,
@@ -37,6 +38,9 @@ pub enum ModelArg {
     Lasso,
     /// scikit-learn's SGDClassifier(loss="log_loss") (--penalty is alpha, default 0.0001)
     Sgd,
+    /// The DP-MIA study's 1-D CNN (--kernels, --kernel-size, --dropout, --l1;
+    /// non-private training by Adam with --cnn-epochs, --cnn-batch, --cnn-learning-rate)
+    Cnn,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +54,7 @@ pub enum ReferenceModeArg {
 }
 
 /// The attack names `--attacks` accepts, in the order they are listed.
-const ATTACK_NAMES: &str = "loss, lira, rmia, gradnorm, label";
+const ATTACK_NAMES: &str = "loss, lira, rmia, gradnorm, label, shadow";
 
 #[derive(Args, Debug)]
 pub struct ModelArgs {
@@ -68,7 +72,8 @@ pub struct ModelArgs {
     /// Penalty strength of the model (see --model for the defaults)
     #[arg(long, value_name = "LAMBDA", conflicts_with = "dp")]
     pub penalty: Option<f64>,
-    /// Train every model with DP-SGD (an unpenalised logistic model) and report epsilon
+    /// Train every model with DP-SGD (the CNN, or else an unpenalised logistic model)
+    /// and report epsilon
     #[arg(long)]
     pub dp: bool,
     #[arg(long, value_name = "S", default_value_t = 1.0, requires = "dp")]
@@ -86,14 +91,35 @@ pub struct ModelArgs {
     /// The delta of the DP account and of the empirical epsilon lower bounds
     #[arg(long, value_name = "D", default_value_t = 1e-5)]
     pub delta: f64,
-    /// Attacks to run, comma-separated: loss, lira, rmia, gradnorm, label
+    /// Attacks to run, comma-separated: loss, lira, rmia, gradnorm, label, shadow
     #[arg(
         long,
         value_name = "LIST",
         default_value = "loss,lira,rmia,gradnorm,label"
     )]
     pub attacks: String,
-    /// Reference models (LiRA, RMIA and the threshold calibration)
+    /// CNN: number of convolution kernels [default: 8]
+    #[arg(long, value_name = "K")]
+    pub kernels: Option<usize>,
+    /// CNN: kernel width [default: 5]
+    #[arg(long, value_name = "S")]
+    pub kernel_size: Option<usize>,
+    /// CNN: dropout rate after pooling, training only [default: 0.25]
+    #[arg(long, value_name = "RATE")]
+    pub dropout: Option<f64>,
+    /// CNN: L1 penalty on the kernel weights [default: 0.001352, the DP-MIA study's]
+    #[arg(long, value_name = "LAMBDA")]
+    pub l1: Option<f64>,
+    /// CNN without DP: Adam epochs [default: 20]
+    #[arg(long, value_name = "E", conflicts_with = "dp")]
+    pub cnn_epochs: Option<usize>,
+    /// CNN without DP: Adam mini-batch size [default: 32]
+    #[arg(long, value_name = "B", conflicts_with = "dp")]
+    pub cnn_batch: Option<usize>,
+    /// CNN without DP: Adam step size [default: 0.001]
+    #[arg(long, value_name = "RATE", conflicts_with = "dp")]
+    pub cnn_learning_rate: Option<f64>,
+    /// Reference models (LiRA, RMIA, the shadow model and the threshold calibration)
     #[arg(long, value_name = "K", default_value_t = 8)]
     pub reference_models: usize,
     #[arg(long, value_enum, default_value_t = ReferenceModeArg::Offline)]
@@ -136,11 +162,44 @@ pub(super) fn parse_attacks(list: &str) -> anyhow::Result<Vec<AttackKind>> {
     Ok(attacks)
 }
 
+/// The CNN's architecture and training from its options, refusing them for other
+/// models (they would be silently ignored).
+fn cnn_model(args: &ModelArgs) -> anyhow::Result<Option<TargetModel>> {
+    let given = [
+        ("--kernels", args.kernels.is_some()),
+        ("--kernel-size", args.kernel_size.is_some()),
+        ("--dropout", args.dropout.is_some()),
+        ("--l1", args.l1.is_some()),
+        ("--cnn-epochs", args.cnn_epochs.is_some()),
+        ("--cnn-batch", args.cnn_batch.is_some()),
+        ("--cnn-learning-rate", args.cnn_learning_rate.is_some()),
+    ];
+    if args.model != ModelArg::Cnn {
+        if let Some((name, _)) = given.iter().find(|(_, present)| *present) {
+            anyhow::bail!("{name} applies only to --model cnn");
+        }
+        return Ok(None);
+    }
+    if args.penalty.is_some() {
+        anyhow::bail!("--model cnn takes its penalty from --l1, not --penalty");
+    }
+    let defaults = CnnArchitecture::default();
+    Ok(Some(TargetModel::Cnn {
+        kernels: args.kernels.unwrap_or(defaults.kernels),
+        kernel_size: args.kernel_size.unwrap_or(defaults.kernel_size),
+        dropout: args.dropout.unwrap_or(defaults.dropout),
+        l1: args.l1.unwrap_or(defaults.l1),
+        epochs: args.cnn_epochs.unwrap_or(20),
+        batch_size: args.cnn_batch.unwrap_or(32),
+        learning_rate: args.cnn_learning_rate.unwrap_or(1e-3),
+    }))
+}
+
 fn settings(args: &ModelArgs, seed: u64) -> anyhow::Result<ModelAuditSettings> {
-    if args.dp && args.model != ModelArg::Logistic {
+    if args.dp && matches!(args.model, ModelArg::Lasso | ModelArg::Sgd) {
         anyhow::bail!(
-            "--dp trains an unpenalised logistic model by DP-SGD, so it cannot be combined \
-             with --model {}",
+            "--dp trains an unpenalised logistic model (or the CNN) by DP-SGD, so it cannot \
+             be combined with --model {}",
             if args.model == ModelArg::Lasso {
                 "lasso"
             } else {
@@ -148,6 +207,7 @@ fn settings(args: &ModelArgs, seed: u64) -> anyhow::Result<ModelAuditSettings> {
             }
         );
     }
+    let cnn = cnn_model(args)?;
     let model = match args.model {
         ModelArg::Logistic => TargetModel::Logistic {
             l2: args.penalty.unwrap_or(1e-2),
@@ -158,6 +218,7 @@ fn settings(args: &ModelArgs, seed: u64) -> anyhow::Result<ModelAuditSettings> {
         ModelArg::Sgd => TargetModel::Sgd {
             alpha: args.penalty.unwrap_or(1e-4),
         },
+        ModelArg::Cnn => cnn.context("the CNN's settings are missing")?,
     };
     Ok(ModelAuditSettings {
         model,
@@ -337,6 +398,7 @@ fn model_id(model: &TargetModel) -> &'static str {
         TargetModel::Logistic { .. } => "logistic",
         TargetModel::Lasso { .. } => "lasso",
         TargetModel::Sgd { .. } => "sgd",
+        TargetModel::Cnn { .. } => "cnn",
     }
 }
 
@@ -435,7 +497,11 @@ mod tests {
             parse_attacks("loss, lira").as_deref(),
             Ok([AttackKind::Loss, AttackKind::Lira])
         ));
-        assert!(parse_attacks("loss,shadow").is_err());
+        assert!(matches!(
+            parse_attacks("shadow").as_deref(),
+            Ok([AttackKind::Shadow])
+        ));
+        assert!(parse_attacks("loss,shadows").is_err());
         assert!(parse_attacks("loss,loss").is_err());
     }
 

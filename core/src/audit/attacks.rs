@@ -1,12 +1,14 @@
-//! Score-based membership inference on logistic models: loss and confidence
+//! Score-based membership inference on any [`Classifier`]: loss and confidence
 //! thresholds (spec §3.1), the white-box gradient-norm attack (§3.5), and the
 //! calibrated-threshold protocol that turns any score into a decision (§1.7).
 
 use super::metrics::{
     AttackReport, ReportOptions, ThresholdMetrics, ThresholdRule, choose_threshold,
 };
+use rayon::prelude::*;
+
 use crate::error::Result;
-use crate::models::{Features, LogisticModel, Predict};
+use crate::models::{Classifier, Features, LogisticModel};
 
 /// Per-record signals a black-box attacker reads from a model's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,18 +20,18 @@ pub enum OutputSignal {
 }
 
 /// Membership scores (higher = more likely a member) from the model's outputs.
-pub fn output_scores(
-    model: &LogisticModel,
+pub fn output_scores<M: Classifier + ?Sized>(
+    model: &M,
     x: &Features,
     y: &[u8],
     signal: OutputSignal,
 ) -> Result<Vec<f64>> {
-    model.check_features(x)?;
+    model.check_inputs(x)?;
     crate::models::check_training_data(x, y)?;
     Ok(match signal {
-        OutputSignal::NegativeLoss => model.losses(x, y).into_iter().map(|l| -l).collect(),
+        OutputSignal::NegativeLoss => model.example_losses(x, y).into_iter().map(|l| -l).collect(),
         OutputSignal::TrueLabelConfidence => model
-            .predict_proba(x)
+            .probabilities(x)
             .into_iter()
             .zip(y)
             .map(|(p, &label)| if label == 1 { p } else { 1.0 - p })
@@ -37,15 +39,21 @@ pub fn output_scores(
     })
 }
 
-/// White-box gradient-norm scores: `-||(p - y) [x; 1]||`, so that small gradients
-/// (fitted records) score high.
-pub fn gradient_norm_scores(model: &LogisticModel, x: &Features, y: &[u8]) -> Result<Vec<f64>> {
-    model.check_features(x)?;
+/// White-box gradient-norm scores: minus the L2 norm of the per-example gradient of
+/// the loss over every parameter (for a logistic model `-||(p - y) [x; 1]||`), so
+/// that small gradients (fitted records) score high.
+pub fn gradient_norm_scores<M: Classifier + ?Sized>(
+    model: &M,
+    x: &Features,
+    y: &[u8],
+) -> Result<Vec<f64>> {
+    model.check_inputs(x)?;
     crate::models::check_training_data(x, y)?;
-    Ok(x.rows()
-        .zip(y)
-        .map(|(row, &label)| {
-            let gradient = model.example_gradient(row, label);
+    Ok((0..x.n_rows())
+        .into_par_iter()
+        .map(|i| {
+            let label = y.get(i).copied().unwrap_or(0);
+            let gradient = model.loss_gradient(x.row(i), label);
             -gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
         })
         .collect())

@@ -1,4 +1,4 @@
-//! LiRA (Carlini et al. 2022; spec audits §3.3) for logistic targets.
+//! LiRA (Carlini et al. 2022; spec audits §3.3) for any [`Classifier`] target.
 //!
 //! Reference models are trained on random halves of the attacker's pool
 //! ([`keep_matrix`]); for each record the logit-scaled confidence
@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use statrs::distribution::{Continuous, Normal};
 
 use crate::error::{Error, Result};
-use crate::models::{Features, Fit, LogisticModel, features::select_labels};
+use crate::models::{Classifier, Features, Fit, features::select_labels};
 
 /// Guards a zero standard deviation, as the reference code's `+ 1e-30`.
 const STD_GUARD: f64 = 1e-30;
@@ -38,13 +38,12 @@ pub fn keep_matrix(n_models: usize, n_records: usize, pkeep: f64, seed: u64) -> 
 }
 
 /// `phi` of every record: the logit signed by the true label.
-pub fn logit_signal(model: &LogisticModel, x: &Features, y: &[u8]) -> Vec<f64> {
-    x.rows()
+pub fn logit_signal<M: Classifier + ?Sized>(model: &M, x: &Features, y: &[u8]) -> Vec<f64> {
+    model
+        .logits(x)
+        .into_iter()
         .zip(y)
-        .map(|(row, &label)| {
-            let z = model.decision(row);
-            if label == 1 { z } else { -z }
-        })
+        .map(|(z, &label)| if label == 1 { z } else { -z })
         .collect()
 }
 
@@ -65,7 +64,8 @@ pub fn train_reference_models<T>(
     keep: Vec<Vec<bool>>,
 ) -> Result<ReferenceSignals>
 where
-    T: Fit<Model = LogisticModel> + Sync,
+    T: Fit + Sync,
+    T::Model: Classifier,
 {
     let signals = keep
         .par_iter()

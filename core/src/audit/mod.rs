@@ -7,6 +7,7 @@ pub mod label;
 pub mod lira;
 pub mod metrics;
 pub mod rmia;
+pub mod shadow;
 pub mod shared_data;
 
 pub use metrics::{AttackReport, Interval, ReportOptions, Roc, ThresholdRule};

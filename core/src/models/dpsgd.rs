@@ -1,4 +1,4 @@
-//! DP-SGD for logistic models (spec audits §5.1), as Opacus does it: Poisson
+//! DP-SGD (spec audits §5.1) for any [`DpSgdModel`] (logistic models, the CNN), as Opacus does it: Poisson
 //! sampling with rate `q`, per-example gradient clipping
 //! `g * min(1, C / (||g|| + 1e-6))`, Gaussian noise `N(0, sigma^2 C^2 I)` on the sum,
 //! and a step with `sum / (q N)` (the expected batch size, opacus #420).
@@ -13,6 +13,7 @@
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use super::{Features, Fit, LogisticModel, check_training_data};
 use crate::dp::DpSgdSetting;
@@ -106,16 +107,37 @@ impl DpSgd {
         }
     }
 
+    /// Trains a logistic model from zeros.
     pub fn train(&self, x: &Features, y: &[u8], job: Job<'_>) -> Result<DpSgdRun> {
+        let (model, privacy, batch_sizes) =
+            self.train_model(LogisticModel::zeros(x.n_cols()), x, y, job)?;
+        Ok(DpSgdRun {
+            model,
+            privacy,
+            batch_sizes,
+        })
+    }
+
+    /// Trains any [`DpSgdModel`] from its given initial parameters: Poisson batches,
+    /// per-example clipping, grid-Gaussian noise on the sum, a step with the sum
+    /// over the expected batch size, then the model's (data-independent) penalty
+    /// gradient, which costs no privacy. Returns the model, the accountant's
+    /// setting and the realised batch sizes.
+    pub fn train_model<M: DpSgdModel>(
+        &self,
+        mut model: M,
+        x: &Features,
+        y: &[u8],
+        job: Job<'_>,
+    ) -> Result<(M, DpSgdSetting, Vec<usize>)> {
         check_training_data(x, y)?;
         self.check_parameters()?;
         let n = x.n_rows();
-        let dim = x.n_cols() + 1;
+        let dim = model.parameter_count();
         let mut sampler = PoissonSampler::new(n, self.sampling_rate, self.seed);
         let mut noise_rng = ChaCha8Rng::seed_from_u64(self.seed);
         // A separate stream: the noise never shifts the batch sequence.
         noise_rng.set_stream(1);
-        let mut model = LogisticModel::zeros(x.n_cols());
         let mut batch_sizes = Vec::with_capacity(self.steps);
         let mut summed = vec![0.0; dim];
         let expected_batch = self.sampling_rate * n as f64;
@@ -130,14 +152,27 @@ impl DpSgd {
                 job.checkpoint("DP-SGD", Some(step as f32 / self.steps.max(1) as f32))?;
             }
             let batch = sampler.next_batch();
+            // Gradients in parallel, summed in batch order: the result does not
+            // depend on the thread count.
+            let clipped: Vec<Vec<f64>> = batch
+                .par_iter()
+                .map(|&index| {
+                    let key = training_key(self.seed, step, index);
+                    let mut gradient = model.training_gradient(
+                        x.row(index),
+                        y.get(index).copied().unwrap_or(0),
+                        key,
+                    );
+                    let norm = gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
+                    let factor = (self.clip_norm / (norm + CLIP_EPSILON)).min(1.0);
+                    gradient.iter_mut().for_each(|g| *g *= factor);
+                    gradient
+                })
+                .collect();
             summed.iter_mut().for_each(|s| *s = 0.0);
-            for &index in &batch {
-                let gradient =
-                    model.example_gradient(x.row(index), y.get(index).copied().unwrap_or(0));
-                let norm = gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
-                let factor = (self.clip_norm / (norm + CLIP_EPSILON)).min(1.0);
-                for (s, g) in summed.iter_mut().zip(&gradient) {
-                    *s += factor * g;
+            for gradient in &clipped {
+                for (s, g) in summed.iter_mut().zip(gradient) {
+                    *s += g;
                 }
             }
             if let Some(noise) = &noise {
@@ -145,24 +180,68 @@ impl DpSgd {
                     *s = noise.add_to(*s, &mut noise_rng)?;
                 }
             }
-            let scale = self.learning_rate / expected_batch;
-            for (w, s) in model.weights.iter_mut().zip(&summed) {
-                *w -= scale * s;
-            }
-            if let Some(s_b) = summed.get(dim - 1) {
-                model.intercept -= scale * s_b;
+            let penalty = model.penalty_gradient();
+            model.descend(self.learning_rate / expected_batch, &summed);
+            if let Some(penalty) = penalty {
+                model.descend(self.learning_rate, &penalty);
             }
             batch_sizes.push(batch.len());
         }
-        Ok(DpSgdRun {
-            model,
-            privacy: DpSgdSetting {
-                sampling_rate: self.sampling_rate,
-                noise_multiplier: self.noise_multiplier,
-                steps: self.steps as u64,
-            },
-            batch_sizes,
-        })
+        let privacy = DpSgdSetting {
+            sampling_rate: self.sampling_rate,
+            noise_multiplier: self.noise_multiplier,
+            steps: self.steps as u64,
+        };
+        Ok((model, privacy, batch_sizes))
+    }
+}
+
+/// Seeds an example's training-time randomness (dropout) at one step, so that runs
+/// are reproducible whatever the thread count.
+fn training_key(seed: u64, step: usize, index: usize) -> u64 {
+    seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add((step as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9))
+        .wrapping_add((index as u64).wrapping_mul(0x94d0_49bb_1331_11eb))
+}
+
+/// A model DP-SGD can train: a flat parameter vector with per-example gradients.
+pub trait DpSgdModel: Sync {
+    /// Length of the gradient vectors.
+    fn parameter_count(&self) -> usize;
+
+    /// The gradient of one example's data loss (no penalty) with respect to every
+    /// parameter, in training mode; `key` seeds the example's training randomness
+    /// (dropout), if any.
+    fn training_gradient(&self, row: &[f64], label: u8, key: u64) -> Vec<f64>;
+
+    /// The gradient of the penalty, which depends on the parameters only and so is
+    /// added after the noise; `None` without a penalty.
+    fn penalty_gradient(&self) -> Option<Vec<f64>>;
+
+    /// `parameters -= scale * direction`.
+    fn descend(&mut self, scale: f64, direction: &[f64]);
+}
+
+impl DpSgdModel for LogisticModel {
+    fn parameter_count(&self) -> usize {
+        self.weights.len() + 1
+    }
+
+    fn training_gradient(&self, row: &[f64], label: u8, _key: u64) -> Vec<f64> {
+        self.example_gradient(row, label)
+    }
+
+    fn penalty_gradient(&self) -> Option<Vec<f64>> {
+        None
+    }
+
+    fn descend(&mut self, scale: f64, direction: &[f64]) {
+        for (w, d) in self.weights.iter_mut().zip(direction) {
+            *w -= scale * d;
+        }
+        if let Some(d_b) = direction.get(self.weights.len()) {
+            self.intercept -= scale * d_b;
+        }
     }
 }
 

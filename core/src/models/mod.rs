@@ -1,18 +1,21 @@
 //! Binary classifiers that the audits attack: logistic regression (L2 or L1), an
-//! SGD classifier that follows scikit-learn's `SGDClassifier(loss="log_loss")`, and
-//! DP-SGD training with the parameters an accountant needs, and FedAvg over SGD
-//! clients.
+//! SGD classifier that follows scikit-learn's `SGDClassifier(loss="log_loss")`, the
+//! DP-MIA study's small 1-D CNN, DP-SGD training with the parameters an accountant
+//! needs, and FedAvg over SGD clients. [`Classifier`] is what the attacks see of any
+//! of them: logits (black box) and per-example gradients (white box).
 //!
 //! Labels are `0`/`1` (`1` = case, the positive class). Features are dense `f64`
 //! rows built from a [`GenotypeMatrix`] with missing calls imputed by the SNP mean.
 
+pub mod cnn;
 pub mod dpsgd;
 pub mod features;
 pub mod fedavg;
 pub mod logistic;
 pub mod sgd;
 
-pub use dpsgd::{DpSgd, DpSgdRun, poisson_batches};
+pub use cnn::{CnnArchitecture, CnnModel, CnnTraining};
+pub use dpsgd::{DpSgd, DpSgdModel, DpSgdRun, poisson_batches};
 pub use features::Features;
 pub use fedavg::{ClientData, FedAvg, FederatedRun, RoundView};
 pub use logistic::{LogisticRegression, Penalty};
@@ -29,6 +32,66 @@ pub trait Fit {
 /// A fitted binary classifier that outputs P(y = 1 | x).
 pub trait Predict {
     fn predict_proba(&self, x: &Features) -> Vec<f64>;
+}
+
+/// A trained binary classifier as an attacker queries it. The output is a logit
+/// `z` with P(y = 1 | x) = sigmoid(z), and the loss is the log-loss of that logit.
+pub trait Classifier: Sync {
+    /// The number of input features the model expects.
+    fn n_inputs(&self) -> usize;
+
+    /// The logit of one row (inference mode: no dropout).
+    fn logit(&self, row: &[f64]) -> f64;
+
+    /// The gradient of one example's log-loss with respect to every parameter, in
+    /// inference mode (what a white-box attacker computes).
+    fn loss_gradient(&self, row: &[f64], label: u8) -> Vec<f64>;
+
+    /// Logits of every row.
+    fn logits(&self, x: &Features) -> Vec<f64> {
+        x.rows().map(|row| self.logit(row)).collect()
+    }
+
+    /// P(y = 1 | x) of every row.
+    fn probabilities(&self, x: &Features) -> Vec<f64> {
+        self.logits(x).into_iter().map(sigmoid).collect()
+    }
+
+    /// Per-example log-loss -ln P(y | x).
+    fn example_losses(&self, x: &Features, y: &[u8]) -> Vec<f64> {
+        self.logits(x)
+            .into_iter()
+            .zip(y)
+            .map(|(z, &label)| log_loss_from_logit(z, label))
+            .collect()
+    }
+
+    /// Checks that the data have as many features as the model expects.
+    fn check_inputs(&self, x: &Features) -> Result<()> {
+        if x.n_cols() == self.n_inputs() {
+            Ok(())
+        } else {
+            Err(Error::Mismatch(format!(
+                "the model has {} features but the data have {}",
+                self.n_inputs(),
+                x.n_cols()
+            )))
+        }
+    }
+}
+
+impl Classifier for LogisticModel {
+    fn n_inputs(&self) -> usize {
+        self.weights.len()
+    }
+
+    fn logit(&self, row: &[f64]) -> f64 {
+        self.decision(row)
+    }
+
+    fn loss_gradient(&self, row: &[f64], label: u8) -> Vec<f64> {
+        self.example_gradient(row, label)
+    }
 }
 
 /// A linear logistic model: P(y = 1 | x) = sigmoid(w . x + b).

@@ -18,6 +18,13 @@
 //!   Offline, nothing that sets a threshold has seen an evaluated record; online,
 //!   reference models have trained on evaluated records (never told which are the
 //!   target's members), as online LiRA requires.
+//! - The shadow-model attack (spec §3.2) takes reference model 1 as its shadow: the
+//!   random forest learns from that model's outputs on its own IN and OUT
+//!   population records, is calibrated on reference model 0 as the other attacks
+//!   are, and scores the target's members and non-members.
+//!
+//! Every model kind is handled through [`Classifier`] (logits and per-example
+//! gradients), so each attack runs unchanged on logistic models and on the CNN.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -37,6 +44,7 @@ use crate::audit::lira::{
 };
 use crate::audit::metrics::{Interval, OperatingPoint, ReportOptions, Roc, ThresholdMetrics};
 use crate::audit::rmia::{DEFAULT_OFFLINE_A, RmiaMode, RmiaOptions, rmia_scores};
+use crate::audit::shadow::{ModelOutputs, ShadowAttack};
 use crate::data::GenotypeMatrix;
 use crate::dp::{AccountingOptions, EpsilonReport, account};
 use crate::error::{Error, Result};
@@ -48,7 +56,8 @@ use crate::explain::{
 use crate::job::Job;
 use crate::models::features::select_labels;
 use crate::models::{
-    DpSgd, Features, Fit, LogisticModel, LogisticRegression, Penalty, Predict, SgdLogistic,
+    Classifier, CnnArchitecture, CnnModel, CnnTraining, DpSgd, Features, Fit, LogisticModel,
+    LogisticRegression, Penalty, SgdLogistic,
 };
 
 /// Fewest members (and non-members) an audit accepts: below this every interval
@@ -65,6 +74,18 @@ pub enum TargetModel {
     Lasso { l1: f64 },
     /// scikit-learn's `SGDClassifier(loss="log_loss")` with L2 strength `alpha`.
     Sgd { alpha: f64 },
+    /// The DP-MIA study's 1-D CNN ([`CnnArchitecture`]), trained by mini-batch Adam
+    /// with these epochs, batch size and learning rate; with [`DpTraining`], by
+    /// DP-SGD with the DP settings' epochs, batch size and learning rate instead.
+    Cnn {
+        kernels: usize,
+        kernel_size: usize,
+        dropout: f64,
+        l1: f64,
+        epochs: usize,
+        batch_size: usize,
+        learning_rate: f64,
+    },
 }
 
 impl TargetModel {
@@ -73,13 +94,25 @@ impl TargetModel {
             TargetModel::Logistic { .. } => "logistic regression (L2)",
             TargetModel::Lasso { .. } => "lasso logistic regression (L1)",
             TargetModel::Sgd { .. } => "SGD logistic classifier",
+            TargetModel::Cnn { .. } => "1-D convolutional network",
+        }
+    }
+
+    /// How models of this kind are trained, with or without DP-SGD.
+    fn training(&self, dp: bool) -> String {
+        match (self, dp) {
+            (TargetModel::Cnn { .. }, true) => {
+                "DP-SGD (1-D convolutional network, Poisson sampling)".into()
+            }
+            (_, true) => "DP-SGD (unpenalised logistic model, Poisson sampling)".into(),
+            (model, false) => model.label().into(),
         }
     }
 }
 
-/// DP-SGD settings. With them every model (target and reference) is an unpenalised
-/// logistic model trained by DP-SGD with Poisson batches of expected size
-/// `batch_size`.
+/// DP-SGD settings. With them every model (target and reference) is trained by
+/// DP-SGD with Poisson batches of expected size `batch_size`: the CNN as
+/// configured, every other kind as an unpenalised logistic model.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DpTraining {
     pub noise_multiplier: f64,
@@ -105,15 +138,18 @@ pub enum AttackKind {
     /// Guessing case/control status from the model's prediction, on members and on
     /// non-members (the control).
     Label,
+    /// Shokri-style shadow model with a random-forest attack model (spec §3.2).
+    Shadow,
 }
 
 impl AttackKind {
-    pub const ALL: [AttackKind; 5] = [
+    pub const ALL: [AttackKind; 6] = [
         AttackKind::Loss,
         AttackKind::Lira,
         AttackKind::Rmia,
         AttackKind::GradientNorm,
         AttackKind::Label,
+        AttackKind::Shadow,
     ];
 
     /// The name used on the command line and in `attack_logs.csv`.
@@ -124,6 +160,7 @@ impl AttackKind {
             AttackKind::Rmia => "rmia",
             AttackKind::GradientNorm => "gradnorm",
             AttackKind::Label => "label",
+            AttackKind::Shadow => "shadow",
         }
     }
 
@@ -363,11 +400,7 @@ impl ModelAudit {
         job.checkpoint("Running the attacks", Some(1.0))?;
         Ok(ModelAuditReport {
             model: settings.model,
-            training: if settings.dp.is_some() {
-                "DP-SGD (unpenalised logistic model, Poisson sampling)".into()
-            } else {
-                settings.model.label().into()
-            },
+            training: settings.model.training(settings.dp.is_some()),
             dp: settings.dp,
             epsilon: privacy.as_ref().map(|p| p.epsilon),
             privacy,
@@ -457,8 +490,45 @@ impl ModelAudit {
 const KEEP_STREAM: u64 = 0x6b65_6570;
 
 struct References {
-    models: Vec<LogisticModel>,
+    models: Vec<TrainedModel>,
     signals: ReferenceSignals,
+}
+
+/// A trained target or reference model of any kind.
+#[derive(Clone, Debug)]
+enum TrainedModel {
+    Linear(LogisticModel),
+    Cnn(CnnModel),
+}
+
+impl Classifier for TrainedModel {
+    fn n_inputs(&self) -> usize {
+        match self {
+            TrainedModel::Linear(m) => m.n_inputs(),
+            TrainedModel::Cnn(m) => m.n_inputs(),
+        }
+    }
+
+    fn logit(&self, row: &[f64]) -> f64 {
+        match self {
+            TrainedModel::Linear(m) => m.logit(row),
+            TrainedModel::Cnn(m) => m.logit(row),
+        }
+    }
+
+    fn loss_gradient(&self, row: &[f64], label: u8) -> Vec<f64> {
+        match self {
+            TrainedModel::Linear(m) => m.loss_gradient(row, label),
+            TrainedModel::Cnn(m) => m.loss_gradient(row, label),
+        }
+    }
+
+    fn logits(&self, x: &Features) -> Vec<f64> {
+        match self {
+            TrainedModel::Linear(m) => m.logits(x),
+            TrainedModel::Cnn(m) => m.logits(x),
+        }
+    }
 }
 
 /// Trains one model by the settings; with DP, also returns its epsilon.
@@ -468,39 +538,85 @@ fn train(
     y: &[u8],
     seed: u64,
     job: Job<'_>,
-) -> Result<(LogisticModel, Option<EpsilonReport>)> {
+) -> Result<(TrainedModel, Option<EpsilonReport>)> {
+    let cnn_architecture = match settings.model {
+        TargetModel::Cnn {
+            kernels,
+            kernel_size,
+            dropout,
+            l1,
+            ..
+        } => Some(CnnArchitecture {
+            kernels,
+            kernel_size,
+            dropout,
+            l1,
+        }),
+        _ => None,
+    };
     if let Some(dp) = &settings.dp {
         let n = x.n_rows();
         let sampling_rate = (dp.batch_size as f64 / n as f64).min(1.0);
         let steps = (dp.epochs * n).div_ceil(dp.batch_size.min(n));
-        let run = DpSgd {
+        let trainer = DpSgd {
             sampling_rate,
             noise_multiplier: dp.noise_multiplier,
             clip_norm: dp.clip_norm,
             learning_rate: dp.learning_rate,
             steps,
             seed,
-        }
-        .train(x, y, job)?;
-        let epsilon = account(&run.privacy, dp.delta, &AccountingOptions::default())?;
-        return Ok((run.model, Some(epsilon)));
+        };
+        let (model, privacy) = match cnn_architecture {
+            Some(architecture) => {
+                let initial = CnnModel::new(x.n_cols(), architecture, seed)?;
+                let (model, privacy, _) = trainer.train_model(initial, x, y, job)?;
+                (TrainedModel::Cnn(model), privacy)
+            }
+            None => {
+                let run = trainer.train(x, y, job)?;
+                (TrainedModel::Linear(run.model), run.privacy)
+            }
+        };
+        let epsilon = account(&privacy, dp.delta, &AccountingOptions::default())?;
+        return Ok((model, Some(epsilon)));
     }
     let model = match settings.model {
-        TargetModel::Logistic { l2 } => LogisticRegression::new(Penalty::L2(l2)).fit(x, y)?,
-        TargetModel::Lasso { l1 } => LogisticRegression::new(Penalty::L1(l1)).fit(x, y)?,
-        TargetModel::Sgd { alpha } => SgdLogistic {
-            alpha,
-            seed,
-            ..SgdLogistic::default()
+        TargetModel::Logistic { l2 } => {
+            TrainedModel::Linear(LogisticRegression::new(Penalty::L2(l2)).fit(x, y)?)
         }
-        .fit(x, y)?,
+        TargetModel::Lasso { l1 } => {
+            TrainedModel::Linear(LogisticRegression::new(Penalty::L1(l1)).fit(x, y)?)
+        }
+        TargetModel::Sgd { alpha } => TrainedModel::Linear(
+            SgdLogistic {
+                alpha,
+                seed,
+                ..SgdLogistic::default()
+            }
+            .fit(x, y)?,
+        ),
+        TargetModel::Cnn {
+            epochs,
+            batch_size,
+            learning_rate,
+            ..
+        } => TrainedModel::Cnn(
+            CnnTraining {
+                architecture: cnn_architecture.unwrap_or_default(),
+                epochs,
+                batch_size,
+                learning_rate,
+                seed,
+            }
+            .train(x, y, job)?,
+        ),
     };
     Ok((model, None))
 }
 
-fn accuracy(model: &LogisticModel, x: &Features, y: &[u8]) -> Result<f64> {
+fn accuracy(model: &TrainedModel, x: &Features, y: &[u8]) -> Result<f64> {
     let predicted: Vec<u8> = model
-        .predict_proba(x)
+        .probabilities(x)
         .into_iter()
         .map(|p| u8::from(p >= 0.5))
         .collect();
@@ -519,14 +635,17 @@ fn gradient_norms(model: &LogisticModel, x: &Features, y: &[u8]) -> Result<Vec<f
 /// Every record's membership score against `model` (the target, or reference model
 /// 0 acting as one), with `reference` the other models' signals on the same records
 /// and `population` indexing known non-members of `model`.
+/// `shadow` is the trained attack model of the shadow attack (`None` for the others).
+#[allow(clippy::too_many_arguments)]
 fn scores(
     attack: AttackKind,
     settings: &ModelAuditSettings,
-    model: &LogisticModel,
+    model: &TrainedModel,
     x: &Features,
     y: &[u8],
     reference: &ReferenceSignals,
     population: &[usize],
+    shadow: Option<&ShadowAttack>,
 ) -> Result<Vec<f64>> {
     let online = settings.reference_mode == ReferenceMode::Online;
     match attack {
@@ -556,10 +675,57 @@ fn scores(
                 gamma: 1.0,
             },
         ),
+        AttackKind::Shadow => {
+            let Some(shadow) = shadow else {
+                return Err(Error::Parameter(
+                    "the shadow attack's random forest was not trained".into(),
+                ));
+            };
+            shadow.member_probabilities(ModelOutputs {
+                probabilities: &model.probabilities(x),
+                labels: y,
+            })
+        }
         AttackKind::Label => Err(Error::Parameter(
             "label inference is not a membership score".into(),
         )),
     }
+}
+
+/// The shadow attack's random forest, trained on reference model 1 (the shadow,
+/// trained like the target) and its IN/OUT population records: never on an
+/// evaluated record, and never on reference model 0, which calibrates.
+fn train_shadow_attack(references: &References, pool: &Pool, seed: u64) -> Result<ShadowAttack> {
+    let (Some(shadow), Some(keep)) = (references.models.get(1), references.signals.keep.get(1))
+    else {
+        return Err(Error::Parameter(
+            "the shadow attack needs at least two reference models".into(),
+        ));
+    };
+    let split = |inside: bool| -> Vec<usize> {
+        (0..pool.n_population)
+            .filter(|&i| keep.get(i).copied().unwrap_or(false) == inside)
+            .collect()
+    };
+    let outputs = |rows: &[usize]| -> Result<(Vec<f64>, Vec<u8>)> {
+        Ok((
+            shadow.probabilities(&pool.x.select_rows(rows)?),
+            select_labels(&pool.y, rows)?,
+        ))
+    };
+    let (in_probabilities, in_labels) = outputs(&split(true))?;
+    let (out_probabilities, out_labels) = outputs(&split(false))?;
+    ShadowAttack::fit(
+        ModelOutputs {
+            probabilities: &in_probabilities,
+            labels: &in_labels,
+        },
+        ModelOutputs {
+            probabilities: &out_probabilities,
+            labels: &out_labels,
+        },
+        seed,
+    )
 }
 
 /// One global variance below 64 reference models (spec §3.3: better there).
@@ -603,10 +769,15 @@ fn run_membership_attack(
     attack: AttackKind,
     settings: &ModelAuditSettings,
     pool: &Pool,
-    target: &LogisticModel,
+    target: &TrainedModel,
     references: &References,
 ) -> Result<MembershipAttackResult> {
     let n_population = pool.n_population;
+    let shadow = if attack == AttackKind::Shadow {
+        Some(train_shadow_attack(references, pool, settings.seed)?)
+    } else {
+        None
+    };
     let population: Vec<usize> = (0..n_population).collect();
     // Calibration: reference model 0 is the target, population records only.
     let Some((pseudo_target, pseudo_keep)) = references
@@ -632,6 +803,7 @@ fn run_membership_attack(
         &calibration_y,
         &calibration_reference,
         &calibration_out,
+        shadow.as_ref(),
     )?;
     let calibration_in: Vec<usize> = population
         .iter()
@@ -647,6 +819,7 @@ fn run_membership_attack(
         &pool.y,
         &references.signals,
         &population,
+        shadow.as_ref(),
     )?;
     let evaluation_members = pick(&target_scores, pool.members());
     let evaluation_non_members = pick(&target_scores, pool.non_members());
@@ -706,9 +879,9 @@ fn run_membership_attack(
 
 /// Case/control guessed as the target's predicted class, on members and on
 /// non-members; the baseline always guesses the population's commoner status.
-fn label_inference(target: &LogisticModel, pool: &Pool) -> Result<LabelInferenceOutcome> {
+fn label_inference(target: &TrainedModel, pool: &Pool) -> Result<LabelInferenceOutcome> {
     let guesses: Vec<u8> = target
-        .predict_proba(&pool.x)
+        .probabilities(&pool.x)
         .into_iter()
         .map(|p| u8::from(p >= 0.5))
         .collect();
