@@ -7,6 +7,7 @@
 
 pub mod accountant;
 mod audit;
+mod audit_federated;
 mod convert;
 mod freq;
 mod gwas;

@@ -6,6 +6,7 @@
 //! marked as not for release; a real release draws its noise from the OS CSPRNG.
 
 pub mod audit;
+pub mod federated;
 pub mod knee;
 pub mod share;
 pub mod sweep;
