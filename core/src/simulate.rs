@@ -11,6 +11,9 @@
 //!   probability `switch_rate` (a recombination), and each copied allele flips with
 //!   probability `copy_error`. LD between SNPs `d` apart decays like
 //!   `(1 - switch_rate)^d`. Two haplotypes make a diploid 0/1/2 genotype.
+//!   With [`GenotypeModel::IndependentBinomial`] instead, every call is
+//!   `Binomial(2, p_j)` independently (no LD): the federated study's data model
+//!   (spec §9), kept so that its set-up can be re-run as published.
 //! - Phenotype: `y = 1[sigmoid(intercept + sum_{j in S} beta_j x_j) > U]`,
 //!   `U ~ U(0, 1)`, `beta_j ~ N(0, effect_sd^2)` on `n_causal` SNPs drawn uniformly
 //!   (spec §9); or no signal: `y ~ Bernoulli(case_fraction)` independent of genotype.
@@ -37,6 +40,16 @@ pub enum PhenotypeModel {
     NoSignal { case_fraction: f64 },
 }
 
+/// How genotypes are drawn from the allele frequencies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GenotypeModel {
+    /// Haplotype copying from founders: LD and founder-pool frequency noise.
+    #[default]
+    HaplotypeCopying,
+    /// `x_ij ~ Binomial(2, p_j)`, independent across samples and SNPs (spec §9).
+    IndependentBinomial,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct SimulationConfig {
     pub n_samples: usize,
@@ -49,6 +62,8 @@ pub struct SimulationConfig {
     /// Probability of a founder switch between adjacent SNPs.
     pub switch_rate: f64,
     pub copy_error: f64,
+    /// The founder and copying parameters above apply to haplotype copying only.
+    pub genotype_model: GenotypeModel,
     pub phenotype: PhenotypeModel,
     pub seed: u64,
 }
@@ -63,6 +78,7 @@ impl Default for SimulationConfig {
             founder_correlation: 0.9,
             switch_rate: 0.1,
             copy_error: 0.01,
+            genotype_model: GenotypeModel::HaplotypeCopying,
             phenotype: PhenotypeModel::Causal {
                 n_causal: 10,
                 effect_sd: 0.5,
@@ -134,51 +150,19 @@ pub fn simulate(config: &SimulationConfig) -> Result<SimulatedCohort> {
     let frequencies: Vec<f64> = (0..config.n_snps)
         .map(|_| low + (high - low) * rng.random::<f64>())
         .collect();
-    let standard = Normal::standard();
-    let cutoffs: Vec<f64> = frequencies
-        .iter()
-        .map(|&p| standard.inverse_cdf(p))
-        .collect();
-    let r = config.founder_correlation;
-    let innovation_sd = (1.0 - r * r).sqrt();
-    let founders: Vec<Vec<bool>> = (0..config.n_founders)
-        .map(|_| {
-            let mut z = standard_normal(&mut rng);
-            cutoffs
-                .iter()
-                .enumerate()
-                .map(|(snp, &cutoff)| {
-                    if snp > 0 {
-                        z = r * z + innovation_sd * standard_normal(&mut rng);
-                    }
-                    z < cutoff
-                })
-                .collect()
-        })
-        .collect();
-    // Genotypes built sample-major, then stored variant-major.
-    let mut dosages = vec![0 as Call; config.n_samples * config.n_snps];
-    for sample in 0..config.n_samples {
-        for _ in 0..2 {
-            let mut founder = rng.random_range(0..config.n_founders);
-            for snp in 0..config.n_snps {
-                if snp > 0 && rng.random::<f64>() < config.switch_rate {
-                    founder = rng.random_range(0..config.n_founders);
-                }
-                let mut allele = founders
-                    .get(founder)
-                    .and_then(|h| h.get(snp))
-                    .copied()
-                    .unwrap_or(false);
-                if rng.random::<f64>() < config.copy_error {
-                    allele = !allele;
-                }
-                if allele && let Some(d) = dosages.get_mut(sample * config.n_snps + snp) {
-                    *d += 1;
+    let dosages = match config.genotype_model {
+        GenotypeModel::HaplotypeCopying => haplotype_copying(config, &frequencies, &mut rng),
+        GenotypeModel::IndependentBinomial => {
+            let mut dosages = vec![0 as Call; config.n_samples * config.n_snps];
+            for sample_dosages in dosages.chunks_mut(config.n_snps.max(1)) {
+                for (dosage, &p) in sample_dosages.iter_mut().zip(&frequencies) {
+                    *dosage =
+                        Call::from(rng.random::<f64>() < p) + Call::from(rng.random::<f64>() < p);
                 }
             }
+            dosages
         }
-    }
+    };
     let samples = (0..config.n_samples)
         .map(|i| format!("sim{}", i + 1))
         .collect();
@@ -249,6 +233,60 @@ pub fn simulate(config: &SimulationConfig) -> Result<SimulatedCohort> {
     })
 }
 
+/// Sample-major dosages by haplotype copying from a founder pool (module docs).
+fn haplotype_copying(
+    config: &SimulationConfig,
+    frequencies: &[f64],
+    rng: &mut ChaCha8Rng,
+) -> Vec<Call> {
+    let standard = Normal::standard();
+    let cutoffs: Vec<f64> = frequencies
+        .iter()
+        .map(|&p| standard.inverse_cdf(p))
+        .collect();
+    let r = config.founder_correlation;
+    let innovation_sd = (1.0 - r * r).sqrt();
+    let founders: Vec<Vec<bool>> = (0..config.n_founders)
+        .map(|_| {
+            let mut z = standard_normal(rng);
+            cutoffs
+                .iter()
+                .enumerate()
+                .map(|(snp, &cutoff)| {
+                    if snp > 0 {
+                        z = r * z + innovation_sd * standard_normal(rng);
+                    }
+                    z < cutoff
+                })
+                .collect()
+        })
+        .collect();
+    // Genotypes built sample-major, then stored variant-major.
+    let mut dosages = vec![0 as Call; config.n_samples * config.n_snps];
+    for sample in 0..config.n_samples {
+        for _ in 0..2 {
+            let mut founder = rng.random_range(0..config.n_founders);
+            for snp in 0..config.n_snps {
+                if snp > 0 && rng.random::<f64>() < config.switch_rate {
+                    founder = rng.random_range(0..config.n_founders);
+                }
+                let mut allele = founders
+                    .get(founder)
+                    .and_then(|h| h.get(snp))
+                    .copied()
+                    .unwrap_or(false);
+                if rng.random::<f64>() < config.copy_error {
+                    allele = !allele;
+                }
+                if allele && let Some(d) = dosages.get_mut(sample * config.n_snps + snp) {
+                    *d += 1;
+                }
+            }
+        }
+    }
+    dosages
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +352,29 @@ mod tests {
         for snp in 0..config.n_snps {
             let r = correlation(&dosages(&cohort, snp), &y);
             assert!(r.abs() < 0.063, "SNP {snp}: r = {r}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn independent_binomial_genotypes_have_the_drawn_frequencies_and_no_ld() -> Result<()> {
+        let config = SimulationConfig {
+            n_samples: 4000,
+            n_snps: 40,
+            genotype_model: GenotypeModel::IndependentBinomial,
+            ..SimulationConfig::default()
+        };
+        let cohort = simulate(&config)?;
+        for snp in 0..config.n_snps {
+            // 8,000 alleles: sd of the frequency <= 0.0056; 5 sd.
+            let observed = cohort.genotypes.call_counts(snp).alt_alleles() as f64 / 8000.0;
+            let p = cohort.allele_frequencies[snp];
+            assert!((observed - p).abs() < 0.028, "SNP {snp}: {observed} vs {p}");
+        }
+        // Independent SNPs: |r| < 4/sqrt(n) = 0.063 between neighbours.
+        for snp in 0..config.n_snps - 1 {
+            let r = correlation(&dosages(&cohort, snp), &dosages(&cohort, snp + 1));
+            assert!(r.abs() < 0.063, "SNPs {snp}, {}: r = {r}", snp + 1);
         }
         Ok(())
     }

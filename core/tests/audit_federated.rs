@@ -65,28 +65,23 @@ fn fedavg_is_the_record_weighted_mean_and_one_client_matches_local_sgd() -> Resu
             y: &small.y,
         },
     ];
-    let fedavg = FedAvg {
-        rounds: 3,
-        local_epochs: 2,
-        local: SgdLogistic::default(),
-    };
+    let fedavg = FedAvg::new(3, 2, SgdLogistic::default());
     let run = job::unattended(|job| fedavg.train(&clients, job))?;
     for round in &run.rounds {
+        let client_models = round
+            .client_models()
+            .ok_or_else(|| Error::Parameter("plain FedAvg shows client models".into()))?;
         for j in 0..20 {
-            let expected = (100.0 * round.client_models[0].weights[j]
-                + 100.0 * round.client_models[1].weights[j]
-                + 50.0 * round.client_models[2].weights[j])
+            let expected = (100.0 * client_models[0].weights[j]
+                + 100.0 * client_models[1].weights[j]
+                + 50.0 * client_models[2].weights[j])
                 / 250.0;
             assert!((round.global_after.weights[j] - expected).abs() < 1e-12);
         }
     }
     // With one client, FedAvg is that client's SGD run: rounds x local epochs of
     // partial_fit on one persistent estimator.
-    let single = FedAvg {
-        rounds: 3,
-        local_epochs: 2,
-        local: SgdLogistic::default(),
-    };
+    let single = FedAvg::new(3, 2, SgdLogistic::default());
     let run = job::unattended(|job| single.train(&clients[..1], job))?;
     let sgd = SgdLogistic::default();
     let mut state = sgd.start(20);
@@ -113,14 +108,13 @@ fn server_finds_a_clients_records_in_its_update_but_not_anothers() -> Result<()>
         },
     ];
     let held_out = &data[2];
-    let fedavg = FedAvg {
-        rounds: 1,
-        local_epochs: 20,
-        local: SgdLogistic::default(),
-    };
+    let fedavg = FedAvg::new(1, 20, SgdLogistic::default());
     let run = job::unattended(|job| fedavg.train(&clients, job))?;
     let round = &run.rounds[0];
-    let client0 = &round.client_models[0];
+    let client0 = round
+        .client_models()
+        .and_then(|models| models.first())
+        .ok_or_else(|| Error::Parameter("plain FedAvg shows client models".into()))?;
     let score =
         |part: &Part| update_alignment_scores(&round.global_before, client0, &part.x, &part.y);
     let options = ReportOptions {
@@ -190,11 +184,7 @@ fn pathade_scale_federation_leaks_little_through_the_final_model() -> Result<()>
         .iter()
         .map(|m| ClientData { x: &m.x, y: &m.y })
         .collect();
-    let fedavg = FedAvg {
-        rounds: 10,
-        local_epochs: 1,
-        local: SgdLogistic::default(),
-    };
+    let fedavg = FedAvg::new(10, 1, SgdLogistic::default());
     let run = job::unattended(|job| fedavg.train(&clients, job))?;
     let model = run
         .final_model()

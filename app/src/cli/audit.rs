@@ -138,6 +138,8 @@ pub struct ModelArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub project: super::project::ProjectArgs,
+    #[command(flatten)]
+    pub federation: super::audit_federated::FederatedArgs,
 }
 
 pub fn run(command: &AuditCommand, job: Job<'_>) -> anyhow::Result<()> {
@@ -243,6 +245,9 @@ fn settings(args: &ModelArgs, seed: u64) -> anyhow::Result<ModelAuditSettings> {
 }
 
 fn run_model(args: &ModelArgs, job: Job<'_>) -> anyhow::Result<()> {
+    if args.federation.federated {
+        return super::audit_federated::run(args, job);
+    }
     let seed = match args.seed {
         Some(seed) => seed,
         None => os_seed()?,
@@ -268,7 +273,7 @@ fn run_model(args: &ModelArgs, job: Job<'_>) -> anyhow::Result<()> {
     let mut logs = AtomicFile::create(&logs_path, &input_refs)?;
     let mut summary_file = AtomicFile::create(&summary_path, &input_refs)?;
     let mut roc = AtomicFile::create(&roc_path, &input_refs)?;
-    logs.write_all(attack_logs(&report).as_bytes())
+    logs.write_all(attack_logs(&report, 1).as_bytes())
         .map_err(|e| Error::io(&logs_path, e))?;
     writeln!(summary_file, "{}", serde_json::to_string_pretty(&report)?)
         .map_err(|e| Error::io(&summary_path, e))?;
@@ -305,7 +310,8 @@ fn cell(value: Option<f64>) -> String {
     format_number(value)
 }
 
-fn attack_logs(report: &ModelAuditReport) -> String {
+/// `client_count`: 1 for a centrally trained model, K for a federation.
+pub(super) fn attack_logs(report: &ModelAuditReport, client_count: usize) -> String {
     let mut out = format!("{ATTACK_LOG_HEADER}\n");
     let model_cells = |n_members: usize, n_non_members: usize| {
         format!(
@@ -328,7 +334,7 @@ fn attack_logs(report: &ModelAuditReport) -> String {
         let m = &attack.at_threshold;
         let mut row = vec![
             attack.attack.id().to_owned(),
-            "1".to_owned(),
+            client_count.to_string(),
             cell(Some(m.threshold)),
             cell(Some(m.precision)),
             cell(Some(m.recall)),
@@ -367,7 +373,7 @@ fn attack_logs(report: &ModelAuditReport) -> String {
         let m = label.member_cases.as_ref();
         let mut row = vec![
             "label_inference".to_owned(),
-            "1".to_owned(),
+            client_count.to_string(),
             cell(m.map(|m| m.threshold)),
             cell(m.map(|m| m.precision)),
             cell(m.map(|m| m.recall)),
@@ -403,7 +409,7 @@ fn model_id(model: &TargetModel) -> &'static str {
 }
 
 /// Every ROC point of every membership attack, with its score threshold.
-fn roc_points(report: &ModelAuditReport) -> String {
+pub(super) fn roc_points(report: &ModelAuditReport) -> String {
     let mut out = String::from("attack,fpr,tpr,threshold\n");
     for attack in &report.attacks {
         let roc = &attack.roc;
@@ -442,7 +448,7 @@ fn attack_line(attack: &MembershipAttackResult) -> String {
 }
 
 /// What the terminal shows: the model, its epsilon, and one line and sentence per attack.
-fn summary(report: &ModelAuditReport) -> String {
+pub(super) fn summary(report: &ModelAuditReport) -> String {
     let mut s = format!(
         "{} on {} samples x {} SNPs: {} members, {} non-members, {} population; \
          accuracy train {} test {}\n",

@@ -9,6 +9,7 @@
 pub mod accountant;
 mod audit;
 mod audit_sweep;
+mod audit_federated;
 mod convert;
 mod freq;
 mod gwas;
