@@ -1,5 +1,5 @@
 //! The headless command-line interface: `inspect`, `freq`, `convert`, `accountant`,
-//! `gwas`, `share`, `sweep` and `audit model`.
+//! `gwas`, `share`, `sweep`, `synth` and `audit model`.
 //!
 //! Every command reads through `genopriv-core`, shows progress on stderr only when
 //! stderr is a terminal, and on failure prints one readable paragraph on stderr and
@@ -14,6 +14,7 @@ mod inspect;
 mod progress;
 pub(crate) mod share;
 mod sweep;
+mod synth;
 
 use std::fs::File;
 use std::io::Read;
@@ -62,6 +63,9 @@ pub enum Command {
     /// Privacy-utility trade-off of sharing over an epsilon grid, with a
     /// recommended epsilon
     Sweep(sweep::SweepArgs),
+    /// Differentially private synthetic genotypes and phenotypes, with their release
+    /// manifest and a utility and privacy report
+    Synth(synth::SynthArgs),
     /// Privacy audits of a model before release: membership and label inference
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -105,6 +109,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Gwas(args) => gwas::run(&args, job),
         Command::Share(args) => share::run(&args, job),
         Command::Sweep(args) => sweep::run(&args, job),
+        Command::Synth(args) => synth::run(&args, job),
         Command::Audit(command) => audit::run(&command, job),
     };
     progress.finish();

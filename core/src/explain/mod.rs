@@ -15,6 +15,7 @@
 //!   and warnings.
 //! - [`label`]: the privacy label card; [`persona`]: the attackers.
 //! - [`release`]: notices on a shared dataset's frequency source and seed.
+//! - [`synthesis`]: a synthetic release's measurements, noise and checks in words.
 //!
 //! Wording rules: consequences first; "inconclusive" is never turned into a
 //! verdict of safety; the words "anonymous", "secure" and "cannot be
@@ -28,6 +29,7 @@ pub mod label;
 pub mod odds;
 pub mod persona;
 pub mod release;
+pub mod synthesis;
 
 pub use attack::{
     AttackVerdict, Comparison, Guarantee, LabelExplanation, LabelInferenceResult, LabelVerdict,

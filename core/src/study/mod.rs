@@ -9,6 +9,7 @@ pub mod audit;
 pub mod knee;
 pub mod share;
 pub mod sweep;
+pub mod synth;
 
 pub use audit::{
     AttackKind, AuditSplit, DpTraining, LabelInferenceOutcome, MembershipAttackResult, ModelAudit,
