@@ -216,7 +216,7 @@ fn bad_inputs_fail_cleanly_and_leave_nothing() -> TestResult {
     let out_dir = dir.path().join("out");
     fs::create_dir(&out_dir)?;
     let cases: [(&[&str], &str); 4] = [
-        (&["--epsilon", "-1"], "epsilon"),
+        (&["--epsilon=-1"], "epsilon must be a positive number"),
         (&["--epsilon", "1", "--case-column", "nope"], "no phenotype column `nope`"),
         (&["--epsilon", "1", "--order", "3"], "order"),
         (&["--epsilon", "1", "--n-synthetic", "0"], "positive"),

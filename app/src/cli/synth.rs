@@ -85,7 +85,7 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
             })
         })
         .collect::<Result<Vec<bool>, Error>>()?;
-    let input_sha256 = sha256_file(input_refs.first().copied().unwrap_or(&args.input), job)?;
+    let input_sha256 = sha256_file(input_refs.first().copied().unwrap_or(args.input.as_path()), job)?;
     let pheno_sha256 = sha256_file(&args.pheno, job)?;
 
     let mut settings = SynthSettings::new(args.epsilon, args.delta, args.seed);

@@ -378,6 +378,7 @@ const MIN_SAMPLES: usize = 20;
 
 fn check_inputs(inputs: &SynthInputs, settings: &SynthSettings) -> Result<()> {
     let real = &inputs.real;
+    zcdp::cdp_rho(settings.epsilon, settings.delta)?;
     if !(1..=2).contains(&settings.order) {
         return Err(Error::Parameter(format!(
             "the chain order must be 1 or 2, got {}",
