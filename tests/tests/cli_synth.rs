@@ -49,7 +49,8 @@ fn synth(input: &Path, out_dir: &Path, extra: &[&str]) -> TestResult<genopriv_te
 fn bcftools_af(vcf: &Path, samples: Option<&Path>, dir: &Path) -> TestResult<Vec<f64>> {
     let tagged = dir.join(format!(
         "af_{}.vcf",
-        vcf.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        vcf.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     ));
     let source = match samples {
         Some(list) => {
@@ -83,7 +84,12 @@ fn bcftools_af(vcf: &Path, samples: Option<&Path>, dir: &Path) -> TestResult<Vec
     )?;
     let run = external(
         "bcftools",
-        ["query".as_ref(), "-f".as_ref(), "%AF\n".as_ref(), tagged.as_os_str()],
+        [
+            "query".as_ref(),
+            "-f".as_ref(),
+            "%AF\n".as_ref(),
+            tagged.as_os_str(),
+        ],
     )?;
     run.stdout
         .lines()
@@ -104,12 +110,25 @@ fn synthetic_vcf_is_read_by_bcftools_and_its_af_error_recomputes() -> TestResult
         serde_json::from_str(&fs::read_to_string(out_dir.join("report.json"))?)?;
 
     // Sample and variant counts as bcftools sees them.
-    let samples = external("bcftools", ["query".as_ref(), "-l".as_ref(), synthetic.as_os_str()])?;
+    let samples = external(
+        "bcftools",
+        ["query".as_ref(), "-l".as_ref(), synthetic.as_os_str()],
+    )?;
     assert_eq!(samples.stdout.lines().count(), 300);
-    let records = external("bcftools", ["view".as_ref(), "-H".as_ref(), synthetic.as_os_str()])?;
+    let records = external(
+        "bcftools",
+        ["view".as_ref(), "-H".as_ref(), synthetic.as_os_str()],
+    )?;
     assert_eq!(records.stdout.lines().count(), 300);
-    let header = external("bcftools", ["view".as_ref(), "-h".as_ref(), synthetic.as_os_str()])?;
-    for line in ["##genopriv_epsilon=5", "##genopriv_delta=0.000001", "##genopriv_seed=7"] {
+    let header = external(
+        "bcftools",
+        ["view".as_ref(), "-h".as_ref(), synthetic.as_os_str()],
+    )?;
+    for line in [
+        "##genopriv_epsilon=5",
+        "##genopriv_delta=0.000001",
+        "##genopriv_seed=7",
+    ] {
         assert!(header.stdout.contains(line), "missing {line}");
     }
     assert!(header.stdout.contains("##genopriv_not_for_release="));
@@ -147,9 +166,10 @@ fn synthetic_vcf_is_read_by_bcftools_and_its_af_error_recomputes() -> TestResult
     assert_eq!(lines.next(), Some("sample_id\tcase"));
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 300);
-    assert!(rows
-        .iter()
-        .all(|r| r.ends_with("\t0") || r.ends_with("\t1")));
+    assert!(
+        rows.iter()
+            .all(|r| r.ends_with("\t0") || r.ends_with("\t1"))
+    );
     let manifest: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out_dir.join("syn.manifest.json"))?)?;
     assert_eq!(manifest, report["manifest"]);
@@ -161,31 +181,35 @@ fn synthetic_vcf_is_read_by_bcftools_and_its_af_error_recomputes() -> TestResult
         .filter_map(|m| m["rho"].as_f64())
         .sum();
     let total = manifest["rho"].as_f64().ok_or("no rho")?;
-    assert!(spent <= total && spent > 0.999 * total, "{spent} of {total}");
+    assert!(
+        spent <= total && spent > 0.999 * total,
+        "{spent} of {total}"
+    );
 
     // The same seed again: the same synthetic genotypes and phenotypes.
     let again_dir = dir.path().join("again");
     fs::create_dir(&again_dir)?;
-    genopriv_ok(
-        [
-            "synth",
-            &input.display().to_string(),
-            "--pheno",
-            &sample_data("demo_cohort.pheno.tsv").display().to_string(),
-            "--epsilon",
-            "5",
-            "--delta",
-            "1e-6",
-            "--seed",
-            "7",
-            "--out",
-            &again_dir.join("syn.vcf.gz").display().to_string(),
-            "--report",
-            &again_dir.join("report.json").display().to_string(),
-        ],
-    )?;
+    genopriv_ok([
+        "synth",
+        &input.display().to_string(),
+        "--pheno",
+        &sample_data("demo_cohort.pheno.tsv").display().to_string(),
+        "--epsilon",
+        "5",
+        "--delta",
+        "1e-6",
+        "--seed",
+        "7",
+        "--out",
+        &again_dir.join("syn.vcf.gz").display().to_string(),
+        "--report",
+        &again_dir.join("report.json").display().to_string(),
+    ])?;
     let body = |p: &Path| external("bcftools", ["view".as_ref(), "-H".as_ref(), p.as_os_str()]);
-    assert_eq!(body(&synthetic)?.stdout, body(&again_dir.join("syn.vcf.gz"))?.stdout);
+    assert_eq!(
+        body(&synthetic)?.stdout,
+        body(&again_dir.join("syn.vcf.gz"))?.stdout
+    );
     assert_eq!(pheno, fs::read_to_string(again_dir.join("syn.pheno.tsv"))?);
     Ok(())
 }
@@ -194,13 +218,23 @@ fn synthetic_vcf_is_read_by_bcftools_and_its_af_error_recomputes() -> TestResult
 fn a_release_run_carries_no_seed() -> TestResult {
     let dir = tempfile::tempdir()?;
     let input = small_cohort(dir.path())?;
-    let run = synth(&input, dir.path(), &["--epsilon", "2", "--order", "2", "--n-synthetic", "120"])?;
+    let run = synth(
+        &input,
+        dir.path(),
+        &["--epsilon", "2", "--order", "2", "--n-synthetic", "120"],
+    )?;
     assert!(run.success, "{}", run.stderr);
     let synthetic = dir.path().join("syn.vcf.gz");
-    let header = external("bcftools", ["view".as_ref(), "-h".as_ref(), synthetic.as_os_str()])?;
+    let header = external(
+        "bcftools",
+        ["view".as_ref(), "-h".as_ref(), synthetic.as_os_str()],
+    )?;
     assert!(!header.stdout.contains("genopriv_seed"));
     assert!(!header.stdout.contains("not_for_release"));
-    let samples = external("bcftools", ["query".as_ref(), "-l".as_ref(), synthetic.as_os_str()])?;
+    let samples = external(
+        "bcftools",
+        ["query".as_ref(), "-l".as_ref(), synthetic.as_os_str()],
+    )?;
     assert_eq!(samples.stdout.lines().count(), 120);
     let report: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(dir.path().join("report.json"))?)?;
@@ -217,7 +251,10 @@ fn bad_inputs_fail_cleanly_and_leave_nothing() -> TestResult {
     fs::create_dir(&out_dir)?;
     let cases: [(&[&str], &str); 4] = [
         (&["--epsilon=-1"], "epsilon must be a positive number"),
-        (&["--epsilon", "1", "--case-column", "nope"], "no phenotype column `nope`"),
+        (
+            &["--epsilon", "1", "--case-column", "nope"],
+            "no phenotype column `nope`",
+        ),
         (&["--epsilon", "1", "--order", "3"], "order"),
         (&["--epsilon", "1", "--n-synthetic", "0"], "positive"),
     ];
@@ -226,7 +263,11 @@ fn bad_inputs_fail_cleanly_and_leave_nothing() -> TestResult {
         assert!(!run.success, "{extra:?} succeeded");
         assert!(run.stderr.contains(expected), "{extra:?}: {}", run.stderr);
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-        assert!(files_in(&out_dir)?.is_empty(), "{extra:?} left {:?}", files_in(&out_dir)?);
+        assert!(
+            files_in(&out_dir)?.is_empty(),
+            "{extra:?} left {:?}",
+            files_in(&out_dir)?
+        );
     }
     // The output may not replace the input.
     let run = genopriv([

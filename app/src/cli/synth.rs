@@ -9,7 +9,9 @@ use clap::Args;
 use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::write::{AtomicFile, write_genotypes_with_meta};
 use genopriv_core::explain::format::number;
-use genopriv_core::study::synth::{SynthInputs, SynthOutcome, SynthReport, SynthSettings, run_synth_study};
+use genopriv_core::study::synth::{
+    SynthInputs, SynthOutcome, SynthReport, SynthSettings, run_synth_study,
+};
 use genopriv_core::synthesis::InputHash;
 use genopriv_core::{Error, Job};
 
@@ -85,7 +87,10 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
             })
         })
         .collect::<Result<Vec<bool>, Error>>()?;
-    let input_sha256 = sha256_file(input_refs.first().copied().unwrap_or(args.input.as_path()), job)?;
+    let input_sha256 = sha256_file(
+        input_refs.first().copied().unwrap_or(args.input.as_path()),
+        job,
+    )?;
     let pheno_sha256 = sha256_file(&args.pheno, job)?;
 
     let mut settings = SynthSettings::new(args.epsilon, args.delta, args.seed);
@@ -208,8 +213,7 @@ fn summary(r: &SynthReport) -> String {
         "allele frequency error: mean {}, max {}; LD mean |r2 difference| {}\n",
         number(r.allele_frequency.mean_absolute_error),
         number(r.allele_frequency.max_absolute_error),
-        r.ld
-            .mean_abs_r_squared_difference
+        r.ld.mean_abs_r_squared_difference
             .map_or_else(|| "undefined".to_owned(), number)
     ));
     if let Some(t) = &r.train_synthetic_test_real {

@@ -19,7 +19,7 @@ use crate::audit::shared_data::{
     hamming_scores, likelihood_ratio_scores, nearest_released_records,
 };
 use crate::data::{GenotypeMatrix, MISSING};
-use crate::dp::profile::{PrivacyProfile, RocCeiling, epsilon_grid, profile_ceiling};
+use crate::dp::profile::{PrivacyProfile, RocCeiling, epsilon_grid, profile_ceiling, profile_tpr};
 use crate::error::{Error, Result};
 use crate::explain::release::seeded_output_notice;
 use crate::explain::synthesis::{
@@ -154,6 +154,10 @@ pub struct BoundedOperatingPoint {
     pub reliable: bool,
     /// The most any attack can reach at this FPR under the release's guarantee.
     pub dp_ceiling: f64,
+    /// Upper end of the 95 % interval of the FPR actually achieved.
+    pub fpr_upper: f64,
+    /// The ceiling at `fpr_upper`: what the TPR interval is checked against.
+    pub dp_ceiling_at_fpr_upper: f64,
 }
 
 /// One membership attack: training people (members) against holdout people.
@@ -168,8 +172,8 @@ pub struct SynthAttack {
     pub tpr_at_1pct_fpr: f64,
     pub tpr_at_1pct_fpr_interval: Interval,
     pub operating_points: Vec<BoundedOperatingPoint>,
-    /// Every operating point's TPR interval starts at or below the ceiling: an
-    /// attack above it would mean a bug.
+    /// Every operating point's TPR interval starts at or below the ceiling at
+    /// its FPR's upper bound: an attack above it would mean a bug.
     pub within_dp_bound: bool,
 }
 
@@ -312,7 +316,8 @@ pub fn run_synth_study(
 
     job.checkpoint("measuring privacy", None)?;
     let rho_spent: f64 = manifest.measurements.iter().map(|m| m.rho).sum();
-    let dp_ceiling = zcdp_ceiling(settings.epsilon, rho_spent)?;
+    let profile = zcdp_profile(settings.epsilon, rho_spent);
+    let dp_ceiling = profile_ceiling(&profile, &REPORTED_FPRS)?;
     let report_options = ReportOptions {
         bootstrap_resamples: settings.bootstrap_resamples,
         seed: evaluation_seed,
@@ -325,7 +330,7 @@ pub fn run_synth_study(
         &holdout,
         &synthetic.matrix,
         settings.order,
-        &dp_ceiling,
+        &profile,
         report_options,
         job,
     )?;
@@ -605,17 +610,16 @@ fn distance_to_closest_record(
     })
 }
 
-/// The ROC ceiling of ρ-zCDP: its privacy profile δ(ε′) from `cdp_delta`, on
-/// the ε′ grid of the headline ε, at the reported FPRs.
-fn zcdp_ceiling(epsilon: f64, rho: f64) -> Result<RocCeiling> {
+/// The privacy profile of ρ-zCDP: δ(ε′) from `cdp_delta` on the ε′ grid of
+/// the headline ε.
+fn zcdp_profile(epsilon: f64, rho: f64) -> PrivacyProfile {
     let epsilons = epsilon_grid(epsilon);
     let deltas = epsilons.iter().map(|&e| zcdp::cdp_delta(rho, e)).collect();
-    let profile = PrivacyProfile {
+    PrivacyProfile {
         epsilons,
         deltas,
         source: format!("zCDP profile, rho = {rho:.6}"),
-    };
-    profile_ceiling(&profile, &REPORTED_FPRS)
+    }
 }
 
 /// The three attacks of spec §8 on training (members) against holdout people.
@@ -624,7 +628,7 @@ fn membership_attacks(
     holdout: &GenotypeMatrix,
     synthetic: &GenotypeMatrix,
     order: usize,
-    ceiling: &RocCeiling,
+    profile: &PrivacyProfile,
     options: ReportOptions,
     job: Job<'_>,
 ) -> Result<Vec<SynthAttack>> {
@@ -637,7 +641,7 @@ fn membership_attacks(
         "minus the distance from a person to the nearest synthetic record",
         &members,
         &non_members,
-        ceiling,
+        profile,
         options,
     )?);
 
@@ -671,7 +675,7 @@ fn membership_attacks(
          fitted to held-out people",
         &members,
         &non_members,
-        ceiling,
+        profile,
         options,
     )?);
 
@@ -690,7 +694,7 @@ fn membership_attacks(
          held-out people's",
         &members,
         &non_members,
-        ceiling,
+        profile,
         options,
     )?);
     Ok(attacks)
@@ -742,29 +746,31 @@ fn bounded(
     description: &str,
     members: &[f64],
     non_members: &[f64],
-    ceiling: &RocCeiling,
+    profile: &PrivacyProfile,
     options: ReportOptions,
 ) -> Result<SynthAttack> {
     let report = AttackReport::new(members, non_members, options)?;
-    let operating_points: Vec<BoundedOperatingPoint> = report
+    let n_out = report.n_out;
+    let operating_points = report
         .operating_points
         .iter()
         .map(|p| {
-            let dp_ceiling = ceiling
-                .fpr
-                .iter()
-                .zip(&ceiling.tpr_max)
-                .find(|(f, _)| **f >= p.max_fpr)
-                .map_or(1.0, |(_, t)| *t);
-            BoundedOperatingPoint {
+            // The measured FPR is itself an estimate: the bound is checked at the
+            // upper end of its 95 % interval (at most floor(max_fpr · N_out)
+            // false positives were allowed).
+            let false_positives = ((p.max_fpr * n_out as f64).floor() as usize).min(n_out);
+            let fpr_upper = clopper_pearson(false_positives, n_out, 0.95)?.upper;
+            Ok(BoundedOperatingPoint {
                 max_fpr: p.max_fpr,
                 tpr: p.tpr,
                 tpr_interval: p.tpr_interval,
                 reliable: p.reliable,
-                dp_ceiling,
-            }
+                dp_ceiling: profile_tpr(profile, p.max_fpr)?,
+                fpr_upper,
+                dp_ceiling_at_fpr_upper: profile_tpr(profile, fpr_upper)?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let at_1pct = operating_points
         .iter()
         .find(|p| p.max_fpr == 0.01)
@@ -781,7 +787,7 @@ fn bounded(
         tpr_at_1pct_fpr_interval: at_1pct.tpr_interval,
         within_dp_bound: operating_points
             .iter()
-            .all(|p| p.tpr_interval.lower <= p.dp_ceiling),
+            .all(|p| p.tpr_interval.lower <= p.dp_ceiling_at_fpr_upper),
         operating_points,
     })
 }
