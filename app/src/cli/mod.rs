@@ -1,6 +1,6 @@
 //! The headless command-line interface: `inspect`, `freq`, `convert`, `accountant`,
-//! `gwas`, `share`, `sweep`, `audit model` / `audit sweep`, `simulate`, and for
-//! projects `run` and `report`.
+//! `gwas`, `share`, `sweep`, `synth`, `audit model` / `audit sweep`, `simulate`, and
+//! for projects `run` and `report`.
 //!
 //! Every command reads through `genopriv-core`, shows progress on stderr only when
 //! stderr is a terminal, and on failure prints one readable paragraph on stderr and
@@ -21,6 +21,7 @@ mod run;
 pub(crate) mod share;
 mod simulate;
 mod sweep;
+mod synth;
 
 use std::fs::File;
 use std::io::Read;
@@ -78,6 +79,9 @@ pub enum Command {
     /// Privacy-utility trade-off of sharing over an epsilon grid, with a
     /// recommended epsilon
     Sweep(sweep::SweepArgs),
+    /// Differentially private synthetic genotypes and phenotypes, with their release
+    /// manifest and a utility and privacy report
+    Synth(synth::SynthArgs),
     /// Privacy audits of a model before release: membership and label inference
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -129,6 +133,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Gwas(args) => gwas::run(&args, job),
         Command::Share(args) => share::run(&args, job),
         Command::Sweep(args) => sweep::run(&args, job),
+        Command::Synth(args) => synth::run(&args, job),
         Command::Audit(command) => audit::run(&command, job),
         Command::Simulate(args) => simulate::run(&args, job),
         Command::Run(args) => run::run(&args, job),

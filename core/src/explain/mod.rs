@@ -19,6 +19,7 @@
 //! - [`tradeoff`]: the turning point of a DP-training sweep.
 //! - [`mod@report`]: the decision, attack assumptions, ROC ceiling and sign-off
 //!   sentences of the IRB report.
+//! - [`synthesis`]: a synthetic release's measurements, noise and checks in words.
 //!
 //! Wording rules: consequences first; "inconclusive" is never turned into a
 //! verdict of safety; the words "anonymous", "secure" and "cannot be
@@ -34,6 +35,7 @@ pub mod odds;
 pub mod persona;
 pub mod release;
 pub mod report;
+pub mod synthesis;
 pub mod tradeoff;
 
 pub use attack::{

@@ -11,6 +11,7 @@ pub mod federated;
 pub mod knee;
 pub mod share;
 pub mod sweep;
+pub mod synth;
 
 pub use audit::{
     AttackKind, AuditSplit, DpTraining, LabelInferenceOutcome, MembershipAttackResult, ModelAudit,

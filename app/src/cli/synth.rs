@@ -1,0 +1,263 @@
+//! `genopriv synth`: differentially private synthetic genotypes, with their
+//! phenotype table, the release manifest and an evaluation report.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use genopriv_core::data::read::pheno::{join, read_phenotypes};
+use genopriv_core::data::write::{AtomicFile, write_genotypes_with_meta};
+use genopriv_core::explain::format::number;
+use genopriv_core::study::synth::{
+    SynthInputs, SynthOutcome, SynthReport, SynthSettings, run_synth_study,
+};
+use genopriv_core::synthesis::InputHash;
+use genopriv_core::{Error, Job};
+
+use super::{ReadArgs, input_files, load, sha256_file};
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// The cohort's genotypes (complete: impute missing calls first): .vcf, .vcf.gz,
+    /// .bcf, PLINK .bed (or prefix), .csv/.tsv
+    pub input: PathBuf,
+    /// Phenotype table (sample IDs in the first column) with the case/control column
+    #[arg(long, value_name = "FILE")]
+    pub pheno: PathBuf,
+    /// The phenotype column holding case/control status (0/1, or PLINK 1/2)
+    #[arg(long, value_name = "NAME", default_value = "case")]
+    pub case_column: String,
+    /// Privacy budget of the whole release
+    #[arg(long, value_name = "E")]
+    pub epsilon: f64,
+    #[arg(long, value_name = "D")]
+    pub delta: f64,
+    /// Chain order: 1 links each SNP to the next, 2 to the next two
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub order: u8,
+    /// Synthetic individuals to draw (default: as many as the training half)
+    #[arg(long, value_name = "N")]
+    pub n_synthetic: Option<usize>,
+    /// Study seed: reproducible output, marked not for release. Without it the
+    /// noise comes from the operating system's secure random source
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// The synthetic genotypes (.vcf.gz, .vcf, .bed, .csv, .tsv); the phenotype
+    /// table (OUT.pheno.tsv) and manifest (OUT.manifest.json) are written beside it
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// The JSON evaluation report (an internal document: it names the training samples)
+    #[arg(long, value_name = "REPORT.json")]
+    pub report: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
+    let mut inputs = input_files(&args.input);
+    inputs.push(args.pheno.clone());
+    let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let pheno_out = beside(&args.out, "pheno.tsv")?;
+    let manifest_out = beside(&args.out, "manifest.json")?;
+    // Fail before the long work if an output would replace an input.
+    let mut report_file = AtomicFile::create(&args.report, &input_refs)?;
+    let mut pheno_file = AtomicFile::create(&pheno_out, &input_refs)?;
+    let mut manifest_file = AtomicFile::create(&manifest_out, &input_refs)?;
+
+    let cohort = load(&args.input, &args.read, job)?;
+    let table = read_phenotypes(&args.pheno, None)?;
+    let joined = join(&table, cohort.matrix.samples());
+    let status = table.case_control(&joined, &args.case_column)?;
+    let is_case = status
+        .status
+        .iter()
+        .zip(cohort.matrix.samples())
+        .map(|(s, sample)| {
+            s.ok_or_else(|| {
+                Error::invalid(
+                    &args.pheno,
+                    format!(
+                        "sample {sample} of {} has no case/control value in column `{}`; \
+                         synthesis needs every sample's status",
+                        args.input.display(),
+                        args.case_column
+                    ),
+                )
+            })
+        })
+        .collect::<Result<Vec<bool>, Error>>()?;
+    let input_sha256 = sha256_file(
+        input_refs.first().copied().unwrap_or(args.input.as_path()),
+        job,
+    )?;
+    let pheno_sha256 = sha256_file(&args.pheno, job)?;
+
+    let mut settings = SynthSettings::new(args.epsilon, args.delta, args.seed);
+    settings.order = usize::from(args.order);
+    settings.n_synthetic = args.n_synthetic;
+    let mut outcome = run_synth_study(
+        &SynthInputs {
+            real: cohort.matrix,
+            is_case,
+        },
+        &settings,
+        job,
+    )
+    .with_context(|| format!("synthesizing from {}", args.input.display()))?;
+    outcome.report.input_sha256 = Some(input_sha256.clone());
+    outcome.report.manifest.inputs = vec![
+        InputHash {
+            path: args.input.display().to_string(),
+            sha256: input_sha256,
+        },
+        InputHash {
+            path: args.pheno.display().to_string(),
+            sha256: pheno_sha256,
+        },
+    ];
+
+    let manifest_text = serde_json::to_string_pretty(&outcome.report.manifest)?;
+    writeln!(manifest_file, "{manifest_text}").map_err(|e| Error::io(&manifest_out, e))?;
+    pheno_file
+        .write_all(phenotype_table(&outcome).as_bytes())
+        .map_err(|e| Error::io(&pheno_out, e))?;
+    let report_text = serde_json::to_string_pretty(&outcome.report)?;
+    writeln!(report_file, "{report_text}").map_err(|e| Error::io(&args.report, e))?;
+    // The genotypes last: any failure before this point leaves no output at all.
+    write_genotypes_with_meta(
+        &outcome.synthetic.matrix,
+        &args.out,
+        &input_refs,
+        &vcf_meta(&outcome.report),
+        job,
+    )?;
+    manifest_file.commit()?;
+    pheno_file.commit()?;
+    report_file.commit()?;
+    for warning in outcome
+        .report
+        .notices
+        .iter()
+        .filter(|n| n.starts_with("Warning:"))
+    {
+        eprintln!("genopriv: {warning}");
+    }
+    print!("{}", summary(&outcome.report));
+    Ok(())
+}
+
+/// `OUT` without its genotype extension (and `.gz`), plus `.suffix`.
+fn beside(out: &Path, suffix: &str) -> anyhow::Result<PathBuf> {
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .with_context(|| format!("the output {} has no usable file name", out.display()))?;
+    let base = name.strip_suffix(".gz").unwrap_or(name);
+    let stem = base.rsplit_once('.').map_or(base, |(stem, _)| stem);
+    Ok(out.with_file_name(format!("{stem}.{suffix}")))
+}
+
+/// `sample_id case` rows, 1 = case, in the synthetic matrix's order.
+fn phenotype_table(outcome: &SynthOutcome) -> String {
+    let mut text = String::from("sample_id\tcase\n");
+    for (sample, label) in outcome
+        .synthetic
+        .matrix
+        .samples()
+        .iter()
+        .zip(&outcome.synthetic.labels)
+    {
+        text.push_str(&format!("{sample}\t{label}\n"));
+    }
+    text
+}
+
+/// Header lines that travel with a synthetic VCF.
+fn vcf_meta(report: &SynthReport) -> Vec<(String, String)> {
+    let mut meta = vec![
+        (
+            "genopriv_mechanism".to_owned(),
+            format!(
+                "synthetic: order-{} chain, discrete Gaussian marginals under zCDP",
+                report.order
+            ),
+        ),
+        ("genopriv_epsilon".to_owned(), report.epsilon.to_string()),
+        ("genopriv_delta".to_owned(), report.delta.to_string()),
+        ("genopriv_rho".to_owned(), report.manifest.rho.to_string()),
+    ];
+    if let Some(seed) = report.seed {
+        meta.push(("genopriv_seed".to_owned(), seed.to_string()));
+        meta.push((
+            "genopriv_not_for_release".to_owned(),
+            "seeded study output: the noise can be regenerated from the seed".to_owned(),
+        ));
+    }
+    meta
+}
+
+/// What the terminal shows after a synthesis.
+fn summary(r: &SynthReport) -> String {
+    let mut s = format!(
+        "{} synthetic individuals x {} SNPs from {} training people ({} held out), \
+         epsilon {} (delta {})\n",
+        r.n_synthetic,
+        r.n_variants,
+        r.n_training,
+        r.n_holdout,
+        number(r.epsilon),
+        r.delta
+    );
+    s.push_str(&format!(
+        "allele frequency error: mean {}, max {}; LD mean |r2 difference| {}\n",
+        number(r.allele_frequency.mean_absolute_error),
+        number(r.allele_frequency.max_absolute_error),
+        r.ld.mean_abs_r_squared_difference
+            .map_or_else(|| "undefined".to_owned(), number)
+    ));
+    if let Some(t) = &r.train_synthetic_test_real {
+        s.push_str(&format!(
+            "train on synthetic, test on real: accuracy {} (trained on real: {})\n",
+            number(t.synthetic_trained_accuracy),
+            number(t.real_trained_accuracy)
+        ));
+    }
+    for a in &r.membership {
+        s.push_str(&format!(
+            "membership test, {}: AUC {} (95% CI {} to {}), TPR at 1% FPR {} (DP ceiling {})\n",
+            a.name,
+            number(a.auc),
+            number(a.auc_interval.lower),
+            number(a.auc_interval.upper),
+            number(a.tpr_at_1pct_fpr),
+            a.operating_points
+                .iter()
+                .find(|p| p.max_fpr == 0.01)
+                .map_or_else(|| "undefined".to_owned(), |p| number(p.dp_ceiling))
+        ));
+    }
+    for line in r.explanation.iter().chain(&r.notices) {
+        s.push_str(line);
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_files_drop_the_genotype_extension() -> anyhow::Result<()> {
+        assert_eq!(
+            beside(Path::new("/x/out.vcf.gz"), "manifest.json")?,
+            PathBuf::from("/x/out.manifest.json")
+        );
+        assert_eq!(
+            beside(Path::new("syn.bed"), "pheno.tsv")?,
+            PathBuf::from("syn.pheno.tsv")
+        );
+        Ok(())
+    }
+}
