@@ -1,10 +1,13 @@
 //! GenoPriv never touches the network: every headless flow (inspect, freq, gwas,
-//! convert, share, sweep, accountant, audit model) runs under
+//! convert, share, sweep, accountant, audit model, simulate, synth, and a
+//! project's run and report) runs under
 //! `strace -f -e trace=network`, and the trace must hold no network system call
 //! at all (no socket, not even a local one). strace must be installed (CI
 //! installs it); the test fails, never skips, without it. The desktop window is
 //! traced by `install_deb.rs`, from the installed package (it needs its X
 //! connection, a local socket, and nothing else).
+
+mod project_fixture;
 
 use std::fs;
 use std::path::Path;
@@ -214,6 +217,82 @@ fn headless_flows_make_no_network_call() -> TestResult {
         &converted,
         &audit_summary,
     ] {
+        assert!(file.is_file(), "{} was not written", file.display());
+    }
+    Ok(())
+}
+
+#[test]
+fn simulation_synthesis_and_project_flows_make_no_network_call() -> TestResult {
+    let fixture = project_fixture::build(false)?;
+    let dir = fixture.dir.path();
+    let out = |name: &str| dir.join(name);
+    let (sim, sim_pheno, synthetic, synth_report, html) = (
+        out("sim.vcf.gz"),
+        out("sim.pheno.tsv"),
+        out("synthetic.vcf.gz"),
+        out("synth.json"),
+        out("report.html"),
+    );
+    let flows: Vec<(&str, Vec<&std::ffi::OsStr>)> = vec![
+        (
+            "simulate",
+            vec![
+                "simulate".as_ref(),
+                "--samples".as_ref(),
+                "200".as_ref(),
+                "--snps".as_ref(),
+                "100".as_ref(),
+                "--out".as_ref(),
+                sim.as_os_str(),
+                "--pheno-out".as_ref(),
+                sim_pheno.as_os_str(),
+            ],
+        ),
+        (
+            // A release: the OS random source, not a seed.
+            "synth",
+            vec![
+                "synth".as_ref(),
+                sim.as_os_str(),
+                "--pheno".as_ref(),
+                sim_pheno.as_os_str(),
+                "--epsilon".as_ref(),
+                "2".as_ref(),
+                "--delta".as_ref(),
+                "1e-6".as_ref(),
+                "--out".as_ref(),
+                synthetic.as_os_str(),
+                "--report".as_ref(),
+                synth_report.as_os_str(),
+            ],
+        ),
+        (
+            "run",
+            vec![
+                "run".as_ref(),
+                fixture.project.as_os_str(),
+                "--check".as_ref(),
+            ],
+        ),
+        (
+            "report",
+            vec![
+                "report".as_ref(),
+                fixture.project.as_os_str(),
+                "--out".as_ref(),
+                html.as_os_str(),
+            ],
+        ),
+    ];
+    for (name, args) in flows {
+        let calls = network_calls(&args, &out(&format!("{name}.strace")))?;
+        assert!(
+            calls.is_empty(),
+            "`genopriv {name}` made network calls: {calls:?}"
+        );
+    }
+    for file in [&sim, &synthetic, &synth_report, &html] {
         assert!(file.is_file(), "{} was not written", file.display());
     }
     Ok(())

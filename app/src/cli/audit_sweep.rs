@@ -124,6 +124,10 @@ fn settings(args: &SweepArgs, seed: u64) -> anyhow::Result<AuditSweepSettings> {
         ModelArg::Sgd => TargetModel::Sgd {
             alpha: args.penalty,
         },
+        ModelArg::Cnn => anyhow::bail!(
+            "the audit sweep runs logistic, lasso and sgd models; audit a CNN one setting at a \
+             time with `genopriv audit model --model cnn`"
+        ),
     };
     Ok(AuditSweepSettings {
         audit: ModelAuditSettings {

@@ -8,8 +8,8 @@
 
 pub mod accountant;
 mod audit;
-mod audit_sweep;
 mod audit_federated;
+mod audit_sweep;
 mod convert;
 mod freq;
 mod gwas;

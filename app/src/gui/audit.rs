@@ -83,6 +83,7 @@ pub fn attack_label(attack: AttackKind) -> &'static str {
         AttackKind::Rmia => "RMIA (relative membership)",
         AttackKind::GradientNorm => "Gradient norm",
         AttackKind::Label => "Label inference",
+        AttackKind::Shadow => "Shadow model",
     }
 }
 
@@ -98,6 +99,9 @@ pub fn attack_meaning(attack: AttackKind) -> &'static str {
         AttackKind::GradientNorm => "White box: members tend to have smaller per-example gradients",
         AttackKind::Label => {
             "Guesses case/control status from the prediction, on members and on non-members (the control)"
+        }
+        AttackKind::Shadow => {
+            "A shadow model trained like the target teaches a random forest what members look like"
         }
     }
 }

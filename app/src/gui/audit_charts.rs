@@ -176,8 +176,10 @@ impl AuditCharts {
     }
 }
 
-/// ROC points whose 95 % Clopper-Pearson interval lies wholly above the DP ceiling
-/// (a point just above it can be sampling noise).
+/// ROC points clearly above the DP ceiling: the lower 95 % Clopper-Pearson limit of
+/// their TPR exceeds the ceiling at the upper limit of their FPR. Both rates are
+/// measured on finite sets (no false positive among 150 non-members still allows a
+/// true FPR of 2 %), so a point just above the curve can be sampling noise.
 fn points_clearly_above(
     report: &ModelAuditReport,
     profile: &PrivacyProfile,
@@ -186,9 +188,9 @@ fn points_clearly_above(
     for attack in &report.attacks {
         let roc = &attack.roc;
         for (&tp, &fp) in roc.true_positives.iter().zip(&roc.false_positives) {
-            let fpr = fp as f64 / roc.n_out.max(1) as f64;
+            let fpr_upper = clopper_pearson(fp, roc.n_out, 0.95)?.upper;
             let lower = clopper_pearson(tp, roc.n_in, 0.95)?.lower;
-            if lower > profile_tpr(profile, fpr.min(1.0))? {
+            if lower > profile_tpr(profile, fpr_upper.min(1.0))? {
                 count += 1;
             }
         }

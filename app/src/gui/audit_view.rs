@@ -90,13 +90,14 @@ fn settings_ui(
             }
             ui.add_enabled_ui(!form.dp, |ui| {
                 ui.horizontal(|ui| {
-                    ui.label(form.model.penalty().0);
+                    let label = ui.label(form.model.penalty().0);
                     ui.add(
                         DragValue::new(&mut form.penalty)
                             .range(0.0..=100.0)
                             .speed(0.001)
                             .max_decimals(6),
-                    );
+                    )
+                    .labelled_by(label.id);
                 });
             });
 
@@ -113,40 +114,46 @@ fn settings_ui(
             if form.dp {
                 ui.indent("dp_settings", |ui| {
                     egui::Grid::new("dp_grid").num_columns(2).show(ui, |ui| {
-                        ui.label("Noise multiplier");
+                        let label = ui.label("Noise multiplier");
                         ui.add(
                             DragValue::new(&mut form.noise_multiplier)
                                 .range(0.0..=100.0)
                                 .speed(0.05),
-                        );
+                        )
+                        .labelled_by(label.id);
                         ui.end_row();
-                        ui.label("Clipping norm");
+                        let label = ui.label("Clipping norm");
                         ui.add(
                             DragValue::new(&mut form.clip_norm)
                                 .range(0.001..=1000.0)
                                 .speed(0.05),
-                        );
+                        )
+                        .labelled_by(label.id);
                         ui.end_row();
-                        ui.label("Epochs");
-                        ui.add(DragValue::new(&mut form.epochs).range(1..=1000));
+                        let label = ui.label("Epochs");
+                        ui.add(DragValue::new(&mut form.epochs).range(1..=1000))
+                            .labelled_by(label.id);
                         ui.end_row();
-                        ui.label("Batch size (expected)");
-                        ui.add(DragValue::new(&mut form.batch_size).range(1..=100_000));
+                        let label = ui.label("Batch size (expected)");
+                        ui.add(DragValue::new(&mut form.batch_size).range(1..=100_000))
+                            .labelled_by(label.id);
                         ui.end_row();
-                        ui.label("Learning rate");
+                        let label = ui.label("Learning rate");
                         ui.add(
                             DragValue::new(&mut form.learning_rate)
                                 .range(0.0001..=10.0)
                                 .speed(0.01),
-                        );
+                        )
+                        .labelled_by(label.id);
                         ui.end_row();
-                        ui.label("δ");
+                        let label = ui.label("δ");
                         ui.add(
                             DragValue::new(&mut form.delta)
                                 .range(1e-12..=0.1)
                                 .speed(1e-6)
                                 .custom_formatter(|v, _| format!("{v:e}")),
-                        );
+                        )
+                        .labelled_by(label.id);
                         ui.end_row();
                     });
                     let members = members_for(labelled);
@@ -191,8 +198,9 @@ fn settings_ui(
             ui.add_space(8.0);
             ui.strong("Reference models");
             ui.horizontal(|ui| {
-                ui.label("Models");
-                ui.add(DragValue::new(&mut form.reference_models).range(4..=256));
+                let label = ui.label("Models");
+                ui.add(DragValue::new(&mut form.reference_models).range(4..=256))
+                    .labelled_by(label.id);
             })
             .response
             .on_hover_text(
@@ -211,15 +219,21 @@ fn settings_ui(
 
             ui.add_space(8.0);
             ui.strong("Randomness");
-            ui.checkbox(&mut form.use_seed, "Study mode: fixed seed")
+            let study_mode = ui
+                .checkbox(&mut form.use_seed, "Study mode: fixed seed")
                 .on_hover_text(
                     "The split, the models and the bootstrap follow the seed, so the audit can be \
                      rerun exactly; otherwise a fresh seed is drawn and shown with the results",
                 );
+            // A ready seed: an empty field would only lead to an error on Run.
+            if study_mode.changed() && form.use_seed && form.seed_text.trim().is_empty() {
+                form.seed_text = "1".into();
+            }
             if form.use_seed {
                 ui.horizontal(|ui| {
-                    ui.label("Seed");
-                    ui.add(egui::TextEdit::singleline(&mut form.seed_text).desired_width(120.0));
+                    let label = ui.label("Seed");
+                    ui.add(egui::TextEdit::singleline(&mut form.seed_text).desired_width(120.0))
+                        .labelled_by(label.id);
                 });
             }
             ui.add_space(8.0);

@@ -339,10 +339,14 @@ fn panel_ui(ui: &mut egui::Ui, screen: &ProtectScreen, actions: &mut Vec<Protect
 fn randomness_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen) {
     let form = &mut screen.form;
     ui.strong("Randomness");
-    ui.checkbox(
+    let study_mode = ui.checkbox(
         &mut form.use_seed,
         "Study mode: fixed seed (not for release)",
     );
+    // A ready seed: an empty field would only lead to an error on Run.
+    if study_mode.changed() && form.use_seed && form.seed_text.trim().is_empty() {
+        form.seed_text = "1".into();
+    }
     ui.horizontal(|ui| {
         if form.use_seed {
             let label = ui.label("Seed");

@@ -625,7 +625,11 @@ fn accuracy(model: &TrainedModel, x: &Features, y: &[u8]) -> Result<f64> {
 
 /// Each record's per-example gradient norm under the target (what the white-box
 /// attack thresholds), for the members-vs-non-members histogram.
-fn gradient_norms(model: &LogisticModel, x: &Features, y: &[u8]) -> Result<Vec<f64>> {
+pub(crate) fn gradient_norms<M: Classifier + ?Sized>(
+    model: &M,
+    x: &Features,
+    y: &[u8],
+) -> Result<Vec<f64>> {
     Ok(gradient_norm_scores(model, x, y)?
         .into_iter()
         .map(|score| -score)

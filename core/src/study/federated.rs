@@ -52,8 +52,8 @@ use crate::models::fedavg::{
 };
 use crate::models::{Features, LogisticModel, LogisticRegression, Penalty, Predict, SgdLogistic};
 use crate::study::audit::{
-    AttackKind, LabelInferenceOutcome, MembershipAttackResult, ModelAuditReport, ReferenceMode,
-    TargetModel,
+    AttackKind, GradientNorms, LabelInferenceOutcome, MembershipAttackResult, ModelAuditReport,
+    ReferenceMode, TargetModel, gradient_norms,
 };
 
 /// Fewest evaluated non-members per client: below this a client's intervals span
@@ -342,6 +342,11 @@ impl FederatedAudit {
         job.checkpoint("Running the attacks", Some(1.0))?;
 
         let (train_x, train_y) = self.part(&all(|s| &s.members))?;
+        // The evaluated members and non-members, for the gradient-norm histogram.
+        let (members_x, members_y) = self.part(&parts[2])?;
+        let (non_members_x, non_members_y) = self.part(&parts[3])?;
+        let evaluated_x = [members_x, non_members_x];
+        let evaluated_y = [members_y, non_members_y];
         let (test_x, test_y) = self.part(&all(|s| &s.held_out))?;
         let everyone = vec![1.0; pool_members];
         let held_out_flagged = vec![1.0; pool_held_out];
@@ -410,6 +415,10 @@ impl FederatedAudit {
             test_accuracy: accuracy(&model, &test_x, &test_y)?,
             attacks,
             label_inference,
+            gradient_norms: GradientNorms {
+                members: gradient_norms(&model, &evaluated_x[0], &evaluated_y[0])?,
+                non_members: gradient_norms(&model, &evaluated_x[1], &evaluated_y[1])?,
+            },
             seed: settings.seed,
             split_seed: settings.seed,
             notices,
@@ -537,8 +546,10 @@ impl FederatedAudit {
             per_sample_gradients(model, &x, &y)
         };
         let calibration_rows: Vec<usize> = parts[0].iter().chain(&parts[1]).copied().collect();
+        // A light penalty: the bias component separates the labels exactly, and the
+        // gradients are small numbers (|p - y| <= 1), so a strong one would mute them.
         let meta = train_meta_classifier(
-            &LogisticRegression::new(Penalty::L2(1e-2)),
+            &LogisticRegression::new(Penalty::L2(1e-5)),
             &gradients(&calibration_rows)?,
             &select_labels(&self.labels, &calibration_rows)?,
         )?;
