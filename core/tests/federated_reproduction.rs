@@ -49,10 +49,10 @@ fn settings(seed: u64) -> FederatedAuditSettings {
     }
 }
 
-fn attack<'a>(
-    report: &'a FederatedAuditReport,
+fn attack(
+    report: &FederatedAuditReport,
     kind: AttackKind,
-) -> Result<&'a genopriv_core::study::MembershipAttackResult> {
+) -> Result<&genopriv_core::study::MembershipAttackResult> {
     report
         .audit
         .attacks

@@ -581,7 +581,7 @@ impl FederatedAudit {
 }
 
 /// Separates the split's shuffle from the clients' training streams.
-const SPLIT_STREAM: u64 = 0x7370_6c69_74;
+const SPLIT_STREAM: u64 = 0x0073_706c_6974;
 
 const DP_NOTION: &str = "Client-level DP: the epsilon bounds what the noisy aggregates (the \
 global models) reveal about any one client's whole data set (add or remove one client; every \

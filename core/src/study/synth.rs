@@ -541,13 +541,15 @@ fn fit_and_test(
         .zip(test_case)
         .filter(|&(&z, &case)| (z > 0.0) == case)
         .count();
-    let (cases, controls): (Vec<(f64, bool)>, Vec<(f64, bool)>) = decisions
-        .iter()
-        .copied()
-        .zip(test_case.iter().copied())
-        .partition(|&(_, case)| case);
-    let cases: Vec<f64> = cases.into_iter().map(|(z, _)| z).collect();
-    let controls: Vec<f64> = controls.into_iter().map(|(z, _)| z).collect();
+    let decisions_where = |wanted: bool| -> Vec<f64> {
+        decisions
+            .iter()
+            .zip(test_case)
+            .filter(|&(_, &case)| case == wanted)
+            .map(|(&z, _)| z)
+            .collect()
+    };
+    let (cases, controls) = (decisions_where(true), decisions_where(false));
     Ok((
         correct as f64 / test_case.len().max(1) as f64,
         auc(&cases, &controls)?,
