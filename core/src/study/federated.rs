@@ -549,7 +549,7 @@ impl FederatedAudit {
         // A light penalty: the bias component separates the labels exactly, and the
         // gradients are small numbers (|p - y| <= 1), so a strong one would mute them.
         let meta = train_meta_classifier(
-            &LogisticRegression::new(Penalty::L2(1e-5)),
+            &LogisticRegression::new(Penalty::L2(1e-3)),
             &gradients(&calibration_rows)?,
             &select_labels(&self.labels, &calibration_rows)?,
         )?;
