@@ -827,7 +827,8 @@ fn run_membership_attack(
     )?;
     let evaluation_members = pick(&target_scores, pool.members());
     let evaluation_non_members = pick(&target_scores, pool.non_members());
-    let calibrated = calibrated_attack(
+    membership_result(
+        attack,
         LabelledScores {
             members: &pick(&calibration_scores, calibration_in),
             non_members: &pick(&calibration_scores, calibration_out),
@@ -836,16 +837,31 @@ fn run_membership_attack(
             members: &evaluation_members,
             non_members: &evaluation_non_members,
         },
-        ThresholdRule::MaxAdvantage,
         ReportOptions {
             bootstrap_resamples: settings.bootstrap_resamples,
             seed: settings.seed,
             delta: settings.delta,
         },
+    )
+}
+
+/// Threshold chosen on the calibration scores (maximum advantage), metrics on the
+/// evaluation scores, explained at the lowest reported FPR the non-members can
+/// measure (10 / N_out).
+pub(crate) fn membership_result(
+    attack: AttackKind,
+    calibration: LabelledScores<'_>,
+    evaluation: LabelledScores<'_>,
+    options: ReportOptions,
+) -> Result<MembershipAttackResult> {
+    let calibrated = calibrated_attack(
+        calibration,
+        evaluation,
+        ThresholdRule::MaxAdvantage,
+        options,
     )?;
     let report = calibrated.report;
     let at_one_percent = report.roc.operating_point(0.01)?;
-    // Explained at the lowest reported FPR the non-members can measure (10 / N_out).
     let explained_fpr = [0.001, 0.01, 0.1]
         .into_iter()
         .find(|&f| f >= min_measurable_fpr(report.n_out as u64))

@@ -27,10 +27,8 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::ThresholdRule;
 use crate::audit::attacks::{
-    LabelledScores, OutputSignal, calibrated_attack, gradient_norm_scores, output_scores,
-    update_alignment_scores,
+    LabelledScores, OutputSignal, gradient_norm_scores, output_scores, update_alignment_scores,
 };
 use crate::audit::label::{
     LabelInferenceReport, labels_by_meta_classifier, labels_by_sign, per_sample_gradients,
@@ -40,11 +38,7 @@ use crate::audit::metrics::{ReportOptions, ThresholdMetrics};
 use crate::data::GenotypeMatrix;
 use crate::dp::{AccountingOptions, EpsilonReport, account};
 use crate::error::{Error, Result};
-use crate::explain::attack::min_measurable_fpr;
-use crate::explain::{
-    LabelInferenceResult, LabelVerdict, MembershipOperatingPoint, explain_label_inference,
-    explain_membership,
-};
+use crate::explain::{LabelInferenceResult, LabelVerdict, explain_label_inference};
 use crate::job::Job;
 use crate::models::features::select_labels;
 use crate::models::fedavg::{
@@ -52,8 +46,8 @@ use crate::models::fedavg::{
 };
 use crate::models::{Features, LogisticModel, LogisticRegression, Penalty, Predict, SgdLogistic};
 use crate::study::audit::{
-    AttackKind, GradientNorms, LabelInferenceOutcome, MembershipAttackResult, ModelAuditReport,
-    ReferenceMode, TargetModel, gradient_norms,
+    self, AttackKind, GradientNorms, LabelInferenceOutcome, MembershipAttackResult,
+    ModelAuditReport, ReferenceMode, TargetModel, gradient_norms,
 };
 
 /// Fewest evaluated non-members per client: below this a client's intervals span
@@ -641,14 +635,15 @@ fn accuracy(model: &LogisticModel, x: &Features, y: &[u8]) -> Result<f64> {
     crate::audit::label::accuracy(&predicted, y)
 }
 
-/// Threshold chosen on the calibration scores (maximum advantage), metrics on the
-/// evaluation scores, explained at the lowest measurable reported FPR.
+/// The calibration and evaluation scores of one attack, through the model audit's
+/// threshold choice, metrics and sentences.
 fn membership_result(
     attack: AttackKind,
     scores: &PartScores,
     options: ReportOptions,
 ) -> Result<MembershipAttackResult> {
-    let calibrated = calibrated_attack(
+    audit::membership_result(
+        attack,
         LabelledScores {
             members: &scores.calibration_members,
             non_members: &scores.calibration_non_members,
@@ -657,44 +652,8 @@ fn membership_result(
             members: &scores.evaluation_members,
             non_members: &scores.evaluation_non_members,
         },
-        ThresholdRule::MaxAdvantage,
         options,
-    )?;
-    let report = calibrated.report;
-    let at_one_percent = report.roc.operating_point(0.01)?;
-    let explained_fpr = [0.001, 0.01, 0.1]
-        .into_iter()
-        .find(|&f| f >= min_measurable_fpr(report.n_out as u64))
-        .unwrap_or(0.1);
-    let explained_point = report.roc.operating_point(explained_fpr)?;
-    let explained = explain_membership(
-        &MembershipOperatingPoint {
-            fpr: explained_fpr,
-            true_positives: (explained_point.tpr * report.n_in as f64).round() as u64,
-            members: report.n_in as u64,
-            non_members: report.n_out as u64,
-        },
-        None,
-    )?;
-    Ok(MembershipAttackResult {
-        attack,
-        n_members: report.n_in,
-        n_non_members: report.n_out,
-        auc: report.auc,
-        auc_interval: report.auc_interval,
-        operating_points: report.operating_points,
-        tpr_at_1pct_fpr: at_one_percent.tpr,
-        advantage: report.advantage,
-        balanced_accuracy: report.balanced_accuracy,
-        at_threshold: calibrated.at_threshold,
-        delta: report.delta,
-        empirical_epsilon: report.empirical_epsilon,
-        epsilon_lower_bound: report.epsilon_lower_bound,
-        sentences: std::iter::once(explained.finding)
-            .chain(explained.meaning)
-            .collect(),
-        roc: report.roc,
-    })
+    )
 }
 
 /// Label guesses on the evaluated members and non-members against the truth and
