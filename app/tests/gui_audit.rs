@@ -10,12 +10,14 @@ use std::path::{Path, PathBuf};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use genopriv_app::gui::{GenoPrivApp, Screen, Startup};
+use genopriv_app::gui::{AuditPlan, GenoPrivApp, ModelChoice, Screen, Startup};
 use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::read::read_genotypes;
 use genopriv_core::data::{GenotypeMatrix, ReadOptions};
 use genopriv_core::explain::format::{number, percent};
+use genopriv_core::models::fedavg::Aggregation;
 use genopriv_core::stats::top_label_correlations;
+use genopriv_core::study::federated::FederatedAudit;
 use genopriv_core::study::{AttackKind, ModelAudit, ModelAuditReport, ReferenceMode};
 use genopriv_core::{Result, job};
 use support::{click_and_wait, label_containing, run_until_idle, visible_labels};
@@ -185,5 +187,87 @@ fn seeded_dp_audit_matches_the_core_and_cancels() -> Result<()> {
             .audit_report()
             .is_some_and(|r| same_report(r, &expected))
     );
+    Ok(())
+}
+
+/// Federated training with secure aggregation: the attacks a federation cannot
+/// run are off, the window's report equals the core's for the same seed, and the
+/// server's view is the aggregate only.
+#[test]
+fn federated_audit_with_secure_aggregation_matches_the_core() -> Result<()> {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 4200.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
+    harness.run();
+    harness.state_mut().load_sample_data();
+    run_until_idle(&mut harness);
+    harness.get_by_role_and_label(Role::Button, "Audit").click();
+    harness.run();
+    for checkbox in [
+        "Federated training (FedAvg across clients)",
+        "Secure aggregation: the server sees only the sum of the updates",
+        "Study mode: fixed seed",
+    ] {
+        harness
+            .get_by_role_and_label(Role::CheckBox, checkbox)
+            .click();
+        harness.run();
+    }
+    {
+        let form = harness.state_mut().audit_form_mut();
+        assert_eq!(
+            form.model,
+            ModelChoice::Sgd,
+            "federated clients are SGD models"
+        );
+        form.seed_text = SEED.to_string();
+        form.bootstrap_resamples = 100;
+        if let Some(federation) = form.federation.as_mut() {
+            federation.rounds = 3;
+        }
+    }
+    harness.run();
+    let plan = harness
+        .state_mut()
+        .audit_form_mut()
+        .plan(SEED)
+        .unwrap_or_else(|m| panic!("{m}"));
+    let AuditPlan::Federated(settings) = plan else {
+        panic!("the form asks for a federated audit");
+    };
+    // Every attack box stays ticked, but only those a federation can run are run.
+    assert_eq!(
+        settings.attacks,
+        [
+            AttackKind::Loss,
+            AttackKind::GradientNorm,
+            AttackKind::Label
+        ]
+    );
+    assert_eq!(settings.aggregation, Aggregation::Secure);
+
+    click_and_wait(&mut harness, "Run audit");
+    let Some(report) = harness.state().federated_audit_report().cloned() else {
+        panic!(
+            "no federated report; labels: {:?}",
+            visible_labels(&harness)
+        );
+    };
+    let (matrix, status) = cohort()?;
+    let expected =
+        job::unattended(|job| FederatedAudit::prepare(&matrix, &status)?.run(&settings, job))?;
+    assert_eq!(
+        serde_json::to_value(&report).ok(),
+        serde_json::to_value(&expected).ok(),
+        "the window's federated audit differs from the core's"
+    );
+    assert_eq!(expected.server_attacks.len(), 1);
+    label_containing(&harness, "What the server sees");
+    label_containing(&harness, "From the sum of the updates only");
+    for sentence in &expected.server_attacks[0].result.sentences {
+        label_containing(&harness, sentence);
+    }
+    label_containing(&harness, "secure aggregation: the server sees only the sum");
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The issue-4 speed targets on a 2,000 x 10,000 simulated cohort: per-example
 //! gradients, one DP-SGD epoch, and a whole model audit (target + 8 reference
-//! models, loss and LiRA attacks with bootstrap CIs) that must finish in under 60 s
+//! models, loss, LiRA and shadow-model attacks with bootstrap CIs) that must finish in under 60 s
 //! on 2 cores.
 
 use std::hint::black_box;
@@ -71,14 +71,14 @@ fn benches(c: &mut Criterion) {
     let settings = ModelAuditSettings {
         model: TargetModel::Logistic { l2: 1e-2 },
         dp: None,
-        attacks: vec![AttackKind::Loss, AttackKind::Lira],
+        attacks: vec![AttackKind::Loss, AttackKind::Lira, AttackKind::Shadow],
         reference_models: 8,
         reference_mode: ReferenceMode::Offline,
         bootstrap_resamples: 1000,
         seed: 11,
         delta: 1e-5,
     };
-    group.bench_function("audit_logistic_loss_lira_8_references", |b| {
+    group.bench_function("audit_logistic_loss_lira_shadow_8_references", |b| {
         b.iter(|| job::unattended(|job| audit.run(black_box(&settings), job)))
     });
     group.finish();

@@ -298,3 +298,50 @@ fn fitting_rejects_bad_input() -> Result<()> {
     );
     Ok(())
 }
+
+/// The audit stops its fits at a looser tolerance than the default: the per-record
+/// losses the attacks read must then stay far closer to the exact optimum's than
+/// two reference models trained on different halves are to each other.
+#[test]
+fn audit_tolerance_moves_losses_far_less_than_the_reference_spread() -> Result<()> {
+    use genopriv_core::study::audit::AUDIT_FIT_TOLERANCE;
+    let (x, y) = cohort(400, 1_000, 17)?;
+    let p = x.n_cols();
+    let half = x.n_rows() / 2;
+    let part = |rows: std::ops::Range<usize>| -> Result<(Features, Vec<u8>)> {
+        let values = x.values()[rows.start * p..rows.end * p].to_vec();
+        Ok((
+            Features::from_row_major(rows.len(), p, values)?,
+            y[rows].to_vec(),
+        ))
+    };
+    let (xa, ya) = part(0..half)?;
+    let (xb, yb) = part(half..x.n_rows())?;
+    let fit = |tol: f64, x: &Features, y: &[u8]| {
+        LogisticRegression {
+            tol,
+            ..LogisticRegression::new(Penalty::L1(0.01))
+        }
+        .fit(x, y)
+    };
+    let loose = fit(AUDIT_FIT_TOLERANCE, &xa, &ya)?;
+    let exact = fit(1e-11, &xa, &ya)?;
+    let other = fit(1e-11, &xb, &yb)?;
+    let loss = |m: &LogisticModel, row: &[f64], label: u8| {
+        let p = sigmoid(m.decision(row));
+        -if label == 1 { p.ln() } else { (1.0 - p).ln() }
+    };
+    let mut tolerance_shift: f64 = 0.0;
+    let mut reference_spread = 0.0;
+    for (row, &label) in x.rows().zip(&y) {
+        let e = loss(&exact, row, label);
+        tolerance_shift = tolerance_shift.max((loss(&loose, row, label) - e).abs());
+        reference_spread += (loss(&other, row, label) - e).abs();
+    }
+    reference_spread /= x.n_rows() as f64;
+    assert!(
+        tolerance_shift < 0.01 * reference_spread,
+        "largest loss shift {tolerance_shift} vs mean reference spread {reference_spread}"
+    );
+    Ok(())
+}

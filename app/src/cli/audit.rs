@@ -185,16 +185,25 @@ fn cnn_model(args: &ModelArgs) -> anyhow::Result<Option<TargetModel>> {
     if args.penalty.is_some() {
         anyhow::bail!("--model cnn takes its penalty from --l1, not --penalty");
     }
-    let defaults = CnnArchitecture::default();
-    Ok(Some(TargetModel::Cnn {
-        kernels: args.kernels.unwrap_or(defaults.kernels),
-        kernel_size: args.kernel_size.unwrap_or(defaults.kernel_size),
-        dropout: args.dropout.unwrap_or(defaults.dropout),
-        l1: args.l1.unwrap_or(defaults.l1),
-        epochs: args.cnn_epochs.unwrap_or(20),
-        batch_size: args.cnn_batch.unwrap_or(32),
-        learning_rate: args.cnn_learning_rate.unwrap_or(1e-3),
-    }))
+    let mut model = TargetModel::default_cnn(args.l1.unwrap_or(CnnArchitecture::default().l1));
+    if let TargetModel::Cnn {
+        kernels,
+        kernel_size,
+        dropout,
+        epochs,
+        batch_size,
+        learning_rate,
+        ..
+    } = &mut model
+    {
+        *kernels = args.kernels.unwrap_or(*kernels);
+        *kernel_size = args.kernel_size.unwrap_or(*kernel_size);
+        *dropout = args.dropout.unwrap_or(*dropout);
+        *epochs = args.cnn_epochs.unwrap_or(*epochs);
+        *batch_size = args.cnn_batch.unwrap_or(*batch_size);
+        *learning_rate = args.cnn_learning_rate.unwrap_or(*learning_rate);
+    }
+    Ok(Some(model))
 }
 
 fn settings(args: &ModelArgs, seed: u64) -> anyhow::Result<ModelAuditSettings> {

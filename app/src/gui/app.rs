@@ -17,6 +17,7 @@ use super::protect::{EpsilonUnitChoice, ProtectAction, ProtectForm, ProtectScree
 use super::sample_data::locate_sample_data;
 use super::summary::{DataSummary, LoadedData};
 use super::{audit_view, data_screen, protect_view, welcome};
+use genopriv_core::study::federated::FederatedAuditReport;
 use genopriv_core::study::{Mechanism, ModelAuditReport, ShareReport};
 
 /// The genotype reader the window uses: `genopriv_core`'s by default; tests may
@@ -224,6 +225,14 @@ impl GenoPrivApp {
     /// The report of the last audit on the Audit screen.
     pub fn audit_report(&self) -> Option<&ModelAuditReport> {
         self.audit.result.as_ref().map(|r| &r.report)
+    }
+
+    /// What the last audit's federation server saw, when it trained federated.
+    pub fn federated_audit_report(&self) -> Option<&FederatedAuditReport> {
+        self.audit
+            .result
+            .as_ref()
+            .and_then(|r| r.federated.as_ref())
     }
 
     /// The Protect screen's settings (tests set them without the widgets).

@@ -8,6 +8,11 @@
 use std::sync::Arc;
 
 use genopriv_core::dp::{AccountingOptions, DpSgdSetting, EpsilonReport, account};
+use genopriv_core::models::CnnArchitecture;
+use genopriv_core::models::fedavg::Aggregation;
+use genopriv_core::study::federated::{
+    FederatedAudit, FederatedAuditReport, FederatedAuditSettings, FederatedDp,
+};
 use genopriv_core::study::{
     AttackKind, DpTraining, ModelAudit, ModelAuditReport, ModelAuditSettings, ReferenceMode,
     TargetModel, os_seed,
@@ -18,23 +23,30 @@ use super::app::Workspace;
 use super::audit_charts::{AuditCharts, CohortCharts};
 use super::jobs::{BackgroundJob, Outcome};
 
-/// The models the screen offers. A new model (a CNN, federated training) is a new
-/// variant here and one arm in each match below.
+/// The models the screen offers. A new model is a new variant here and one arm in
+/// each match below.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelChoice {
     Logistic,
     Lasso,
     Sgd,
+    Cnn,
 }
 
 impl ModelChoice {
-    pub const ALL: [ModelChoice; 3] = [ModelChoice::Logistic, ModelChoice::Lasso, ModelChoice::Sgd];
+    pub const ALL: [ModelChoice; 4] = [
+        ModelChoice::Logistic,
+        ModelChoice::Lasso,
+        ModelChoice::Sgd,
+        ModelChoice::Cnn,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             ModelChoice::Logistic => "Logistic regression (L2)",
             ModelChoice::Lasso => "Lasso logistic regression (L1)",
             ModelChoice::Sgd => "SGD logistic classifier",
+            ModelChoice::Cnn => "1-D convolutional network (CNN)",
         }
     }
 
@@ -49,6 +61,10 @@ impl ModelChoice {
             ModelChoice::Sgd => {
                 "scikit-learn's SGDClassifier(loss=\"log_loss\"), the federated study's local model"
             }
+            ModelChoice::Cnn => {
+                "The DP-MIA study's network: 8 filters over 5 neighbouring SNPs, then one output; \
+                 slower to train than the linear models"
+            }
         }
     }
 
@@ -58,6 +74,7 @@ impl ModelChoice {
             ModelChoice::Logistic => ("L2 penalty", 1e-2),
             ModelChoice::Lasso => ("L1 penalty", 1e-2),
             ModelChoice::Sgd => ("Alpha (L2)", 1e-4),
+            ModelChoice::Cnn => ("L1 on the filters", CnnArchitecture::default().l1),
         }
     }
 
@@ -66,12 +83,61 @@ impl ModelChoice {
             ModelChoice::Logistic => TargetModel::Logistic { l2: penalty },
             ModelChoice::Lasso => TargetModel::Lasso { l1: penalty },
             ModelChoice::Sgd => TargetModel::Sgd { alpha: penalty },
+            ModelChoice::Cnn => TargetModel::default_cnn(penalty),
         }
     }
 
-    /// Whether DP-SGD can train it (the core trains an unpenalised logistic model).
+    /// Whether DP-SGD can train it on one site (the core trains the CNN as
+    /// configured and every linear model as an unpenalised logistic model).
     pub fn supports_dp(self) -> bool {
-        self == ModelChoice::Logistic
+        matches!(self, ModelChoice::Logistic | ModelChoice::Cnn)
+    }
+}
+
+/// Whether the federated audit runs this attack: the others need reference models
+/// trained like the whole federation.
+pub fn federated_attack(attack: AttackKind) -> bool {
+    matches!(
+        attack,
+        AttackKind::Loss | AttackKind::GradientNorm | AttackKind::Label
+    )
+}
+
+/// How the model is trained: on one site, or by federated averaging.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FederationForm {
+    pub clients: usize,
+    pub rounds: usize,
+    pub local_epochs: usize,
+    pub secure_aggregation: bool,
+}
+
+impl Default for FederationForm {
+    /// The federated study's set-up, as `genopriv audit model --federated`.
+    fn default() -> Self {
+        let defaults = FederatedAuditSettings::default();
+        Self {
+            clients: defaults.clients,
+            rounds: defaults.rounds,
+            local_epochs: defaults.local_epochs,
+            secure_aggregation: false,
+        }
+    }
+}
+
+/// What an audit runs: one model, or a federation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuditPlan {
+    Central(ModelAuditSettings),
+    Federated(FederatedAuditSettings),
+}
+
+impl AuditPlan {
+    pub fn seed(&self) -> u64 {
+        match self {
+            AuditPlan::Central(s) => s.seed,
+            AuditPlan::Federated(s) => s.seed,
+        }
     }
 }
 
@@ -126,6 +192,8 @@ pub struct AuditForm {
     /// Study mode: the split, the models and the bootstrap from this seed.
     pub use_seed: bool,
     pub seed_text: String,
+    /// `Some` trains by federated averaging (SGD clients only).
+    pub federation: Option<FederationForm>,
 }
 
 impl Default for AuditForm {
@@ -146,6 +214,7 @@ impl Default for AuditForm {
             bootstrap_resamples: 1000,
             use_seed: false,
             seed_text: String::new(),
+            federation: None,
         }
     }
 }
@@ -191,23 +260,85 @@ impl AuditForm {
         })
     }
 
-    /// The core's settings, or what is wrong with the form.
-    pub fn settings(&self, seed: u64) -> Result<ModelAuditSettings, String> {
-        if self.dp && !self.model.supports_dp() {
-            return Err(format!(
-                "DP-SGD trains an unpenalised logistic model, so it cannot be combined with the \
-                 {}: choose logistic regression or turn DP training off.",
-                self.model.label()
-            ));
+    /// Turns federated training on or off; federated clients are SGD models.
+    pub fn set_federated(&mut self, on: bool) {
+        if on {
+            self.set_model(ModelChoice::Sgd);
+            self.federation.get_or_insert_with(FederationForm::default);
+        } else {
+            self.federation = None;
         }
+    }
+
+    /// The chosen attacks this kind of training can run.
+    fn chosen_attacks(&self) -> Result<Vec<AttackKind>, String> {
         let attacks: Vec<AttackKind> = self
             .attacks
             .iter()
-            .filter_map(|&(a, on)| on.then_some(a))
+            .filter(|&&(a, on)| on && (self.federation.is_none() || federated_attack(a)))
+            .map(|&(a, _)| a)
             .collect();
         if attacks.is_empty() {
             return Err("Choose at least one attack to run.".into());
         }
+        Ok(attacks)
+    }
+
+    /// What to run, or what is wrong with the form.
+    pub fn plan(&self, seed: u64) -> Result<AuditPlan, String> {
+        match &self.federation {
+            None => self.settings(seed).map(AuditPlan::Central),
+            Some(federation) => self
+                .federated_settings(federation, seed)
+                .map(AuditPlan::Federated),
+        }
+    }
+
+    fn federated_settings(
+        &self,
+        federation: &FederationForm,
+        seed: u64,
+    ) -> Result<FederatedAuditSettings, String> {
+        if self.model != ModelChoice::Sgd {
+            return Err(format!(
+                "Federated training trains scikit-learn-style SGD clients, as the federated study \
+                 did, not the {}: choose the SGD logistic classifier.",
+                self.model.label()
+            ));
+        }
+        Ok(FederatedAuditSettings {
+            clients: federation.clients,
+            rounds: federation.rounds,
+            local_epochs: federation.local_epochs,
+            alpha: self.penalty,
+            aggregation: if federation.secure_aggregation {
+                Aggregation::Secure
+            } else {
+                Aggregation::Plain
+            },
+            dp: self.dp.then_some(FederatedDp {
+                noise_multiplier: self.noise_multiplier,
+                clip_norm: self.clip_norm,
+                delta: self.delta,
+            }),
+            attacks: self.chosen_attacks()?,
+            bootstrap_resamples: self.bootstrap_resamples,
+            seed,
+            delta: self.delta,
+            ..FederatedAuditSettings::default()
+        })
+    }
+
+    /// The single-model audit's settings, or what is wrong with the form.
+    pub fn settings(&self, seed: u64) -> Result<ModelAuditSettings, String> {
+        if self.dp && !self.model.supports_dp() {
+            return Err(format!(
+                "DP-SGD trains an unpenalised logistic model or the CNN, so it cannot be combined \
+                 with the {}: choose logistic regression or the CNN, or turn DP training off.",
+                self.model.label()
+            ));
+        }
+        let attacks = self.chosen_attacks()?;
         Ok(ModelAuditSettings {
             model: self.model.target(self.penalty),
             dp: self.dp_training(),
@@ -221,8 +352,17 @@ impl AuditForm {
     }
 
     /// The ε the DP settings give when the target trains on `members` records
-    /// (Poisson batches of expected size `batch_size`, as the audit trains it).
+    /// (Poisson batches of expected size `batch_size`, as the audit trains it); in
+    /// a federation, the client-level ε (every client in every round).
     pub fn epsilon(&self, members: usize) -> Result<EpsilonReport, Error> {
+        if let Some(federation) = &self.federation {
+            let setting = DpSgdSetting {
+                sampling_rate: 1.0,
+                noise_multiplier: self.noise_multiplier,
+                steps: federation.rounds as u64,
+            };
+            return account(&setting, self.delta, &AccountingOptions::default());
+        }
         if members == 0 || self.batch_size == 0 || self.epochs == 0 {
             return Err(Error::Parameter(
                 "DP-SGD needs records, at least one epoch and a batch size of at least 1".into(),
@@ -244,8 +384,11 @@ pub fn members_for(labelled: usize) -> usize {
 
 /// One finished audit with what the screen draws of it.
 pub struct AuditResult {
-    pub settings: ModelAuditSettings,
+    pub plan: AuditPlan,
+    /// The model's audit (for a federation, its final global model's).
     pub report: ModelAuditReport,
+    /// What a federation's server saw, when the model was trained federated.
+    pub federated: Option<FederatedAuditReport>,
     pub charts: AuditCharts,
 }
 
@@ -328,7 +471,7 @@ impl AuditScreen {
             }
         };
         // Check the form before the long work (with a placeholder seed).
-        if let Err(message) = self.form.settings(0) {
+        if let Err(message) = self.form.plan(0) {
             self.notice = Some(AuditNotice::Problem(message));
             return;
         }
@@ -346,9 +489,18 @@ impl AuditScreen {
                 Some(seed) => seed,
                 None => os_seed()?,
             };
-            let settings = form.settings(seed).map_err(Error::Parameter)?;
-            let audit = ModelAudit::prepare(&cohort, &status, seed, job)?;
-            let report = audit.run(&settings, job)?;
+            let plan = form.plan(seed).map_err(Error::Parameter)?;
+            let (report, federated) = match &plan {
+                AuditPlan::Central(settings) => {
+                    let audit = ModelAudit::prepare(&cohort, &status, seed, job)?;
+                    (audit.run(settings, job)?, None)
+                }
+                AuditPlan::Federated(settings) => {
+                    let federated =
+                        FederatedAudit::prepare(&cohort, &status)?.run(settings, job)?;
+                    (federated.audit.clone(), Some(federated))
+                }
+            };
             job.checkpoint("Drawing the charts", None)?;
             let charts = AuditCharts::compute(&report)?;
             let cache = match cached {
@@ -361,8 +513,9 @@ impl AuditScreen {
             Ok(Box::new((
                 cache,
                 AuditResult {
-                    settings,
+                    plan,
                     report,
+                    federated,
                     charts,
                 },
             )))

@@ -5,12 +5,16 @@
 use egui::{DragValue, ProgressBar, RichText};
 use genopriv_core::explain::format::{integer, number, percent};
 use genopriv_core::explain::model_audit::tpr_at_fpr_phrase;
-use genopriv_core::study::{AttackKind, MembershipAttackResult, ModelAuditReport, ReferenceMode};
+use genopriv_core::models::fedavg::Aggregation;
+use genopriv_core::study::federated::{FederatedAuditReport, ObservedUpdate};
+use genopriv_core::study::{
+    AttackKind, LabelInferenceOutcome, MembershipAttackResult, ModelAuditReport, ReferenceMode,
+};
 
 use super::app::Workspace;
 use super::audit::{
-    AuditAction, AuditNotice, AuditResult, AuditScreen, ModelChoice, attack_label, attack_meaning,
-    members_for,
+    AuditAction, AuditForm, AuditNotice, AuditResult, AuditScreen, ModelChoice, attack_label,
+    attack_meaning, federated_attack, members_for,
 };
 use super::audit_charts::{correlations_ui, gradients_ui, pca_ui, radar_ui, roc_ui};
 use super::format::{count, whole_percent};
@@ -28,15 +32,22 @@ pub(super) fn show(
         .phenotypes
         .as_ref()
         .map_or(0, |p| p.cases + p.controls);
-    ui.label(
-        RichText::new(format!(
+    let intro = match &screen.form.federation {
+        None => format!(
             "A phenotype model is trained on a quarter of the {} samples with a known status \
              (the members); attacks then try to tell them from another quarter that was held \
              out. Half is left to the attacker as the population.",
             count(labelled)
-        ))
-        .weak(),
-    );
+        ),
+        Some(federation) => format!(
+            "The {} samples with a known status are dealt to {} clients; each trains on 80 % of \
+             its share (the members) and holds out 20 %. Attacks on the final model and on what \
+             the server sees try to tell members from held-out records.",
+            count(labelled),
+            integer(federation.clients as u64)
+        ),
+    };
+    ui.add(egui::Label::new(RichText::new(intro).weak()).wrap());
     ui.add_space(4.0);
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
@@ -74,8 +85,13 @@ fn settings_ui(
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.strong("Model to release");
+            let federated = form.federation.is_some();
             for model in ModelChoice::ALL {
-                let enabled = !form.dp || model.supports_dp();
+                let enabled = if federated {
+                    model == ModelChoice::Sgd
+                } else {
+                    !form.dp || model.supports_dp()
+                };
                 let radio = ui.add_enabled(
                     enabled,
                     egui::RadioButton::new(form.model == model, model.label()),
@@ -83,7 +99,11 @@ fn settings_ui(
                 if radio.clicked() {
                     form.set_model(model);
                 }
-                radio.on_disabled_hover_text("DP-SGD trains a logistic model only");
+                radio.on_disabled_hover_text(if federated {
+                    "Federated clients train the SGD logistic classifier, as the federated study did"
+                } else {
+                    "DP-SGD trains a logistic model or the CNN"
+                });
                 ui.indent(model.label(), |ui| {
                     ui.add(egui::Label::new(RichText::new(model.meaning()).weak().small()).wrap());
                 });
@@ -102,15 +122,62 @@ fn settings_ui(
             });
 
             ui.add_space(8.0);
-            ui.strong("Training");
-            ui.checkbox(&mut form.dp, "Train with differential privacy (DP-SGD)")
+            ui.strong("Where it trains");
+            let mut federated = form.federation.is_some();
+            if ui
+                .checkbox(&mut federated, "Federated training (FedAvg across clients)")
                 .on_hover_text(
-                    "Clip each record's gradient, add Gaussian noise, and account the privacy \
-                     spent: the model then comes with an ε guarantee",
-                );
-            if form.dp && !form.model.supports_dp() {
+                    "Several sites train together: each updates the model on its own records \
+                     and a server averages the updates, round after round",
+                )
+                .changed()
+            {
+                form.set_federated(federated);
+            }
+            if let Some(federation) = &mut form.federation {
+                ui.indent("federation", |ui| {
+                    egui::Grid::new("federation_grid")
+                        .num_columns(2)
+                        .show(ui, |ui| {
+                            let label = ui.label("Clients");
+                            ui.add(DragValue::new(&mut federation.clients).range(2..=50))
+                                .labelled_by(label.id);
+                            ui.end_row();
+                            let label = ui.label("Rounds");
+                            ui.add(DragValue::new(&mut federation.rounds).range(1..=500))
+                                .labelled_by(label.id);
+                            ui.end_row();
+                            let label = ui.label("Local epochs");
+                            ui.add(DragValue::new(&mut federation.local_epochs).range(1..=100))
+                                .labelled_by(label.id);
+                            ui.end_row();
+                        });
+                    ui.checkbox(
+                        &mut federation.secure_aggregation,
+                        "Secure aggregation: the server sees only the sum of the updates",
+                    )
+                    .on_hover_text(
+                        "Then no single client's update can be attacked; the server's attack \
+                         uses the aggregate instead",
+                    );
+                });
+            }
+
+            ui.add_space(8.0);
+            ui.strong("Training");
+            let dp_label = if form.federation.is_some() {
+                "Client-level differential privacy (clip and noise each client's update)"
+            } else {
+                "Train with differential privacy (DP-SGD)"
+            };
+            ui.checkbox(&mut form.dp, dp_label).on_hover_text(
+                "Clip each record's (or client's) contribution, add Gaussian noise, and account \
+                 the privacy spent: the model then comes with an ε guarantee",
+            );
+            if form.dp && form.federation.is_none() && !form.model.supports_dp() {
                 form.set_model(ModelChoice::Logistic);
             }
+            let federated = form.federation.is_some();
             if form.dp {
                 ui.indent("dp_settings", |ui| {
                     egui::Grid::new("dp_grid").num_columns(2).show(ui, |ui| {
@@ -130,22 +197,24 @@ fn settings_ui(
                         )
                         .labelled_by(label.id);
                         ui.end_row();
-                        let label = ui.label("Epochs");
-                        ui.add(DragValue::new(&mut form.epochs).range(1..=1000))
+                        if !federated {
+                            let label = ui.label("Epochs");
+                            ui.add(DragValue::new(&mut form.epochs).range(1..=1000))
+                                .labelled_by(label.id);
+                            ui.end_row();
+                            let label = ui.label("Batch size (expected)");
+                            ui.add(DragValue::new(&mut form.batch_size).range(1..=100_000))
+                                .labelled_by(label.id);
+                            ui.end_row();
+                            let label = ui.label("Learning rate");
+                            ui.add(
+                                DragValue::new(&mut form.learning_rate)
+                                    .range(0.0001..=10.0)
+                                    .speed(0.01),
+                            )
                             .labelled_by(label.id);
-                        ui.end_row();
-                        let label = ui.label("Batch size (expected)");
-                        ui.add(DragValue::new(&mut form.batch_size).range(1..=100_000))
-                            .labelled_by(label.id);
-                        ui.end_row();
-                        let label = ui.label("Learning rate");
-                        ui.add(
-                            DragValue::new(&mut form.learning_rate)
-                                .range(0.0001..=10.0)
-                                .speed(0.01),
-                        )
-                        .labelled_by(label.id);
-                        ui.end_row();
+                            ui.end_row();
+                        }
                         let label = ui.label("δ");
                         ui.add(
                             DragValue::new(&mut form.delta)
@@ -159,12 +228,18 @@ fn settings_ui(
                     let members = members_for(labelled);
                     match form.epsilon(members) {
                         Ok(report) => {
+                            let whom = match &form.federation {
+                                Some(federation) => format!(
+                                    "for each client's whole data, over {} rounds",
+                                    integer(federation.rounds as u64)
+                                ),
+                                None => format!("for {} members", count(members)),
+                            };
                             ui.label(
                                 RichText::new(format!(
-                                    "ε = {} at δ = {} for {} members",
+                                    "ε = {} at δ = {} {whom}",
                                     number(report.epsilon),
                                     number(report.delta),
-                                    count(members)
                                 ))
                                 .strong(),
                             );
@@ -191,31 +266,38 @@ fn settings_ui(
             ui.add_space(8.0);
             ui.strong("Attacks to run");
             for (attack, on) in &mut form.attacks {
-                ui.checkbox(on, attack_label(*attack))
-                    .on_hover_text(attack_meaning(*attack));
+                let runs_here = !federated || federated_attack(*attack);
+                // An attack this training cannot run shows unticked; the choice
+                // comes back when federated training is turned off.
+                let mut shown = *on && runs_here;
+                let checkbox = ui.add_enabled(
+                    runs_here,
+                    egui::Checkbox::new(&mut shown, attack_label(*attack)),
+                );
+                if checkbox.changed() {
+                    *on = shown;
+                }
+                checkbox
+                    .on_hover_text(attack_meaning(*attack))
+                .on_disabled_hover_text(
+                    "Not in a federated audit: it needs reference models trained like the whole \
+                     federation",
+                );
+            }
+            if federated {
+                ui.label(
+                    RichText::new(
+                        "The server's attack on the client updates always runs in a federated \
+                         audit.",
+                    )
+                    .small()
+                    .weak(),
+                );
             }
 
             ui.add_space(8.0);
             ui.strong("Reference models");
-            ui.horizontal(|ui| {
-                let label = ui.label("Models");
-                ui.add(DragValue::new(&mut form.reference_models).range(4..=256))
-                    .labelled_by(label.id);
-            })
-            .response
-            .on_hover_text(
-                "Trained like the target on the attacker's data: LiRA and RMIA compare with them, \
-                 and one sets every threshold. Offline needs at least 4, online at least 8.",
-            );
-            ui.horizontal(|ui| {
-                ui.radio_value(&mut form.reference_mode, ReferenceMode::Offline, "Offline")
-                    .on_hover_text("Reference models never see an evaluated record");
-                ui.radio_value(&mut form.reference_mode, ReferenceMode::Online, "Online")
-                    .on_hover_text(
-                        "Reference models also train on evaluated records (never told who is a \
-                         member): stronger LiRA and RMIA",
-                    );
-            });
+            ui.add_enabled_ui(!federated, |ui| reference_models_ui(ui, form));
 
             ui.add_space(8.0);
             ui.strong("Randomness");
@@ -245,6 +327,30 @@ fn settings_ui(
                 actions.push(AuditAction::Run);
             }
         });
+}
+
+/// How many reference models LiRA, RMIA and the thresholds use, and whether they see
+/// evaluated records.
+fn reference_models_ui(ui: &mut egui::Ui, form: &mut AuditForm) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Models");
+        ui.add(DragValue::new(&mut form.reference_models).range(4..=256))
+            .labelled_by(label.id);
+    })
+    .response
+    .on_hover_text(
+        "Trained like the target on the attacker's data: LiRA and RMIA compare with them, \
+         and one sets every threshold. Offline needs at least 4, online at least 8.",
+    );
+    ui.horizontal(|ui| {
+        ui.radio_value(&mut form.reference_mode, ReferenceMode::Offline, "Offline")
+            .on_hover_text("Reference models never see an evaluated record");
+        ui.radio_value(&mut form.reference_mode, ReferenceMode::Online, "Online")
+            .on_hover_text(
+                "Reference models also train on evaluated records (never told who is a \
+                 member): stronger LiRA and RMIA",
+            );
+    });
 }
 
 fn results_ui(ui: &mut egui::Ui, screen: &mut AuditScreen, actions: &mut Vec<AuditAction>) {
@@ -303,8 +409,8 @@ fn results_ui(ui: &mut egui::Ui, screen: &mut AuditScreen, actions: &mut Vec<Aud
         }
         return;
     };
-    if let Ok(settings) = screen.form.settings(result.settings.seed)
-        && settings != result.settings
+    if let Ok(plan) = screen.form.plan(result.plan.seed())
+        && plan != result.plan
     {
         ui.label(
             RichText::new(
@@ -317,11 +423,17 @@ fn results_ui(ui: &mut egui::Ui, screen: &mut AuditScreen, actions: &mut Vec<Aud
     summary_ui(ui, result);
     ui.separator();
     for attack in &result.report.attacks {
-        attack_ui(ui, attack);
+        attack_ui(ui, attack_label(attack.attack), attack);
         ui.add_space(6.0);
     }
-    label_inference_ui(ui, &result.report);
+    if let Some(label) = &result.report.label_inference {
+        label_outcome_ui(ui, attack_label(AttackKind::Label), label);
+    }
     attack_table(ui, &result.report);
+    if let Some(federated) = &result.federated {
+        ui.separator();
+        server_view_ui(ui, federated);
+    }
     ui.separator();
     let tables = &mut screen.tables;
     if !result.report.attacks.is_empty() {
@@ -366,17 +478,34 @@ fn summary_ui(ui: &mut egui::Ui, result: &AuditResult) {
                 count(report.n_population)
             ));
             ui.end_row();
+            if let Some(federated) = &result.federated {
+                ui.label("Federation");
+                ui.label(format!(
+                    "{} clients × {} rounds of {} local epoch(s), {}",
+                    integer(federated.clients as u64),
+                    integer(federated.rounds as u64),
+                    integer(federated.local_epochs as u64),
+                    match federated.aggregation {
+                        Aggregation::Plain => "the server sees each client's update",
+                        Aggregation::Secure => "secure aggregation: the server sees only the sum",
+                    }
+                ));
+                ui.end_row();
+            }
             ui.label("Seed");
             ui.label(format!("{}", report.seed));
             ui.end_row();
         });
+    if let Some(notion) = result.federated.as_ref().and_then(|f| f.dp_notion.as_ref()) {
+        ui.add(egui::Label::new(RichText::new(notion).small().weak()).wrap());
+    }
     for notice in &report.notices {
         ui.add(egui::Label::new(RichText::new(notice).small().weak()).wrap());
     }
 }
 
-fn attack_ui(ui: &mut egui::Ui, attack: &MembershipAttackResult) {
-    ui.strong(attack_label(attack.attack));
+fn attack_ui(ui: &mut egui::Ui, title: &str, attack: &MembershipAttackResult) {
+    ui.strong(title);
     for sentence in &attack.sentences {
         ui.add(egui::Label::new(sentence.as_str()).wrap());
     }
@@ -407,11 +536,51 @@ fn attack_ui(ui: &mut egui::Ui, attack: &MembershipAttackResult) {
     );
 }
 
-fn label_inference_ui(ui: &mut egui::Ui, report: &ModelAuditReport) {
-    let Some(label) = &report.label_inference else {
-        return;
-    };
-    ui.strong(attack_label(AttackKind::Label));
+/// What the federation's server could learn: from each client's update (or only
+/// the aggregate, under secure aggregation), and case/control status from
+/// per-sample gradients; with the precision "flag everyone" gets, since the
+/// training pool is mostly members.
+fn server_view_ui(ui: &mut egui::Ui, report: &FederatedAuditReport) {
+    ui.strong("What the server sees");
+    for attack in &report.server_attacks {
+        let title = match attack.view {
+            ObservedUpdate::Client(k) => format!("From client {k}'s update"),
+            ObservedUpdate::Aggregate => "From the sum of the updates only".to_owned(),
+        };
+        attack_ui(ui, &title, &attack.result);
+        ui.add_space(6.0);
+    }
+    if let Some(gradients) = &report.gradient_label_inference {
+        label_outcome_ui(
+            ui,
+            "Case/control status from a person's gradient (sign of the bias)",
+            &gradients.sign_rule,
+        );
+        label_outcome_ui(
+            ui,
+            "Case/control status from a person's gradient (trained meta-classifier)",
+            &gradients.meta_classifier,
+        );
+    }
+    let baseline = &report.everyone_member_baseline;
+    ui.add(
+        egui::Label::new(
+            RichText::new(format!(
+                "For comparison: calling everyone in a client's pool a member is right {} of the \
+                 time (the members' share), with recall 100 % and F1 {}: published precision near \
+                 that share is no evidence of a leak.",
+                percent(baseline.precision, 0),
+                number(baseline.f1)
+            ))
+            .small()
+            .weak(),
+        )
+        .wrap(),
+    );
+}
+
+fn label_outcome_ui(ui: &mut egui::Ui, title: &str, label: &LabelInferenceOutcome) {
+    ui.strong(title);
     for sentence in &label.sentences {
         ui.add(egui::Label::new(sentence.as_str()).wrap());
     }
@@ -432,6 +601,23 @@ fn attack_table(ui: &mut egui::Ui, report: &ModelAuditReport) {
         return;
     }
     ui.add_space(4.0);
+    // Sideways scrolling keeps the wide table from widening the results column.
+    egui::ScrollArea::horizontal()
+        .id_salt("attack_table_scroll")
+        .show(ui, |ui| attack_grid(ui, report));
+    ui.label(
+        RichText::new(format!(
+            "Rates below {} false positives per {} non-members are inconclusive: too few people \
+             to measure them.",
+            integer(10),
+            count(report.n_non_members)
+        ))
+        .small()
+        .weak(),
+    );
+}
+
+fn attack_grid(ui: &mut egui::Ui, report: &ModelAuditReport) {
     egui::Grid::new("attack_table")
         .striped(true)
         .spacing([14.0, 4.0])
@@ -479,14 +665,4 @@ fn attack_table(ui: &mut egui::Ui, report: &ModelAuditReport) {
                 ui.end_row();
             }
         });
-    ui.label(
-        RichText::new(format!(
-            "Rates below {} false positives per {} non-members are inconclusive: too few people \
-             to measure them.",
-            integer(10),
-            count(report.n_non_members)
-        ))
-        .small()
-        .weak(),
-    );
 }

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 pub use app::{GenoPrivApp, ReadFn, Screen, Startup};
-pub use audit::{AuditForm, ModelChoice};
+pub use audit::{AuditForm, AuditPlan, FederationForm, ModelChoice};
 pub use protect::{DEFAULT_SWEEP_PER_SNP, EpsilonUnitChoice, ProtectForm, TargetKind};
 pub use sample_data::{SampleData, locate_sample_data};
 

@@ -33,6 +33,7 @@ pub mod label;
 pub mod model_audit;
 pub mod odds;
 pub mod persona;
+pub mod recommend;
 pub mod release;
 pub mod report;
 pub mod synthesis;

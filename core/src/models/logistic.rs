@@ -10,6 +10,10 @@ use super::{
     sigmoid,
 };
 use crate::error::{Error, Result};
+use crate::job::Job;
+
+/// Iterations between two looks at the cancel token: a few milliseconds of work.
+const CANCEL_CHECK_EVERY: usize = 32;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Penalty {
@@ -163,15 +167,32 @@ fn split_params(params: &[f64], p: usize) -> (&[f64], f64) {
 impl Fit for LogisticRegression {
     type Model = LogisticModel;
 
+    fn fit(&self, x: &Features, y: &[u8]) -> Result<LogisticModel> {
+        self.fit_with(x, y, &|| Ok(()))
+    }
+}
+
+impl LogisticRegression {
+    /// [`Fit::fit`] that stops with [`Error::Cancelled`] soon after the job is
+    /// cancelled: a Lasso fit on thousands of SNPs can take minutes.
+    pub fn fit_cancellable(&self, x: &Features, y: &[u8], job: Job<'_>) -> Result<LogisticModel> {
+        self.fit_with(x, y, &|| job.check_cancelled())
+    }
+
     /// With an intercept, the columns are centred first and the intercept mapped back
     /// afterwards (`b = b_c - w . mean`): an exact reparametrisation, since the
     /// intercept is unpenalised, that removes the large mean eigenvalue of 0/1/2
     /// genotypes and so speeds up convergence many times.
-    fn fit(&self, x: &Features, y: &[u8]) -> Result<LogisticModel> {
+    fn fit_with(
+        &self,
+        x: &Features,
+        y: &[u8],
+        cancelled: &dyn Fn() -> Result<()>,
+    ) -> Result<LogisticModel> {
         check_training_data(x, y)?;
         self.check_parameters()?;
         if !self.fit_intercept {
-            return self.fit_prepared(x, y);
+            return self.fit_prepared(x, y, cancelled);
         }
         let p = x.n_cols();
         let mut means = vec![0.0; p];
@@ -183,14 +204,17 @@ impl Fit for LogisticRegression {
             add_scaled(row, -1.0, &means);
         }
         let centred = Features::from_row_major(x.n_rows(), p, centred)?;
-        let mut model = self.fit_prepared(&centred, y)?;
+        let mut model = self.fit_prepared(&centred, y, cancelled)?;
         model.intercept -= dot(&model.weights, &means);
         Ok(model)
     }
-}
 
-impl LogisticRegression {
-    fn fit_prepared(&self, x: &Features, y: &[u8]) -> Result<LogisticModel> {
+    fn fit_prepared(
+        &self,
+        x: &Features,
+        y: &[u8],
+        cancelled: &dyn Fn() -> Result<()>,
+    ) -> Result<LogisticModel> {
         let p = x.n_cols();
         let dim = p + 1;
         let mut current = vec![0.0; dim];
@@ -201,7 +225,10 @@ impl LogisticRegression {
         let mut lipschitz = 1.0;
         let mut momentum: f64 = 1.0;
         let mut last_objective = f64::INFINITY;
-        for _ in 0..self.max_iter {
+        for iteration in 0..self.max_iter {
+            if iteration % CANCEL_CHECK_EVERY == 0 {
+                cancelled()?;
+            }
             let smooth_at_y = self.smooth_value_and_gradient(&extrapolated, x, y, &mut gradient);
             // Backtracking: grow L until the quadratic upper bound holds at the candidate.
             let smooth_at_candidate = loop {

@@ -29,6 +29,7 @@ use crate::explain::{
 };
 use crate::job::Job;
 use crate::project::{Project, Study, StudySpec};
+use crate::study::recommend::{AuditFigures, Evidence, recommend};
 use crate::study::{AttackKind, Mechanism};
 
 use svg::{Axis, LineChart, Marker, Series};
@@ -450,6 +451,7 @@ fn decision_section(loaded: &[Loaded<'_>]) -> String {
     if sweeps.is_empty() {
         paragraph(&mut html, words::NO_ALTERNATIVES);
     }
+    defences_section(&mut html, loaded);
     for (study, sweep) in sweeps {
         let _ = write!(
             html,
@@ -474,6 +476,40 @@ fn decision_section(loaded: &[Loaded<'_>]) -> String {
         tradeoff_table(&mut html, sweep);
     }
     html
+}
+
+/// Defences the stored model audits support, each with the runs behind it.
+fn defences_section(html: &mut String, loaded: &[Loaded<'_>]) {
+    let figures: Vec<(&str, AuditFigures)> = loaded
+        .iter()
+        .filter_map(|e| match e {
+            Loaded::Audit(study, view) => view.figures().map(|f| (study.name.as_str(), f)),
+            _ => None,
+        })
+        .collect();
+    let evidence: Vec<Evidence<'_>> = figures
+        .iter()
+        .map(|(study, figures)| Evidence::ModelAudit { study, figures })
+        .collect();
+    let defences = recommend(&evidence);
+    if defences.is_empty() {
+        return;
+    }
+    html.push_str("<h3>Recommended defences</h3><ul>");
+    for defence in defences {
+        let runs: Vec<String> = defence
+            .evidence
+            .iter()
+            .map(|r| format!("{} ({})", r.study, r.point))
+            .collect();
+        let _ = write!(
+            html,
+            "<li>{} <span class=\"meta\">Measured in: {}.</span></li>",
+            escape(&defence.sentence),
+            escape(&runs.join("; "))
+        );
+    }
+    html.push_str("</ul>");
 }
 
 fn tradeoff_figure(sweep: &SweepView, chosen: &[&ShareView]) -> String {

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use crate::study::recommend::{AuditFigures, strongest_of};
 use crate::study::{AttackKind, DpTraining, Mechanism, ReferenceMode, TargetModel, UtilityMetric};
 
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
@@ -127,6 +128,31 @@ pub struct AuditView {
     pub label_inference: Option<LabelView>,
     pub seed: u64,
     pub split_seed: u64,
+}
+
+impl AuditView {
+    /// The figures the recommendations compare; `None` when the stored audit
+    /// lacks its test accuracy.
+    pub fn figures(&self) -> Option<AuditFigures> {
+        Some(AuditFigures {
+            model: self.model.clone(),
+            training: self.training.clone(),
+            dp: self
+                .dp
+                .as_ref()
+                .zip(self.privacy.as_ref())
+                .map(|(dp, privacy)| (dp.noise_multiplier, privacy.epsilon)),
+            test_accuracy: self.test_accuracy?,
+            seed: self.seed,
+            split_seed: self.split_seed,
+            n_samples: self.n_samples,
+            strongest_auc: strongest_of(
+                self.attacks
+                    .iter()
+                    .filter_map(|a| Some((a.auc?, a.auc_interval.upper?))),
+            ),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod audit_sweep;
 pub mod federated;
 pub mod knee;
+pub mod recommend;
 pub mod share;
 pub mod sweep;
 pub mod synth;
