@@ -17,7 +17,9 @@ use genopriv_core::data::{GenotypeMatrix, ReadOptions};
 use genopriv_core::explain::format::{number, percent};
 use genopriv_core::models::fedavg::Aggregation;
 use genopriv_core::stats::top_label_correlations;
+use genopriv_core::study::audit_sweep::run_audit_sweep;
 use genopriv_core::study::federated::FederatedAudit;
+use genopriv_core::study::recommend::{Evidence, recommend};
 use genopriv_core::study::{AttackKind, ModelAudit, ModelAuditReport, ReferenceMode};
 use genopriv_core::{Result, job};
 use support::{click_and_wait, label_containing, run_until_idle, visible_labels};
@@ -269,5 +271,74 @@ fn federated_audit_with_secure_aggregation_matches_the_core() -> Result<()> {
         label_containing(&harness, sentence);
     }
     label_containing(&harness, "secure aggregation: the server sees only the sum");
+    Ok(())
+}
+
+/// A DP sweep from the Audit screen: the window's result equals the core's for the
+/// same seed, and the recommendation shown is the core's.
+#[test]
+fn dp_sweep_matches_the_core_and_recommends() -> Result<()> {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 4200.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
+    harness.run();
+    harness.state_mut().load_sample_data();
+    run_until_idle(&mut harness);
+    harness.get_by_role_and_label(Role::Button, "Audit").click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Study mode: fixed seed")
+        .click();
+    harness.run();
+    {
+        let form = harness.state_mut().audit_form_mut();
+        form.seed_text = SEED.to_string();
+        form.epochs = 2;
+        form.reference_models = 4;
+        form.bootstrap_resamples = 100;
+        form.sweep_noise_text = "1, 16".into();
+        for attack in [
+            AttackKind::Lira,
+            AttackKind::Rmia,
+            AttackKind::Shadow,
+            AttackKind::Label,
+        ] {
+            form.set_attack(attack, false);
+        }
+    }
+    harness.run();
+    click_and_wait(&mut harness, "Sweep DP noise");
+    let Some(result) = harness.state().audit_sweep_result().cloned() else {
+        panic!("no sweep result; labels: {:?}", visible_labels(&harness));
+    };
+    let settings = harness
+        .state_mut()
+        .audit_form_mut()
+        .sweep_settings(SEED)
+        .unwrap_or_else(|m| panic!("{m}"));
+    let (matrix, status) = cohort()?;
+    let expected = job::unattended(|job| {
+        let audit = ModelAudit::prepare(&matrix, &status, SEED, job)?;
+        run_audit_sweep(&audit, &settings, &|_| {}, job)
+    })?;
+    assert_eq!(
+        serde_json::to_value(&result).ok(),
+        serde_json::to_value(&expected).ok(),
+        "the window's sweep differs from the core's"
+    );
+    assert_eq!(expected.rows.len(), 3, "no DP, then σ 1 and 16");
+    label_containing(&harness, &expected.sentence);
+    let defences = recommend(&[Evidence::AuditSweep {
+        study: "any",
+        result: &expected,
+    }]);
+    assert!(
+        !defences.is_empty(),
+        "a sweep with a leaky baseline recommends"
+    );
+    for defence in &defences {
+        label_containing(&harness, &defence.sentence);
+    }
     Ok(())
 }

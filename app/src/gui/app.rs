@@ -17,6 +17,7 @@ use super::protect::{EpsilonUnitChoice, ProtectAction, ProtectForm, ProtectScree
 use super::sample_data::locate_sample_data;
 use super::summary::{DataSummary, LoadedData};
 use super::{audit_view, data_screen, protect_view, welcome};
+use genopriv_core::study::audit_sweep::AuditSweepResult;
 use genopriv_core::study::federated::FederatedAuditReport;
 use genopriv_core::study::{Mechanism, ModelAuditReport, ShareReport};
 
@@ -225,6 +226,11 @@ impl GenoPrivApp {
     /// The report of the last audit on the Audit screen.
     pub fn audit_report(&self) -> Option<&ModelAuditReport> {
         self.audit.result.as_ref().map(|r| &r.report)
+    }
+
+    /// The Audit screen's last finished DP sweep.
+    pub fn audit_sweep_result(&self) -> Option<&AuditSweepResult> {
+        self.audit.sweep.as_ref().and_then(|s| s.result.as_ref())
     }
 
     /// What the last audit's federation server saw, when it trained federated.
@@ -473,6 +479,11 @@ impl GenoPrivApp {
                 AuditAction::Run => {
                     if let Some(workspace) = &self.workspace {
                         self.audit.run(workspace, &self.ctx);
+                    }
+                }
+                AuditAction::Sweep => {
+                    if let Some(workspace) = &self.workspace {
+                        self.audit.run_sweep(workspace, &self.ctx);
                     }
                 }
                 AuditAction::Cancel => self.audit.cancel(),

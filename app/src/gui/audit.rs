@@ -7,12 +7,18 @@
 
 use std::sync::Arc;
 
+use crossbeam_channel::Receiver;
+
 use genopriv_core::dp::{AccountingOptions, DpSgdSetting, EpsilonReport, account};
 use genopriv_core::models::CnnArchitecture;
 use genopriv_core::models::fedavg::Aggregation;
+use genopriv_core::study::audit_sweep::{
+    AuditSweepResult, AuditSweepRow, AuditSweepSettings, DpSchedule, NoiseGrid, run_audit_sweep,
+};
 use genopriv_core::study::federated::{
     FederatedAudit, FederatedAuditReport, FederatedAuditSettings, FederatedDp,
 };
+use genopriv_core::study::recommend::{Defence, Evidence, recommend};
 use genopriv_core::study::{
     AttackKind, DpTraining, ModelAudit, ModelAuditReport, ModelAuditSettings, ReferenceMode,
     TargetModel, os_seed,
@@ -194,6 +200,8 @@ pub struct AuditForm {
     pub seed_text: String,
     /// `Some` trains by federated averaging (SGD clients only).
     pub federation: Option<FederationForm>,
+    /// The noise multipliers a DP sweep tries, as typed ("0.5, 1, 2").
+    pub sweep_noise_text: String,
 }
 
 impl Default for AuditForm {
@@ -215,6 +223,7 @@ impl Default for AuditForm {
             use_seed: false,
             seed_text: String::new(),
             federation: None,
+            sweep_noise_text: "0.5, 1, 2, 4, 8".into(),
         }
     }
 }
@@ -329,6 +338,60 @@ impl AuditForm {
         })
     }
 
+    /// A sweep over DP noise: the model and attacks of the form, trained once
+    /// without DP and once per noise multiplier with the form's DP schedule.
+    pub fn sweep_settings(&self, seed: u64) -> Result<AuditSweepSettings, String> {
+        if self.federation.is_some() {
+            return Err(
+                "A DP sweep trains one model per noise level on one site: turn federated \
+                 training off to sweep."
+                    .into(),
+            );
+        }
+        if self.model == ModelChoice::Cnn {
+            return Err(
+                "A DP sweep of the CNN would train it once per noise level and take a long \
+                 time: sweep a linear model, and audit the CNN at the chosen noise."
+                    .into(),
+            );
+        }
+        let mut noise_multipliers = Vec::new();
+        for part in self.sweep_noise_text.split([',', ' ', ';']) {
+            let part = part.trim();
+            if part.is_empty() {
+                continue;
+            }
+            match part.parse::<f64>() {
+                Ok(v) if v.is_finite() && v > 0.0 => noise_multipliers.push(v),
+                _ => {
+                    return Err(format!(
+                        "\"{part}\" is not a noise multiplier: give positive numbers separated \
+                         by commas, such as 0.5, 1, 2, 4."
+                    ));
+                }
+            }
+        }
+        if noise_multipliers.is_empty() {
+            return Err("Give at least one noise multiplier to sweep.".into());
+        }
+        let audit = AuditForm {
+            dp: false,
+            ..self.clone()
+        }
+        .settings(seed)?;
+        Ok(AuditSweepSettings {
+            audit,
+            schedule: DpSchedule {
+                clip_norm: self.clip_norm,
+                epochs: self.epochs,
+                batch_size: self.batch_size,
+                learning_rate: self.learning_rate,
+                delta: self.delta,
+            },
+            grid: NoiseGrid::NoiseMultipliers(noise_multipliers),
+        })
+    }
+
     /// The single-model audit's settings, or what is wrong with the form.
     pub fn settings(&self, seed: u64) -> Result<ModelAuditSettings, String> {
         if self.dp && !self.model.supports_dp() {
@@ -400,6 +463,34 @@ pub struct CohortCache {
 
 type AuditJobResult = Box<(Arc<CohortCache>, AuditResult)>;
 
+/// A DP sweep: its rows as they finish, then the whole result and the defences
+/// it supports.
+#[derive(Default)]
+pub struct AuditSweepView {
+    pub rows: Vec<AuditSweepRow>,
+    pub result: Option<AuditSweepResult>,
+    pub defences: Vec<Defence>,
+}
+
+/// The job the screen is running (one at a time).
+pub enum AuditTask {
+    Audit(BackgroundJob<AuditJobResult>),
+    Sweep(
+        BackgroundJob<Box<AuditSweepResult>>,
+        Receiver<AuditSweepRow>,
+    ),
+}
+
+impl AuditTask {
+    pub fn progress(&self) -> (&str, &str, Option<f32>) {
+        let (title, stage, fraction) = match self {
+            AuditTask::Audit(job) => (&job.title, &job.stage, job.fraction),
+            AuditTask::Sweep(job, _) => (&job.title, &job.stage, job.fraction),
+        };
+        (title, stage, fraction)
+    }
+}
+
 /// A message on the Audit screen.
 pub enum AuditNotice {
     Problem(String),
@@ -409,6 +500,7 @@ pub enum AuditNotice {
 /// What the Audit screen's controls ask for; applied after drawing.
 pub enum AuditAction {
     Run,
+    Sweep,
     Cancel,
     DismissNotice,
 }
@@ -431,7 +523,8 @@ pub struct AuditScreen {
     /// The cohort's charts, once an audit computed them.
     pub cohort: Option<Arc<CohortCache>>,
     pub result: Option<AuditResult>,
-    pub task: Option<BackgroundJob<AuditJobResult>>,
+    pub sweep: Option<AuditSweepView>,
+    pub task: Option<AuditTask>,
     pub notice: Option<AuditNotice>,
     pub tables: TableViews,
 }
@@ -444,6 +537,7 @@ impl AuditScreen {
             self.workspace = generation;
             self.cohort = None;
             self.result = None;
+            self.sweep = None;
             self.task = None;
             self.notice = None;
         }
@@ -522,7 +616,7 @@ impl AuditScreen {
         };
         self.notice = None;
         match BackgroundJob::spawn("Auditing the model".into(), ctx, work) {
-            Ok(job) => self.task = Some(job),
+            Ok(job) => self.task = Some(AuditTask::Audit(job)),
             Err(e) => {
                 self.notice = Some(AuditNotice::Problem(format!(
                     "The audit could not start: the system refused to start a worker thread: {e}."
@@ -532,17 +626,127 @@ impl AuditScreen {
         ctx.request_repaint();
     }
 
-    pub fn cancel(&mut self) {
-        if self.task.take().is_some() {
-            self.notice = Some(AuditNotice::Note(
-                "The audit was cancelled; the results shown before are kept.".into(),
+    /// Starts a sweep over DP noise on a worker; its rows appear as they finish.
+    pub fn run_sweep(&mut self, workspace: &Workspace, ctx: &egui::Context) {
+        let Some(phenotypes) = &workspace.phenotypes else {
+            self.notice = Some(AuditNotice::Problem(
+                "A DP sweep needs case/control statuses: add a phenotype table on the Data \
+                 screen first."
+                    .into(),
             ));
+            return;
+        };
+        let fixed_seed = match self.form.seed() {
+            Ok(seed) => seed,
+            Err(message) => {
+                self.notice = Some(AuditNotice::Problem(message));
+                return;
+            }
+        };
+        if let Err(message) = self.form.sweep_settings(0) {
+            self.notice = Some(AuditNotice::Problem(message));
+            return;
+        }
+        let form = self.form.clone();
+        let status = phenotypes.status.clone();
+        let cohort = workspace.data.dataset.matrix.clone();
+        let (row_tx, row_rx) = crossbeam_channel::unbounded();
+        let row_ctx = ctx.clone();
+        let work = move |job: Job<'_>| -> Result<Box<AuditSweepResult>, Error> {
+            let seed = match fixed_seed {
+                Some(seed) => seed,
+                None => os_seed()?,
+            };
+            let settings = form.sweep_settings(seed).map_err(Error::Parameter)?;
+            let audit = ModelAudit::prepare(&cohort, &status, seed, job)?;
+            let on_row = move |row: &AuditSweepRow| {
+                // The screen may have dropped the sweep (cancelled): nothing to tell.
+                let _ = row_tx.send(row.clone());
+                row_ctx.request_repaint();
+            };
+            Ok(Box::new(run_audit_sweep(&audit, &settings, &on_row, job)?))
+        };
+        self.notice = None;
+        match BackgroundJob::spawn("Sweeping DP noise".into(), ctx, work) {
+            Ok(job) => {
+                self.sweep = Some(AuditSweepView::default());
+                self.task = Some(AuditTask::Sweep(job, row_rx));
+            }
+            Err(e) => {
+                self.notice = Some(AuditNotice::Problem(format!(
+                    "The sweep could not start: the system refused to start a worker thread: {e}."
+                )))
+            }
+        }
+        ctx.request_repaint();
+    }
+
+    pub fn cancel(&mut self) {
+        match self.task.take() {
+            Some(AuditTask::Audit(_)) => {
+                self.notice = Some(AuditNotice::Note(
+                    "The audit was cancelled; the results shown before are kept.".into(),
+                ));
+            }
+            Some(AuditTask::Sweep(..)) => {
+                self.sweep = None;
+                self.notice = Some(AuditNotice::Note(
+                    "The DP sweep was cancelled; its unfinished rows were dropped.".into(),
+                ));
+            }
+            None => {}
         }
     }
 
     /// Takes what the running job sent since the last frame.
     pub fn poll(&mut self) {
-        let Some(job) = &mut self.task else { return };
+        match &mut self.task {
+            None => {}
+            Some(AuditTask::Audit(_)) => self.poll_audit(),
+            Some(AuditTask::Sweep(..)) => self.poll_sweep(),
+        }
+    }
+
+    fn poll_sweep(&mut self) {
+        let Some(AuditTask::Sweep(job, rows)) = &mut self.task else {
+            return;
+        };
+        if let Some(view) = &mut self.sweep {
+            view.rows.extend(rows.try_iter());
+        }
+        let Some(outcome) = job.poll() else { return };
+        self.task = None;
+        match outcome {
+            Outcome::Finished(Ok(result)) => {
+                let defences = recommend(&[Evidence::AuditSweep {
+                    study: "DP sweep (Audit screen)",
+                    result: &result,
+                }]);
+                self.sweep = Some(AuditSweepView {
+                    rows: result.rows.clone(),
+                    result: Some(*result),
+                    defences,
+                });
+            }
+            Outcome::Finished(Err(e)) => {
+                self.sweep = None;
+                self.notice = Some(AuditNotice::Problem(format!("The DP sweep failed: {e}.")));
+            }
+            Outcome::Vanished => {
+                self.sweep = None;
+                self.notice = Some(AuditNotice::Problem(
+                    "The DP sweep failed: the worker stopped without a result. This is a bug in \
+                     GenoPriv; please report it."
+                        .into(),
+                ));
+            }
+        }
+    }
+
+    fn poll_audit(&mut self) {
+        let Some(AuditTask::Audit(job)) = &mut self.task else {
+            return;
+        };
         let Some(outcome) = job.poll() else { return };
         self.task = None;
         match outcome {

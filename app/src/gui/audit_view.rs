@@ -13,8 +13,8 @@ use genopriv_core::study::{
 
 use super::app::Workspace;
 use super::audit::{
-    AuditAction, AuditForm, AuditNotice, AuditResult, AuditScreen, ModelChoice, attack_label,
-    attack_meaning, federated_attack, members_for,
+    AuditAction, AuditForm, AuditNotice, AuditResult, AuditScreen, AuditSweepView, ModelChoice,
+    attack_label, attack_meaning, federated_attack, members_for,
 };
 use super::audit_charts::{correlations_ui, gradients_ui, pca_ui, radar_ui, roc_ui};
 use super::format::{count, whole_percent};
@@ -326,7 +326,94 @@ fn settings_ui(
             {
                 actions.push(AuditAction::Run);
             }
+
+            ui.add_space(10.0);
+            ui.strong("What would DP training cost?");
+            ui.add(
+                egui::Label::new(
+                    RichText::new(
+                        "Trains and audits the model once without DP, then once per noise \
+                         multiplier with the DP settings above (epochs, batch, clipping), and \
+                         proposes the least noise that brings the attacks to chance.",
+                    )
+                    .small()
+                    .weak(),
+                )
+                .wrap(),
+            );
+            ui.horizontal(|ui| {
+                let label = ui.label("Noise multipliers");
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.sweep_noise_text).desired_width(160.0),
+                )
+                .labelled_by(label.id);
+            });
+            if ui
+                .button("Sweep DP noise")
+                .on_hover_text("One audit per noise multiplier, on a worker; rows appear as they finish")
+                .clicked()
+            {
+                actions.push(AuditAction::Sweep);
+            }
         });
+}
+
+/// The DP sweep: one row per noise level as it finishes, then the turning point
+/// and the defences the measurements support.
+fn sweep_ui(ui: &mut egui::Ui, sweep: &AuditSweepView) {
+    ui.strong("DP training: privacy against accuracy");
+    if let Some(result) = &sweep.result {
+        ui.add(egui::Label::new(result.sentence.as_str()).wrap());
+    } else {
+        ui.label(
+            RichText::new(format!(
+                "{} of the points are done; they appear here as they finish.",
+                count(sweep.rows.len())
+            ))
+            .weak(),
+        );
+    }
+    egui::ScrollArea::horizontal()
+        .id_salt("audit_sweep_scroll")
+        .show(ui, |ui| {
+            egui::Grid::new("audit_sweep_table")
+                .striped(true)
+                .spacing([14.0, 4.0])
+                .show(ui, |ui| {
+                    for h in [
+                        "Noise multiplier",
+                        "ε",
+                        "Test accuracy",
+                        "Strongest attack AUC (95 % CI)",
+                    ] {
+                        ui.label(RichText::new(h).strong());
+                    }
+                    ui.end_row();
+                    for row in &sweep.rows {
+                        ui.label(row.noise_multiplier.map_or("none (no DP)".into(), number));
+                        ui.label(row.epsilon.map_or("no guarantee".into(), number));
+                        ui.label(percent(row.test_accuracy, 1));
+                        let strongest = row.attacks.iter().max_by(|a, b| a.auc.total_cmp(&b.auc));
+                        ui.label(strongest.map_or("-".into(), |a| {
+                            format!(
+                                "{} ({} to {}) {}",
+                                number(a.auc),
+                                number(a.auc_interval.lower),
+                                number(a.auc_interval.upper),
+                                attack_label(a.attack)
+                            )
+                        }));
+                        ui.end_row();
+                    }
+                });
+        });
+    if !sweep.defences.is_empty() {
+        ui.add_space(4.0);
+        ui.strong("Recommended");
+        for defence in &sweep.defences {
+            ui.add(egui::Label::new(defence.sentence.as_str()).wrap());
+        }
+    }
 }
 
 /// How many reference models LiRA, RMIA and the thresholds use, and whether they see
@@ -354,16 +441,17 @@ fn reference_models_ui(ui: &mut egui::Ui, form: &mut AuditForm) {
 }
 
 fn results_ui(ui: &mut egui::Ui, screen: &mut AuditScreen, actions: &mut Vec<AuditAction>) {
-    if let Some(job) = &screen.task {
+    if let Some(task) = &screen.task {
+        let (title, stage, fraction) = task.progress();
         egui::Frame::group(ui.style())
             .inner_margin(10.0)
             .show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                ui.strong(&job.title);
-                ui.label(format!("{}…", job.stage));
-                let bar = match job.fraction {
+                ui.strong(title);
+                ui.label(format!("{stage}…"));
+                let bar = match fraction {
                     Some(f) => ProgressBar::new(f).text(whole_percent(f64::from(f))),
-                    None => ProgressBar::new(0.0).animate(true).text(job.stage.clone()),
+                    None => ProgressBar::new(0.0).animate(true).text(stage.to_owned()),
                 };
                 ui.add(bar);
                 if ui
@@ -396,8 +484,12 @@ fn results_ui(ui: &mut egui::Ui, screen: &mut AuditScreen, actions: &mut Vec<Aud
             });
         ui.add_space(6.0);
     }
+    if let Some(sweep) = &screen.sweep {
+        sweep_ui(ui, sweep);
+        ui.separator();
+    }
     let Some(result) = &screen.result else {
-        if screen.task.is_none() {
+        if screen.task.is_none() && screen.sweep.is_none() {
             ui.label(
                 RichText::new(
                     "Choose the model, the training and the attacks on the left, then Run audit. \

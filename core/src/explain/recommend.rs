@@ -17,14 +17,14 @@ pub fn accuracy_cost_phrase(before: f64, after: f64) -> String {
         )
     } else if points > 0.0 {
         format!(
-            "costs {} points of accuracy ({} → {})",
+            "costs {} points of accuracy ({} to {})",
             number(points),
             percent(before, 1),
             percent(after, 1)
         )
     } else {
         format!(
-            "and gains {} points of accuracy ({} → {})",
+            "and gains {} points of accuracy ({} to {})",
             number(-points),
             percent(before, 1),
             percent(after, 1)
@@ -121,7 +121,7 @@ mod tests {
     fn costs_read_as_points_and_small_changes_as_free() {
         assert_eq!(
             accuracy_cost_phrase(0.71, 0.68),
-            "costs 3 points of accuracy (71.0 % → 68.0 %)"
+            "costs 3 points of accuracy (71.0 % to 68.0 %)"
         );
         assert!(accuracy_cost_phrase(0.71, 0.708).starts_with("at no measurable accuracy cost"));
         assert!(accuracy_cost_phrase(0.65, 0.70).starts_with("and gains 5 points"));
