@@ -77,6 +77,11 @@ pub struct AuditCharts {
     pub gradient_sentence: Option<String>,
 }
 
+fn mean(values: &[f64]) -> Option<f64> {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    (!finite.is_empty()).then(|| finite.iter().sum::<f64>() / finite.len() as f64)
+}
+
 fn median(values: &[f64]) -> Option<f64> {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     if sorted.is_empty() {
@@ -159,8 +164,9 @@ impl AuditCharts {
             .map(|a| (attack_label(a.attack), a.auc))
             .collect();
         let norms = &report.gradient_norms;
-        let gradient_sentence = median(&norms.members)
-            .zip(median(&norms.non_members))
+        let summary = |values: &[f64]| median(values).zip(mean(values));
+        let gradient_sentence = summary(&norms.members)
+            .zip(summary(&norms.non_members))
             .map(|(m, n)| gradient_norm_sentence(m, n));
         Ok(Self {
             roc,

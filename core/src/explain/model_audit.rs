@@ -63,22 +63,43 @@ pub fn radar_sentence(attacks: &[(&str, f64)]) -> Option<String> {
     ))
 }
 
-/// The gradient-norm histogram: medians of members and non-members.
-pub fn gradient_norm_sentence(member_median: f64, non_member_median: f64) -> String {
-    let comparison = if member_median < 0.8 * non_member_median {
+/// The gradient-norm histogram, from each group's (median, mean). Medians are the
+/// robust summary; when both are about 0 (a saturated model fits most records
+/// exactly) they cannot tell the groups apart, and the means are compared instead.
+pub fn gradient_norm_sentence(members: (f64, f64), non_members: (f64, f64)) -> String {
+    let ((member_median, member_mean), (non_member_median, non_member_mean)) =
+        (members, non_members);
+    let scale = member_mean.abs().max(non_member_mean.abs());
+    let saturated = member_median.abs().max(non_member_median.abs()) <= 1e-6 * scale;
+    let (member, non_member) = if saturated {
+        (member_mean, non_member_mean)
+    } else {
+        (member_median, non_member_median)
+    };
+    let comparison = if member < 0.8 * non_member {
         "smaller on members: the model fits its training records more closely, which is \
          what the gradient-norm attack exploits"
-    } else if member_median > 1.25 * non_member_median {
+    } else if member > 1.25 * non_member {
         "larger on members, unusually: the gradient-norm attack's threshold direction does \
          not fit this model"
     } else {
         "about the same for members and non-members: the gradients give little away"
     };
-    format!(
-        "The median gradient norm is {} for members and {} for non-members: {comparison}.",
-        number(member_median),
-        number(non_member_median)
-    )
+    if saturated {
+        format!(
+            "Most records of both groups have a gradient norm of about 0 (the model is \
+             saturated on them); on average the norm is {} for members and {} for \
+             non-members: {comparison}.",
+            number(member_mean),
+            number(non_member_mean)
+        )
+    } else {
+        format!(
+            "The median gradient norm is {} for members and {} for non-members: {comparison}.",
+            number(member_median),
+            number(non_member_median)
+        )
+    }
 }
 
 /// The PCA scatter: the variance the components explain and how case status lines
@@ -147,8 +168,12 @@ mod tests {
 
     #[test]
     fn gradient_and_structure_sentences_judge_the_numbers() {
-        assert!(gradient_norm_sentence(0.1, 0.3).contains("smaller on members"));
-        assert!(gradient_norm_sentence(0.3, 0.31).contains("about the same"));
+        assert!(gradient_norm_sentence((0.1, 0.2), (0.3, 0.3)).contains("smaller on members"));
+        assert!(gradient_norm_sentence((0.3, 0.3), (0.31, 0.3)).contains("about the same"));
+        // Saturated: equal medians of 0 say nothing; the means decide.
+        let saturated = gradient_norm_sentence((0.0, 10.0), (0.0, 25.0));
+        assert!(saturated.starts_with("Most records"), "{saturated}");
+        assert!(saturated.contains("smaller on members"), "{saturated}");
         assert!(pca_sentence([0.03, 0.01], [0.5, 0.0]).contains("ancestry alone"));
         assert!(pca_sentence([0.03, 0.01], [0.01, -0.02]).contains("mixed"));
         // χ² = N r² = 600 × 0.01.
