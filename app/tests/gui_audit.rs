@@ -42,15 +42,10 @@ fn cohort() -> Result<(GenotypeMatrix, Vec<Option<bool>>)> {
     })
 }
 
-/// Reports compared as JSON: NaN (an undefined figure) equals itself there.
-fn same_report(a: &ModelAuditReport, b: &ModelAuditReport) -> bool {
-    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
-}
-
-#[test]
-fn seeded_dp_audit_matches_the_core_and_cancels() -> Result<()> {
+/// The app with the demo cohort loaded, on the Audit screen; tall, so that every
+/// result is laid out without scrolling.
+fn audit_screen() -> Harness<'static, GenoPrivApp> {
     let mut harness = Harness::builder()
-        // Tall, so that every result is laid out without scrolling.
         .with_size(egui::vec2(1280.0, 4200.0))
         .with_max_steps(24)
         .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
@@ -59,6 +54,17 @@ fn seeded_dp_audit_matches_the_core_and_cancels() -> Result<()> {
     run_until_idle(&mut harness);
     harness.get_by_role_and_label(Role::Button, "Audit").click();
     harness.run();
+    harness
+}
+
+/// Reports compared as JSON: NaN (an undefined figure) equals itself there.
+fn same_report(a: &ModelAuditReport, b: &ModelAuditReport) -> bool {
+    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
+}
+
+#[test]
+fn seeded_dp_audit_matches_the_core_and_cancels() -> Result<()> {
+    let mut harness = audit_screen();
     assert_eq!(harness.state().screen(), Screen::Audit);
 
     // Settings through the widgets: DP on, RMIA off, study mode.
@@ -197,15 +203,7 @@ fn seeded_dp_audit_matches_the_core_and_cancels() -> Result<()> {
 /// server's view is the aggregate only.
 #[test]
 fn federated_audit_with_secure_aggregation_matches_the_core() -> Result<()> {
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 4200.0))
-        .with_max_steps(24)
-        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
-    harness.run();
-    harness.state_mut().load_sample_data();
-    run_until_idle(&mut harness);
-    harness.get_by_role_and_label(Role::Button, "Audit").click();
-    harness.run();
+    let mut harness = audit_screen();
     for checkbox in [
         "Federated training (FedAvg across clients)",
         "Secure aggregation: the server sees only the sum of the updates",
@@ -278,15 +276,7 @@ fn federated_audit_with_secure_aggregation_matches_the_core() -> Result<()> {
 /// same seed, and the recommendation shown is the core's.
 #[test]
 fn dp_sweep_matches_the_core_and_recommends() -> Result<()> {
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 4200.0))
-        .with_max_steps(24)
-        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
-    harness.run();
-    harness.state_mut().load_sample_data();
-    run_until_idle(&mut harness);
-    harness.get_by_role_and_label(Role::Button, "Audit").click();
-    harness.run();
+    let mut harness = audit_screen();
     harness
         .get_by_role_and_label(Role::CheckBox, "Study mode: fixed seed")
         .click();

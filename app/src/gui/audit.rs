@@ -547,30 +547,37 @@ impl AuditScreen {
         self.task.is_some()
     }
 
+    /// What every job needs before the long work: statuses, a readable seed and a
+    /// form `check` accepts (with a placeholder seed). A problem becomes the notice.
+    fn checked_start(
+        &mut self,
+        workspace: &Workspace,
+        what: &str,
+        check: impl Fn(&AuditForm) -> Result<(), String>,
+    ) -> Option<(Option<u64>, Vec<Option<bool>>)> {
+        let problem = match (&workspace.phenotypes, self.form.seed()) {
+            (None, _) => format!(
+                "{what} needs case/control statuses: add a phenotype table on the Data screen \
+                 first."
+            ),
+            (Some(_), Err(message)) => message,
+            (Some(phenotypes), Ok(seed)) => match check(&self.form) {
+                Ok(()) => return Some((seed, phenotypes.status.clone())),
+                Err(message) => message,
+            },
+        };
+        self.notice = Some(AuditNotice::Problem(problem));
+        None
+    }
+
     /// Starts an audit of the loaded cohort on a worker.
     pub fn run(&mut self, workspace: &Workspace, ctx: &egui::Context) {
-        let Some(phenotypes) = &workspace.phenotypes else {
-            self.notice = Some(AuditNotice::Problem(
-                "A model audit needs case/control statuses: add a phenotype table on the Data \
-                 screen first."
-                    .into(),
-            ));
+        let Some((fixed_seed, status)) =
+            self.checked_start(workspace, "A model audit", |form| form.plan(0).map(drop))
+        else {
             return;
         };
-        let fixed_seed = match self.form.seed() {
-            Ok(seed) => seed,
-            Err(message) => {
-                self.notice = Some(AuditNotice::Problem(message));
-                return;
-            }
-        };
-        // Check the form before the long work (with a placeholder seed).
-        if let Err(message) = self.form.plan(0) {
-            self.notice = Some(AuditNotice::Problem(message));
-            return;
-        }
         let form = self.form.clone();
-        let status = phenotypes.status.clone();
         let cohort = workspace.data.dataset.matrix.clone();
         let generation = self.workspace;
         let cached = self
@@ -628,27 +635,12 @@ impl AuditScreen {
 
     /// Starts a sweep over DP noise on a worker; its rows appear as they finish.
     pub fn run_sweep(&mut self, workspace: &Workspace, ctx: &egui::Context) {
-        let Some(phenotypes) = &workspace.phenotypes else {
-            self.notice = Some(AuditNotice::Problem(
-                "A DP sweep needs case/control statuses: add a phenotype table on the Data \
-                 screen first."
-                    .into(),
-            ));
+        let Some((fixed_seed, status)) = self.checked_start(workspace, "A DP sweep", |form| {
+            form.sweep_settings(0).map(drop)
+        }) else {
             return;
         };
-        let fixed_seed = match self.form.seed() {
-            Ok(seed) => seed,
-            Err(message) => {
-                self.notice = Some(AuditNotice::Problem(message));
-                return;
-            }
-        };
-        if let Err(message) = self.form.sweep_settings(0) {
-            self.notice = Some(AuditNotice::Problem(message));
-            return;
-        }
         let form = self.form.clone();
-        let status = phenotypes.status.clone();
         let cohort = workspace.data.dataset.matrix.clone();
         let (row_tx, row_rx) = crossbeam_channel::unbounded();
         let row_ctx = ctx.clone();
