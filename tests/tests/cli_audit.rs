@@ -402,3 +402,89 @@ fn cnn_options_are_refused_for_other_models() -> TestResult {
         "--kernels applies only to --model cnn",
     )
 }
+
+/// `--federated`: the table carries the final model's attacks, then the server's
+/// attack on each client's update and the label inference from per-sample
+/// gradients, every row with the federation's client count and a consistent F1;
+/// with secure aggregation the server's one attack is on the sum of the updates
+/// and no per-sample gradient is seen.
+#[test]
+fn federated_audit_logs_name_what_the_server_attacked() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let input = cohort_subset(dir.path())?;
+    for secure in [false, true] {
+        let out = dir.path().join(if secure { "secure" } else { "plain" });
+        let mut args: Vec<std::ffi::OsString> = [
+            "audit",
+            "model",
+            "--model",
+            "sgd",
+            "--federated",
+            "--clients",
+            "3",
+            "--rounds",
+            "2",
+            "--attacks",
+            "loss,gradnorm,label",
+            "--bootstrap",
+            "100",
+            "--seed",
+            "3",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        args.extend([
+            "--input".into(),
+            input.clone().into_os_string(),
+            "--pheno".into(),
+            sample_data("demo_cohort.pheno.tsv").into_os_string(),
+            "--out".into(),
+            out.clone().into_os_string(),
+        ]);
+        if secure {
+            args.push("--secure-aggregation".into());
+        }
+        genopriv_ok(args)?;
+        let (_, logs) = read_csv(&out.join("attack_logs.csv"))?;
+        let kinds: Vec<&str> = logs.iter().map(|r| r["attack_type"].as_str()).collect();
+        let expected: Vec<&str> = if secure {
+            vec![
+                "loss",
+                "gradnorm",
+                "label_inference",
+                "server_update_aggregate",
+            ]
+        } else {
+            vec![
+                "loss",
+                "gradnorm",
+                "label_inference",
+                "server_update_client1",
+                "server_update_client2",
+                "server_update_client3",
+                "label_inference_gradient_sign",
+                "label_inference_gradient_meta",
+            ]
+        };
+        assert_eq!(kinds, expected);
+        for row in &logs {
+            assert_eq!(row["client_count"], "3");
+            if row["precision"] == "NA" {
+                continue;
+            }
+            let (p, r, f1) = (
+                value(row, "precision")?,
+                value(row, "recall")?,
+                value(row, "f1_score")?,
+            );
+            let harmonic = if p + r > 0.0 {
+                2.0 * p * r / (p + r)
+            } else {
+                0.0
+            };
+            assert!((f1 - harmonic).abs() < 1e-9, "{row:?}");
+        }
+    }
+    Ok(())
+}

@@ -12,6 +12,7 @@ use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::write::AtomicFile;
 use genopriv_core::explain::format::number;
 use genopriv_core::models::CnnArchitecture;
+use genopriv_core::study::audit_table::{attack_table, write_csv};
 use genopriv_core::study::{
     AttackKind, DpTraining, MembershipAttackResult, ModelAudit, ModelAuditReport,
     ModelAuditSettings, ReferenceMode, TargetModel, os_seed,
@@ -280,10 +281,10 @@ fn run_model(args: &ModelArgs, job: Job<'_>) -> anyhow::Result<()> {
     let summary_path = args.out.join("summary.json");
     let roc_path = args.out.join("roc.csv");
     let mut logs = AtomicFile::create(&logs_path, &input_refs)?;
+    write_csv(attack_table(&report, 1)?, &mut logs)
+        .with_context(|| format!("writing {}", logs_path.display()))?;
     let mut summary_file = AtomicFile::create(&summary_path, &input_refs)?;
     let mut roc = AtomicFile::create(&roc_path, &input_refs)?;
-    logs.write_all(attack_logs(&report, 1).as_bytes())
-        .map_err(|e| Error::io(&logs_path, e))?;
     writeln!(summary_file, "{}", serde_json::to_string_pretty(&report)?)
         .map_err(|e| Error::io(&summary_path, e))?;
     roc.write_all(roc_points(&report).as_bytes())
@@ -307,116 +308,6 @@ fn run_model(args: &ModelArgs, job: Job<'_>) -> anyhow::Result<()> {
 }
 
 /// The federated study's columns first, then ours.
-pub const ATTACK_LOG_HEADER: &str = "attack_type,client_count,threshold,precision,recall,\
-f1_score,auc,auc_low,auc_high,tpr_at_0.1pct_fpr,tpr_at_0.1pct_fpr_low,tpr_at_0.1pct_fpr_high,\
-tpr_at_1pct_fpr,tpr_at_1pct_fpr_low,tpr_at_1pct_fpr_high,tpr_at_10pct_fpr,tpr_at_10pct_fpr_low,\
-tpr_at_10pct_fpr_high,balanced_accuracy,advantage,accuracy_at_threshold,prevalence,\
-empirical_epsilon,epsilon_lower_bound,delta,label_accuracy_members,label_accuracy_non_members,\
-label_baseline_accuracy,label_verdict,n_members,n_non_members,model,train_accuracy,\
-test_accuracy,dp_epsilon,reference_models,reference_mode,seed";
-
-fn cell(value: Option<f64>) -> String {
-    format_number(value)
-}
-
-/// `client_count`: 1 for a centrally trained model, K for a federation.
-pub(super) fn attack_logs(report: &ModelAuditReport, client_count: usize) -> String {
-    let mut out = format!("{ATTACK_LOG_HEADER}\n");
-    let model_cells = |n_members: usize, n_non_members: usize| {
-        format!(
-            "{},{},{},{},{},{},{},{},{}",
-            n_members,
-            n_non_members,
-            model_id(&report.model),
-            cell(Some(report.train_accuracy)),
-            cell(Some(report.test_accuracy)),
-            cell(report.epsilon),
-            report.reference_models,
-            match report.reference_mode {
-                ReferenceMode::Online => "online",
-                ReferenceMode::Offline => "offline",
-            },
-            report.seed
-        )
-    };
-    for attack in &report.attacks {
-        let m = &attack.at_threshold;
-        let mut row = vec![
-            attack.attack.id().to_owned(),
-            client_count.to_string(),
-            cell(Some(m.threshold)),
-            cell(Some(m.precision)),
-            cell(Some(m.recall)),
-            cell(Some(m.f1)),
-            cell(Some(attack.auc)),
-            cell(Some(attack.auc_interval.lower)),
-            cell(Some(attack.auc_interval.upper)),
-        ];
-        for max_fpr in [0.001, 0.01, 0.1] {
-            let point = attack
-                .operating_points
-                .iter()
-                .find(|p| p.max_fpr == max_fpr);
-            row.push(cell(point.map(|p| p.tpr)));
-            row.push(cell(point.map(|p| p.tpr_interval.lower)));
-            row.push(cell(point.map(|p| p.tpr_interval.upper)));
-        }
-        row.extend([
-            cell(Some(attack.balanced_accuracy)),
-            cell(Some(attack.advantage)),
-            cell(Some(m.accuracy)),
-            cell(Some(m.prevalence)),
-            cell(Some(attack.empirical_epsilon)),
-            cell(Some(attack.epsilon_lower_bound)),
-            cell(Some(attack.delta)),
-            "NA".into(),
-            "NA".into(),
-            "NA".into(),
-            "NA".into(),
-            model_cells(attack.n_members, attack.n_non_members),
-        ]);
-        out.push_str(&row.join(","));
-        out.push('\n');
-    }
-    if let Some(label) = &report.label_inference {
-        let m = label.member_cases.as_ref();
-        let mut row = vec![
-            "label_inference".to_owned(),
-            client_count.to_string(),
-            cell(m.map(|m| m.threshold)),
-            cell(m.map(|m| m.precision)),
-            cell(m.map(|m| m.recall)),
-            cell(m.map(|m| m.f1)),
-        ];
-        // No membership metrics for label inference.
-        row.extend(std::iter::repeat_n("NA".to_owned(), 14));
-        row.extend([
-            cell(m.map(|m| m.accuracy)),
-            cell(m.map(|m| m.prevalence)),
-            "NA".into(),
-            "NA".into(),
-            "NA".into(),
-            cell(Some(label.report.member_accuracy)),
-            cell(Some(label.report.non_member_accuracy)),
-            cell(Some(label.baseline_accuracy)),
-            label.verdict.clone(),
-            model_cells(label.report.n_members, label.report.n_non_members),
-        ]);
-        out.push_str(&row.join(","));
-        out.push('\n');
-    }
-    out
-}
-
-fn model_id(model: &TargetModel) -> &'static str {
-    match model {
-        TargetModel::Logistic { .. } => "logistic",
-        TargetModel::Lasso { .. } => "lasso",
-        TargetModel::Sgd { .. } => "sgd",
-        TargetModel::Cnn { .. } => "cnn",
-    }
-}
-
 /// Every ROC point of every membership attack, with its score threshold.
 pub(super) fn roc_points(report: &ModelAuditReport) -> String {
     let mut out = String::from("attack,fpr,tpr,threshold\n");
@@ -426,12 +317,12 @@ pub(super) fn roc_points(report: &ModelAuditReport) -> String {
             out.push_str(&format!(
                 "{},{},{},{}\n",
                 attack.attack.id(),
-                cell(Some(f)),
-                cell(Some(t)),
+                format_number(Some(f)),
+                format_number(Some(t)),
                 if threshold.is_infinite() {
                     "inf".to_owned()
                 } else {
-                    cell(Some(*threshold))
+                    format_number(Some(*threshold))
                 }
             ));
         }
@@ -518,13 +409,5 @@ mod tests {
         ));
         assert!(parse_attacks("loss,shadows").is_err());
         assert!(parse_attacks("loss,loss").is_err());
-    }
-
-    #[test]
-    fn header_has_the_federated_study_columns_first() {
-        assert!(
-            ATTACK_LOG_HEADER
-                .starts_with("attack_type,client_count,threshold,precision,recall,f1_score,")
-        );
     }
 }

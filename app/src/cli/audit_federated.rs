@@ -14,13 +14,14 @@ use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::write::AtomicFile;
 use genopriv_core::explain::format::number;
 use genopriv_core::models::fedavg::Aggregation;
+use genopriv_core::study::audit_table::{federated_attack_table, server_attack_name, write_csv};
 use genopriv_core::study::federated::{
-    FederatedAudit, FederatedAuditReport, FederatedAuditSettings, FederatedDp, ObservedUpdate,
+    FederatedAudit, FederatedAuditReport, FederatedAuditSettings, FederatedDp,
 };
 use genopriv_core::study::{LabelInferenceOutcome, ModelAuditReport, os_seed};
 use genopriv_core::{Error, Job};
 
-use super::audit::{ModelArg, ModelArgs, attack_logs, parse_attacks, roc_points, summary};
+use super::audit::{ModelArg, ModelArgs, parse_attacks, roc_points, summary};
 use super::{input_files, load};
 
 #[derive(Args, Debug)]
@@ -93,7 +94,7 @@ pub fn run(args: &ModelArgs, job: Job<'_>) -> anyhow::Result<()> {
     let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     let files = [
-        ("attack_logs.csv", federated_attack_logs(&report)),
+        ("attack_logs.csv", federated_attack_logs(&report)?),
         (
             "summary.json",
             format!("{}\n", serde_json::to_string_pretty(&report)?),
@@ -127,22 +128,6 @@ fn with_attack(report: &FederatedAuditReport, index: usize) -> Option<ModelAudit
         })
 }
 
-fn with_label(report: &FederatedAuditReport, label: &LabelInferenceOutcome) -> ModelAuditReport {
-    ModelAuditReport {
-        attacks: Vec::new(),
-        label_inference: Some(label.clone()),
-        ..report.audit.clone()
-    }
-}
-
-/// The name of a server attack in `attack_logs.csv` and `roc.csv`.
-fn server_attack_name(view: ObservedUpdate) -> String {
-    match view {
-        ObservedUpdate::Client(k) => format!("server_update_client{k}"),
-        ObservedUpdate::Aggregate => "server_update_aggregate".to_owned(),
-    }
-}
-
 /// The writer's rows (header dropped) with the first column set to `name`.
 fn relabelled_rows(written: &str, name: &str) -> String {
     written
@@ -155,29 +140,11 @@ fn relabelled_rows(written: &str, name: &str) -> String {
         .collect()
 }
 
-fn federated_attack_logs(report: &FederatedAuditReport) -> String {
-    let k = report.clients;
-    let mut out = attack_logs(&report.audit, k);
-    for (index, attack) in report.server_attacks.iter().enumerate() {
-        if let Some(single) = with_attack(report, index) {
-            out.push_str(&relabelled_rows(
-                &attack_logs(&single, k),
-                &server_attack_name(attack.view),
-            ));
-        }
-    }
-    if let Some(gradients) = &report.gradient_label_inference {
-        for (name, outcome) in [
-            ("label_inference_gradient_sign", &gradients.sign_rule),
-            ("label_inference_gradient_meta", &gradients.meta_classifier),
-        ] {
-            out.push_str(&relabelled_rows(
-                &attack_logs(&with_label(report, outcome), k),
-                name,
-            ));
-        }
-    }
-    out
+/// The federated table ([`federated_attack_table`]) as CSV text.
+fn federated_attack_logs(report: &FederatedAuditReport) -> anyhow::Result<String> {
+    let mut text = Vec::new();
+    write_csv(federated_attack_table(report)?, &mut text)?;
+    Ok(String::from_utf8(text)?)
 }
 
 fn federated_roc_points(report: &FederatedAuditReport) -> String {
@@ -241,14 +208,13 @@ fn federated_summary(report: &FederatedAuditReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::audit::ATTACK_LOG_HEADER;
     use super::*;
 
     #[test]
     fn relabelling_keeps_every_column_but_the_first() {
-        let written = format!("{ATTACK_LOG_HEADER}\ngradnorm,5,0.1,x\nlabel_inference,5,NA\n");
+        let written = "attack,fpr,tpr\ngradnorm,5,0.1,x\nlabel_inference,5,NA\n";
         assert_eq!(
-            relabelled_rows(&written, "server_update_client2"),
+            relabelled_rows(written, "server_update_client2"),
             "server_update_client2,5,0.1,x\nserver_update_client2,5,NA\n"
         );
     }

@@ -98,6 +98,16 @@ impl TargetModel {
         }
     }
 
+    /// The model's name in files and on the command line (`--model`).
+    pub fn id(&self) -> &'static str {
+        match self {
+            TargetModel::Logistic { .. } => "logistic",
+            TargetModel::Lasso { .. } => "lasso",
+            TargetModel::Sgd { .. } => "sgd",
+            TargetModel::Cnn { .. } => "cnn",
+        }
+    }
+
     /// The DP-MIA study's CNN ([`CnnArchitecture::default`]) with an L1 strength on
     /// its kernels, trained by Adam for 20 epochs of 32 at rate 0.001: the defaults of
     /// `genopriv audit model --model cnn` and of the Audit screen.

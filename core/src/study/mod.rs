@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod audit_sweep;
+pub mod audit_table;
 pub mod federated;
 pub mod knee;
 pub mod recommend;
