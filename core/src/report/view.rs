@@ -135,7 +135,7 @@ impl AuditView {
     /// lacks its test accuracy.
     pub fn figures(&self) -> Option<AuditFigures> {
         Some(AuditFigures {
-            model: self.model.clone(),
+            model: self.model,
             training: self.training.clone(),
             dp: self
                 .dp

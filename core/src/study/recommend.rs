@@ -88,7 +88,7 @@ pub struct AuditFigures {
 impl From<&ModelAuditReport> for AuditFigures {
     fn from(report: &ModelAuditReport) -> Self {
         AuditFigures {
-            model: report.model.clone(),
+            model: report.model,
             training: report.training.clone(),
             dp: report
                 .dp
