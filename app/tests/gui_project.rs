@@ -51,11 +51,12 @@ fn nav_disabled(harness: &Harness<'_, GenoPrivApp>, title: &str) -> bool {
 
 #[test]
 fn a_saved_project_reopens_reviews_and_reports() -> Result<()> {
-    let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+    let dir = std::env::temp_dir().join(format!("genopriv-gui-project-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     // The phenotypes are a copy, so the test can change an input later.
-    let pheno = dir.path().join("demo_cohort.pheno.tsv");
+    let pheno = dir.join("demo_cohort.pheno.tsv");
     std::fs::copy(sample("demo_cohort.pheno.tsv"), &pheno).map_err(|e| Error::io(&pheno, e))?;
-    let project_file = dir.path().join("study.genopriv.json");
+    let project_file = dir.join("study.genopriv.json");
 
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 3200.0))
@@ -190,7 +191,7 @@ fn a_saved_project_reopens_reviews_and_reports() -> Result<()> {
         .into_iter()
         .filter(|s| !matches!(s, ReportSection::Seeds | ReportSection::Software))
         .collect();
-    let out = dir.path().join("report.html");
+    let out = dir.join("report.html");
     harness.state_mut().export_report(out.clone());
     run_until_idle(&mut harness);
     label_containing(&harness, "The report was written to");
@@ -250,5 +251,5 @@ fn a_saved_project_reopens_reviews_and_reports() -> Result<()> {
         harness.get_by_label(technique.name);
         harness.get_by_label(technique.cost);
     }
-    Ok(())
+    std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))
 }

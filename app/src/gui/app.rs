@@ -1143,7 +1143,7 @@ fn notice_of(failure: Failure) -> Notice {
 /// Asks what to do with unsaved studies before closing, or starting or opening
 /// another project.
 fn unsaved_dialog(ctx: &egui::Context, actions: &mut Vec<Action>) {
-    let modal = egui::Modal::new(egui::Id::new("unsaved_studies")).show(ctx, |ui| {
+    let modal = egui::Modal::new(egui::Id::unique("unsaved_studies")).show(ctx, |ui| {
         ui.set_max_width(420.0);
         ui.heading("Save the studies first?");
         ui.add_space(6.0);

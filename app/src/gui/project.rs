@@ -216,7 +216,7 @@ impl ProjectSession {
     }
 
     /// Takes a finished job's result.
-    pub fn poll(&mut self) -> Option<Failure> {
+    pub fn poll(&mut self) -> Option<ProjectEvent> {
         let task = self.task.as_mut()?;
         let event = match task {
             ProjectTask::Save(job) => {
