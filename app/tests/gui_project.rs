@@ -151,11 +151,13 @@ fn a_saved_project_reopens_reviews_and_reports() -> Result<()> {
     // project reproduces it number for number.
     let shown = serde_json::to_value(harness.state().release_report())
         .map_err(|e| Error::Parameter(e.to_string()))?;
-    assert_eq!(study.result.as_ref(), Some(&shown));
     let rerun = job::unattended(|job| run_project(&saved, &project_file, job))?;
     let (Some(stored), Some(fresh)) = (study.result.as_ref(), rerun.results.first()) else {
         return Err(Error::Parameter("nothing to compare".into()));
     };
+    // Compared as `genopriv run --check` compares: JSON read back from a file may
+    // differ in a float's last digit.
+    assert_eq!(first_difference(stored, &shown), None);
     assert_eq!(first_difference(stored, fresh), None);
 
     // Reopening shows the stored results and reloads the cohort.

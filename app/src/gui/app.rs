@@ -732,7 +732,8 @@ impl GenoPrivApp {
                 let mut notice = Notice::Info {
                     title: format!("Opened {}", self.project.display_name()),
                     detail: format!(
-                        "{studies} {} with {} stored results, shown here. Every input file                          was found unchanged.",
+                        "{studies} {} with {} stored results, shown here. Every input file \
+                    was found unchanged.",
                         if studies == 1 { "study" } else { "studies" },
                         if studies == 1 { "its" } else { "their" },
                     ),
@@ -790,7 +791,9 @@ impl GenoPrivApp {
                 let Some(seed) = release.outcome.report.seed else {
                     self.project_notice = Some(Notice::Info {
                         title: "This release is not recorded in the project".into(),
-                        detail: "It used fresh random noise (no seed), so a project could not                                  rerun it. To record a release, set a seed on the Protect                                  screen and run it again."
+                        detail: "It used fresh random noise (no seed), so a project could not \
+                    rerun it. To record a release, set a seed on the Protect \
+                    screen and run it again."
                             .into(),
                     });
                     return;
@@ -939,7 +942,7 @@ impl GenoPrivApp {
             }
             ui.label(name);
             if self.project.has_unsaved_changes() {
-                ui.label(RichText::new("● unsaved studies").color(ui.visuals().warn_fg_color))
+                ui.label(RichText::new("unsaved studies").color(ui.visuals().warn_fg_color))
                     .on_hover_text(
                         "Studies run in this session are kept in the project when you save it",
                     );
@@ -1149,7 +1152,8 @@ fn unsaved_dialog(ctx: &egui::Context, actions: &mut Vec<Action>) {
         ui.add_space(6.0);
         ui.add(
             egui::Label::new(
-                "Studies were run since the project was last saved. They are lost unless the                  project is saved.",
+                "Studies were run since the project was last saved. They are lost unless the \
+                    project is saved.",
             )
             .wrap(),
         );

@@ -24,7 +24,7 @@ fn list(ui: &mut egui::Ui, title: &str, items: &[&str]) {
     ui.strong(title);
     for item in items {
         ui.horizontal_wrapped(|ui| {
-            ui.label("•");
+            ui.label("·");
             ui.add(egui::Label::new(*item).wrap());
         });
     }

@@ -407,7 +407,7 @@ fn sections_picker(ui: &mut egui::Ui, screen: &mut ReportScreen) {
 
 fn bullet(ui: &mut egui::Ui, text: &str) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("•");
+        ui.label("·");
         ui.add(egui::Label::new(text).wrap());
     });
 }
