@@ -294,6 +294,8 @@ pub fn show(
                 .collect();
             if role.shows_details() {
                 sections_picker(ui, screen);
+                ui.add_space(8.0);
+                export_card(ui, screen, session, actions);
                 ui.add_space(12.0);
                 ui.heading("What the report will hold");
                 ui.add_space(4.0);
@@ -308,9 +310,9 @@ pub fn show(
                 ui.heading("In plain words");
                 ui.add_space(4.0);
                 plain_summary(ui, &loaded);
+                ui.add_space(12.0);
+                export_card(ui, screen, session, actions);
             }
-            ui.add_space(12.0);
-            export_card(ui, screen, session, actions);
             ui.add_space(20.0);
         });
 }
