@@ -104,7 +104,7 @@ impl Project {
                 seed,
             } => StudySpec::Share {
                 data: self.cohort_data(project_file, files, options, job)?,
-                settings: settings.clone(),
+                settings: *settings,
                 seed: *seed,
             },
             StudyRun::Sweep {
