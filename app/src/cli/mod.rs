@@ -16,7 +16,7 @@ mod gwas;
 mod inspect;
 mod progress;
 mod project;
-mod report;
+pub(crate) mod report;
 mod run;
 pub(crate) mod share;
 mod simulate;

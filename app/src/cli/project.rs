@@ -1,14 +1,15 @@
 //! `--project FILE` on `share`, `sweep` and `audit model`: records the study
 //! (inputs with their SHA-256, every setting, the seed and the results) in a
 //! project file, replacing a study of the same name, so that `genopriv run`
-//! can rerun it and `genopriv report` can report it.
+//! can rerun it and `genopriv report` can report it. The recording itself is
+//! `genopriv_core::project::Project::record`, shared with the desktop.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 use genopriv_core::Job;
-use genopriv_core::project::{AuditData, CohortData, Project, ReadSettings, Study, StudySpec};
+use genopriv_core::project::{CohortFiles, CohortOptions, Project, ReadSettings, StudyRun};
 use genopriv_core::study::{ModelAuditSettings, ShareSettings, SweepSettings};
 use serde::Serialize;
 
@@ -44,32 +45,31 @@ fn read_settings(read: &ReadArgs) -> ReadSettings {
     }
 }
 
-fn cohort_data(
-    project: &mut Project,
-    file: &Path,
-    study: &StudyArgs,
-    job: Job<'_>,
-) -> anyhow::Result<CohortData> {
-    let mut add = |path: &PathBuf| project.add_input(file, path, job);
-    Ok(CohortData {
-        genotypes: add(&study.input)?,
-        reference: study.reference.as_ref().map(&mut add).transpose()?,
-        reference_af: study.reference_af.as_ref().map(&mut add).transpose()?,
-        pheno: study.pheno.as_ref().map(&mut add).transpose()?,
-        case_column: study.case_column.clone(),
-        gwas_test: study.gwas_test.into(),
-        alpha: study.alpha,
-        tau: study.tau,
-        read: read_settings(&study.read),
-    })
+fn cohort(study: &StudyArgs) -> (CohortFiles, CohortOptions) {
+    (
+        CohortFiles {
+            genotypes: study.input.clone(),
+            reference: study.reference.clone(),
+            reference_af: study.reference_af.clone(),
+            pheno: study.pheno.clone(),
+        },
+        CohortOptions {
+            case_column: study.case_column.clone(),
+            gwas_test: study.gwas_test.into(),
+            alpha: study.alpha,
+            tau: study.tau,
+            read: read_settings(&study.read),
+        },
+    )
 }
 
+/// Records `run` with the core's [`Project::record`] (the desktop's too) and saves.
 fn store(
     opened: Option<(PathBuf, Project)>,
     args: &ProjectArgs,
-    default_name: &str,
-    spec: impl FnOnce(&mut Project, &Path) -> anyhow::Result<StudySpec>,
+    run: &StudyRun,
     result: &impl Serialize,
+    job: Job<'_>,
 ) -> anyhow::Result<()> {
     let Some((file, mut project)) = opened else {
         return Ok(());
@@ -77,14 +77,8 @@ fn store(
     let name = args
         .study_name
         .clone()
-        .unwrap_or_else(|| default_name.to_owned());
-    let spec = spec(&mut project, &file)?;
-    project.upsert_study(Study {
-        name: name.clone(),
-        spec,
-        result: Some(serde_json::to_value(result)?),
-    });
-    project.prune_inputs();
+        .unwrap_or_else(|| run.default_name().to_owned());
+    project.record(&file, &name, run, serde_json::to_value(result)?, job)?;
     project
         .save(&file)
         .with_context(|| format!("recording study `{name}` in the project"))?;
@@ -101,19 +95,17 @@ pub fn record_share(
     result: &impl Serialize,
     job: Job<'_>,
 ) -> anyhow::Result<()> {
-    store(
-        opened,
-        args,
-        "share",
-        |project, file| {
-            Ok(StudySpec::Share {
-                data: cohort_data(project, file, study, job)?,
-                settings,
-                seed: seed.context("a study recorded in a project needs --seed")?,
-            })
-        },
-        result,
-    )
+    if opened.is_none() {
+        return Ok(());
+    }
+    let (files, options) = cohort(study);
+    let run = StudyRun::Share {
+        files,
+        options,
+        settings,
+        seed: seed.context("a study recorded in a project needs --seed")?,
+    };
+    store(opened, args, &run, result, job)
 }
 
 pub fn record_sweep(
@@ -124,18 +116,13 @@ pub fn record_sweep(
     result: &impl Serialize,
     job: Job<'_>,
 ) -> anyhow::Result<()> {
-    store(
-        opened,
-        args,
-        "sweep",
-        |project, file| {
-            Ok(StudySpec::Sweep {
-                data: cohort_data(project, file, study, job)?,
-                settings: settings.clone(),
-            })
-        },
-        result,
-    )
+    let (files, options) = cohort(study);
+    let run = StudyRun::Sweep {
+        files,
+        options,
+        settings: settings.clone(),
+    };
+    store(opened, args, &run, result, job)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -150,21 +137,12 @@ pub fn record_audit(
     result: &impl Serialize,
     job: Job<'_>,
 ) -> anyhow::Result<()> {
-    store(
-        opened,
-        args,
-        "model_audit",
-        |project, file| {
-            Ok(StudySpec::ModelAudit {
-                data: AuditData {
-                    genotypes: project.add_input(file, input, job)?,
-                    pheno: project.add_input(file, pheno, job)?,
-                    case_column: case_column.to_owned(),
-                    read: read_settings(read),
-                },
-                settings: settings.clone(),
-            })
-        },
-        result,
-    )
+    let run = StudyRun::ModelAudit {
+        genotypes: input.to_path_buf(),
+        pheno: pheno.to_path_buf(),
+        case_column: case_column.to_owned(),
+        read: read_settings(read),
+        settings: settings.clone(),
+    };
+    store(opened, args, &run, result, job)
 }

@@ -4,19 +4,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use egui::{Align, Button, CentralPanel, Color32, Key, KeyboardShortcut, Layout, Modifiers, Panel};
-use egui::{ProgressBar, RichText, ThemePreference};
+use egui::{ProgressBar, RichText, ThemePreference, ViewportCommand};
 use genopriv_core::data::{Dataset, GenotypeFormat, ReadOptions};
+use genopriv_core::project::{CohortFiles, CohortOptions, Project, StudyRun};
 use genopriv_core::{Error, Job};
 use serde::{Deserialize, Serialize};
 
-use super::audit::{AuditAction, AuditForm, AuditScreen};
+use super::audit::{AuditAction, AuditForm, AuditPlan, AuditScreen};
 use super::format::{count, whole_percent};
 use super::jobs::{BackgroundJob, Outcome};
 use super::phenotypes::{self, PhenotypeSummary};
-use super::protect::{EpsilonUnitChoice, ProtectAction, ProtectForm, ProtectScreen};
+use super::project::{Failure, PendingStudy, ProjectEvent, ProjectSession};
+use super::protect::{EpsilonUnitChoice, ProtectAction, ProtectForm, ProtectScreen, Task};
+use super::report_screen::{ReportAction, ReportScreen};
+use super::roles::{ROLE_NOTE, Role};
 use super::sample_data::locate_sample_data;
 use super::summary::{DataSummary, LoadedData};
-use super::{audit_view, data_screen, protect_view, welcome};
+use super::{audit_view, data_screen, learn, protect_view, report_screen, welcome};
 use genopriv_core::study::audit_sweep::AuditSweepResult;
 use genopriv_core::study::federated::FederatedAuditReport;
 use genopriv_core::study::{Mechanism, ModelAuditReport, ShareReport};
@@ -26,8 +30,9 @@ use genopriv_core::study::{Mechanism, ModelAuditReport, ShareReport};
 pub type ReadFn =
     Arc<dyn Fn(&Path, &ReadOptions, Job<'_>) -> genopriv_core::Result<Dataset> + Send + Sync>;
 
-/// The workflow's screens. Data and (once a cohort is loaded) Protect and Audit exist; the
-/// others are shown, greyed, so that the product's shape is visible.
+/// The workflow's screens. Data, Report and Learn are always open; Protect and Audit need a
+/// loaded cohort (and the Steward role); the others are shown, greyed, so that the
+/// product's shape is visible.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Screen {
     #[default]
@@ -36,15 +41,17 @@ pub enum Screen {
     Audit,
     TradeOffs,
     Report,
+    Learn,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 5] = [
+    pub const ALL: [Screen; 6] = [
         Screen::Data,
         Screen::Protect,
         Screen::Audit,
         Screen::TradeOffs,
         Screen::Report,
+        Screen::Learn,
     ];
 
     pub fn title(self) -> &'static str {
@@ -54,16 +61,22 @@ impl Screen {
             Screen::Audit => "Audit",
             Screen::TradeOffs => "Trade-offs",
             Screen::Report => "Report",
+            Screen::Learn => "Learn",
         }
     }
 
     /// Whether the screen can be opened; Protect needs a loaded cohort.
     pub fn is_available(self, has_data: bool) -> bool {
         match self {
-            Screen::Data => true,
+            Screen::Data | Screen::Report | Screen::Learn => true,
             Screen::Protect | Screen::Audit => has_data,
-            Screen::TradeOffs | Screen::Report => false,
+            Screen::TradeOffs => false,
         }
+    }
+
+    /// Whether the screen runs or tunes studies (hidden from roles that only read).
+    fn runs_studies(self) -> bool {
+        matches!(self, Screen::Protect | Screen::Audit)
     }
 
     /// What the screen will do, for the hover text of a screen not built yet.
@@ -75,7 +88,12 @@ impl Screen {
             }
             Screen::Audit => "Audit a trained model: membership and case/control inference attacks",
             Screen::TradeOffs => "Privacy against usefulness, for several settings side by side",
-            Screen::Report => "A release report for reviewers and sign-off",
+            Screen::Report => {
+                "The project's studies and the IRB report, with the sections you choose"
+            }
+            Screen::Learn => {
+                "What each privacy technique protects against and costs, in plain words"
+            }
         }
     }
 }
@@ -87,6 +105,7 @@ impl Screen {
 struct Preferences {
     theme: ThemePreference,
     screen: Screen,
+    role: Role,
 }
 
 /// What to do when the window opens (from the command line).
@@ -95,12 +114,15 @@ pub struct Startup {
     pub open: Option<PathBuf>,
     pub phenotypes: Option<PathBuf>,
     pub sample_data: bool,
+    pub project: Option<PathBuf>,
 }
 
 /// A loaded dataset and, once added, its phenotypes.
 pub(super) struct Workspace {
     pub data: LoadedData,
     pub phenotypes: Option<PhenotypeSummary>,
+    /// The phenotype table the statuses came from (a project records it).
+    pub phenotypes_file: Option<PathBuf>,
 }
 
 /// A message to the user above the current screen.
@@ -113,26 +135,43 @@ enum Notice {
 /// (boxed: it is large and moves through a channel and an enum).
 type GenotypeResult = Box<(LoadedData, Option<Result<PhenotypeSummary, Error>>)>;
 
-/// The running job and the name of the file it reads.
+/// The running job, the name of the file it reads and the phenotype table it joins.
 enum Running {
-    Genotypes(BackgroundJob<GenotypeResult>, String),
-    Phenotypes(BackgroundJob<PhenotypeSummary>, String),
+    Genotypes(BackgroundJob<GenotypeResult>, String, Option<PathBuf>),
+    Phenotypes(BackgroundJob<PhenotypeSummary>, String, PathBuf),
 }
 
 impl Running {
     fn title(&self) -> &str {
         match self {
-            Running::Genotypes(job, _) => &job.title,
-            Running::Phenotypes(job, _) => &job.title,
+            Running::Genotypes(job, ..) => &job.title,
+            Running::Phenotypes(job, ..) => &job.title,
         }
     }
 
     fn progress(&self) -> (&str, Option<f32>) {
         match self {
-            Running::Genotypes(job, _) => (&job.stage, job.fraction),
-            Running::Phenotypes(job, _) => (&job.stage, job.fraction),
+            Running::Genotypes(job, ..) => (&job.stage, job.fraction),
+            Running::Phenotypes(job, ..) => (&job.stage, job.fraction),
         }
     }
+}
+
+/// The project commands of the top bar's Project menu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ProjectCommand {
+    New,
+    Open,
+    Save,
+    SaveAs,
+}
+
+/// What waits for the answer to "save the unsaved studies?".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    Close,
+    New,
+    Open,
 }
 
 /// What the screens ask the window to do; applied at the end of the frame.
@@ -145,6 +184,19 @@ pub(super) enum Action {
     Show(Screen),
     Protect(ProtectAction),
     Audit(AuditAction),
+    Report(ReportAction),
+    Project(ProjectCommand),
+    CancelProjectJob,
+    DismissProjectNotice,
+    /// The answer to the unsaved-changes question: save first, discard, or keep working.
+    Unsaved(UnsavedChoice),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum UnsavedChoice {
+    Save,
+    Discard,
+    Back,
 }
 
 const OPEN_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
@@ -166,6 +218,20 @@ pub struct GenoPrivApp {
     /// Whether the About box is showing.
     about_open: bool,
     audit: AuditScreen,
+    project: ProjectSession,
+    report: ReportScreen,
+    /// Messages about the project (opened, inputs changed, a study not recorded).
+    project_notice: Option<Notice>,
+    /// The reference panel of the release and of the sweep last started: the
+    /// project records what they read.
+    release_panel: Option<PathBuf>,
+    sweep_panel: Option<PathBuf>,
+    /// A cohort loading because a project was opened: stay on the Report screen.
+    loading_for_project: bool,
+    /// An action waiting for the unsaved-changes question.
+    confirm: Option<Pending>,
+    /// Closing was confirmed: let the window close.
+    may_close: bool,
 }
 
 impl GenoPrivApp {
@@ -176,6 +242,9 @@ impl GenoPrivApp {
             .unwrap_or_default();
         if !prefs.screen.is_available(false) {
             prefs.screen = Screen::Data;
+        }
+        if !prefs.role.runs_studies() && prefs.screen.runs_studies() {
+            prefs.screen = Screen::Report;
         }
         // Set now to avoid a first frame in the wrong theme; `top_bar` keeps it set.
         cc.egui_ctx.set_theme(prefs.theme);
@@ -193,11 +262,21 @@ impl GenoPrivApp {
             protect: ProtectScreen::default(),
             about_open: false,
             audit: AuditScreen::default(),
+            project: ProjectSession::default(),
+            report: ReportScreen::default(),
+            project_notice: None,
+            release_panel: None,
+            sweep_panel: None,
+            loading_for_project: false,
+            confirm: None,
+            may_close: false,
         };
         if startup.sample_data {
             app.load_sample_data();
         } else if let Some(path) = startup.open {
             app.open_genotypes(path, startup.phenotypes);
+        } else if let Some(path) = startup.project {
+            app.open_project(path);
         }
         app
     }
@@ -213,9 +292,69 @@ impl GenoPrivApp {
         self.prefs.screen
     }
 
-    /// True while a file is being loaded or a Protect or Audit job runs.
+    /// True while a file is being loaded, a project saved or opened, a report
+    /// written, or a Protect or Audit job runs.
     pub fn is_busy(&self) -> bool {
-        self.running.is_some() || self.protect.is_busy() || self.audit.is_busy()
+        self.running.is_some()
+            || self.protect.is_busy()
+            || self.audit.is_busy()
+            || self.project.is_busy()
+            || self.report.is_busy()
+    }
+
+    pub fn role(&self) -> Role {
+        self.prefs.role
+    }
+
+    /// Switches role; a screen the role does not show gives way to the Report.
+    pub fn set_role(&mut self, role: Role) {
+        self.prefs.role = role;
+        if !role.runs_studies() && self.prefs.screen.runs_studies() {
+            self.prefs.screen = Screen::Report;
+        }
+    }
+
+    /// Shows `screen` if it is open to the current role and data.
+    pub fn show_screen(&mut self, screen: Screen) {
+        self.apply(Action::Show(screen));
+    }
+
+    /// The project as last saved or opened.
+    pub fn project(&self) -> &Project {
+        &self.project.project
+    }
+
+    /// Where the project is saved, once it is.
+    pub fn project_path(&self) -> Option<&Path> {
+        self.project.path.as_deref()
+    }
+
+    /// Whether studies ran since the last save.
+    pub fn has_unsaved_changes(&self) -> bool {
+        self.project.has_unsaved_changes()
+    }
+
+    /// Starts a new, empty project, dropping unsaved studies (the menu asks first).
+    pub fn new_project(&mut self) {
+        self.project.reset();
+        self.report.notice = None;
+        self.project_notice = None;
+    }
+
+    /// Saves the project to `path` (what Save as… does after its dialog).
+    pub fn save_project_as(&mut self, path: PathBuf) {
+        self.project_notice = self.project.save_as(path, &self.ctx).map(notice_of);
+    }
+
+    /// Opens the project at `path` (what Open… does after its dialog).
+    pub fn open_project(&mut self, path: PathBuf) {
+        self.project_notice = self.project.open(path, &self.ctx).map(notice_of);
+    }
+
+    /// Writes the report of the saved project to `out` (what Export… does after
+    /// its dialog).
+    pub fn export_report(&mut self, out: PathBuf) {
+        self.report.export(&self.project, out, &self.ctx);
     }
 
     /// The Audit screen's settings (tests set them without the widgets).
@@ -282,6 +421,8 @@ impl GenoPrivApp {
     pub fn open_genotypes(&mut self, path: PathBuf, phenotypes: Option<PathBuf>) {
         let name = file_name(&path);
         let read = Arc::clone(&self.read_genotypes);
+        let phenotypes_file = phenotypes.clone();
+        self.loading_for_project = false;
         let work = move |job: Job<'_>| -> Result<GenotypeResult, Error> {
             let dataset = read(&path, &ReadOptions::default(), job)?;
             let summary = DataSummary::compute(&dataset.matrix, job)?;
@@ -294,7 +435,8 @@ impl GenoPrivApp {
             Ok(Box::new((LoadedData { dataset, summary }, joined)))
         };
         self.start(format!("Loading {name}"), move |title, ctx| {
-            BackgroundJob::spawn(title, ctx, work).map(|job| Running::Genotypes(job, name))
+            BackgroundJob::spawn(title, ctx, work)
+                .map(|job| Running::Genotypes(job, name, phenotypes_file))
         });
     }
 
@@ -309,11 +451,13 @@ impl GenoPrivApp {
         };
         let samples = workspace.data.dataset.matrix.samples().to_vec();
         let name = file_name(&path);
+        let file = path.clone();
         let work = move |job: Job<'_>| phenotypes::read_and_join(&path, &samples, job);
         self.start(
             format!("Adding phenotypes from {name}"),
             move |title, ctx| {
-                BackgroundJob::spawn(title, ctx, work).map(|job| Running::Phenotypes(job, name))
+                BackgroundJob::spawn(title, ctx, work)
+                    .map(|job| Running::Phenotypes(job, name, file))
             },
         );
     }
@@ -358,47 +502,59 @@ impl GenoPrivApp {
     fn poll_job(&mut self) {
         let outcome = match &mut self.running {
             None => return,
-            Some(Running::Genotypes(job, name)) => job
+            Some(Running::Genotypes(job, name, pheno)) => job
                 .poll()
-                .map(|o| JobEnd::Genotypes(format!("Could not open {name}"), o)),
-            Some(Running::Phenotypes(job, name)) => job
-                .poll()
-                .map(|o| JobEnd::Phenotypes(format!("Could not add phenotypes from {name}"), o)),
+                .map(|o| JobEnd::Genotypes(format!("Could not open {name}"), o, pheno.clone())),
+            Some(Running::Phenotypes(job, name, file)) => job.poll().map(|o| {
+                JobEnd::Phenotypes(
+                    format!("Could not add phenotypes from {name}"),
+                    o,
+                    file.clone(),
+                )
+            }),
         };
         let Some(end) = outcome else { return };
         self.running = None;
         match end {
-            JobEnd::Genotypes(_, Outcome::Finished(Ok(loaded))) => {
+            JobEnd::Genotypes(_, Outcome::Finished(Ok(loaded)), pheno) => {
                 let (data, joined) = *loaded;
                 let (phenotypes, failure) = match joined {
                     None => (None, None),
                     Some(Ok(summary)) => (Some(summary), None),
                     Some(Err(e)) => (None, Some(e)),
                 };
-                self.workspace = Some(Workspace { data, phenotypes });
+                let phenotypes_file = pheno.filter(|_| phenotypes.is_some());
+                self.workspace = Some(Workspace {
+                    data,
+                    phenotypes,
+                    phenotypes_file,
+                });
                 self.workspace_generation += 1;
-                self.prefs.screen = Screen::Data;
+                if !std::mem::take(&mut self.loading_for_project) {
+                    self.prefs.screen = Screen::Data;
+                }
                 self.notice = failure.map(|e| Notice::Error {
                     title: "The genotypes were loaded, but the phenotypes could not be added"
                         .into(),
                     detail: describe_error(&e),
                 });
             }
-            JobEnd::Phenotypes(_, Outcome::Finished(Ok(summary))) => {
+            JobEnd::Phenotypes(_, Outcome::Finished(Ok(summary)), file) => {
                 if let Some(workspace) = &mut self.workspace {
                     workspace.phenotypes = Some(summary);
+                    workspace.phenotypes_file = Some(file);
                     self.workspace_generation += 1;
                 }
             }
-            JobEnd::Genotypes(title, Outcome::Finished(Err(e)))
-            | JobEnd::Phenotypes(title, Outcome::Finished(Err(e))) => {
+            JobEnd::Genotypes(title, Outcome::Finished(Err(e)), _)
+            | JobEnd::Phenotypes(title, Outcome::Finished(Err(e)), _) => {
                 self.notice = Some(Notice::Error {
                     title,
                     detail: describe_error(&e),
                 });
             }
-            JobEnd::Genotypes(title, Outcome::Vanished)
-            | JobEnd::Phenotypes(title, Outcome::Vanished) => {
+            JobEnd::Genotypes(title, Outcome::Vanished, _)
+            | JobEnd::Phenotypes(title, Outcome::Vanished, _) => {
                 self.notice = Some(Notice::Error {
                     title,
                     detail: "The worker stopped without a result. This is a bug in GenoPriv; \
@@ -470,8 +626,51 @@ impl GenoPrivApp {
             Action::Cancel => self.cancel_job(),
             Action::DismissNotice => self.notice = None,
             Action::Show(screen) => {
-                if screen.is_available(self.workspace.is_some()) {
+                if screen.is_available(self.workspace.is_some())
+                    && (self.prefs.role.runs_studies() || !screen.runs_studies())
+                {
                     self.prefs.screen = screen;
+                }
+            }
+            Action::Report(action) => match action {
+                ReportAction::Export => {
+                    if let Some(path) = rfd::FileDialog::new()
+                        .set_title("Export the report")
+                        .set_file_name("report.html")
+                        .add_filter("HTML", &["html", "htm"])
+                        .save_file()
+                    {
+                        self.export_report(path);
+                    }
+                }
+                ReportAction::Cancel => self.report.cancel(),
+                ReportAction::DismissNotice => self.report.notice = None,
+                ReportAction::SaveProject => self.apply(Action::Project(ProjectCommand::Save)),
+            },
+            Action::Project(command) => self.apply_project(command),
+            Action::CancelProjectJob => self.project.cancel(),
+            Action::DismissProjectNotice => self.project_notice = None,
+            Action::Unsaved(choice) => {
+                let Some(waiting) = self.confirm.take() else {
+                    return;
+                };
+                match choice {
+                    UnsavedChoice::Back => {}
+                    UnsavedChoice::Save => {
+                        self.project.close_after_save = waiting == Pending::Close;
+                        self.apply_project(ProjectCommand::Save);
+                    }
+                    UnsavedChoice::Discard => match waiting {
+                        Pending::Close => {
+                            self.may_close = true;
+                            self.ctx.send_viewport_cmd(ViewportCommand::Close);
+                        }
+                        Pending::New => self.new_project(),
+                        Pending::Open => {
+                            self.project.pending.clear();
+                            self.apply_project(ProjectCommand::Open);
+                        }
+                    },
                 }
             }
             Action::Protect(action) => self.apply_protect(action),
@@ -492,14 +691,205 @@ impl GenoPrivApp {
         }
     }
 
+    fn apply_project(&mut self, command: ProjectCommand) {
+        if self.project.is_busy() {
+            return;
+        }
+        match command {
+            ProjectCommand::New | ProjectCommand::Open if self.project.has_unsaved_changes() => {
+                self.confirm = Some(if command == ProjectCommand::New {
+                    Pending::New
+                } else {
+                    Pending::Open
+                });
+            }
+            ProjectCommand::New => self.new_project(),
+            ProjectCommand::Open => {
+                // Synchronous and on the main thread, as rfd requires on some platforms.
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Open project")
+                    .add_filter("GenoPriv project", &["json"])
+                    .add_filter("All files", &["*"])
+                    .pick_file()
+                {
+                    self.open_project(path);
+                }
+            }
+            ProjectCommand::Save if self.project.path.is_some() => {
+                if let Some(path) = self.project.path.clone() {
+                    self.save_project_as(path);
+                }
+            }
+            ProjectCommand::Save | ProjectCommand::SaveAs => {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Save project as")
+                    .set_file_name("study.genopriv.json")
+                    .add_filter("GenoPriv project", &["json"])
+                    .save_file()
+                {
+                    self.save_project_as(path);
+                } else {
+                    self.project.close_after_save = false;
+                }
+            }
+        }
+    }
+
+    /// Applies what a finished save or open means for the window.
+    fn project_event(&mut self, event: ProjectEvent) {
+        match event {
+            ProjectEvent::Saved => {
+                self.project_notice = None;
+                if std::mem::take(&mut self.project.close_after_save) {
+                    self.may_close = true;
+                    self.ctx.send_viewport_cmd(ViewportCommand::Close);
+                }
+            }
+            ProjectEvent::Failed(failure) => self.project_notice = Some(notice_of(failure)),
+            ProjectEvent::Opened { cohort } => {
+                self.prefs.screen = Screen::Report;
+                let studies = self.project.project.studies.len();
+                let mut notice = Notice::Info {
+                    title: format!("Opened {}", self.project.display_name()),
+                    detail: format!(
+                        "{studies} {} with {} stored results, shown here. Every input file \
+                    was found unchanged.",
+                        if studies == 1 { "study" } else { "studies" },
+                        if studies == 1 { "its" } else { "their" },
+                    ),
+                };
+                let problems = self.project.input_problems();
+                if !problems.is_empty() {
+                    notice = Notice::Error {
+                        title: "Some inputs are not the ones the project recorded".into(),
+                        detail: format!(
+                            "{} The stored results are still shown.",
+                            problems.join(" ")
+                        ),
+                    };
+                }
+                if let Some(cohort) = cohort.filter(|_| self.prefs.role.loads_cohort()) {
+                    if cohort.genotypes.exists() {
+                        self.protect.set_panel(cohort.panel);
+                        self.open_genotypes(cohort.genotypes, cohort.pheno);
+                        self.loading_for_project = true;
+                    } else if problems.is_empty() {
+                        notice = Notice::Error {
+                            title: "The project's cohort was not found".into(),
+                            detail: format!(
+                                "{} does not exist; the stored results are still shown.",
+                                cohort.genotypes.display()
+                            ),
+                        };
+                    }
+                }
+                self.project_notice = Some(notice);
+            }
+        }
+    }
+
+    /// Notes a study that just finished for the project, as the CLI's `--project`
+    /// records it.
+    fn note_finished(&mut self, finished: Finished) {
+        let Some(ws) = &self.workspace else { return };
+        let files = |panel: Option<PathBuf>| CohortFiles {
+            genotypes: ws.data.dataset.source.clone(),
+            reference: panel,
+            reference_af: None,
+            pheno: ws.phenotypes_file.clone(),
+        };
+        let options = CohortOptions::with_case_column(
+            ws.phenotypes
+                .as_ref()
+                .map_or("case", |p| p.status_column.as_str()),
+        );
+        let (run, result) = match finished {
+            Finished::Release => {
+                let Some(release) = &self.protect.release else {
+                    return;
+                };
+                let Some(seed) = release.outcome.report.seed else {
+                    self.project_notice = Some(Notice::Info {
+                        title: "This release is not recorded in the project".into(),
+                        detail: "It used fresh random noise (no seed), so a project could not \
+                    rerun it. To record a release, set a seed on the Protect \
+                    screen and run it again."
+                            .into(),
+                    });
+                    return;
+                };
+                let run = StudyRun::Share {
+                    files: files(self.release_panel.clone()),
+                    options,
+                    settings: release.settings,
+                    seed,
+                };
+                (run, serde_json::to_value(&release.outcome.report))
+            }
+            Finished::Sweep => {
+                let Some(result) = self.protect.sweep.as_ref().and_then(|v| v.result.as_ref())
+                else {
+                    return;
+                };
+                let run = StudyRun::Sweep {
+                    files: files(self.sweep_panel.clone()),
+                    options,
+                    settings: result.settings.clone(),
+                };
+                (run, serde_json::to_value(result))
+            }
+            Finished::Audit => {
+                let (Some(result), Some(pheno)) = (&self.audit.result, &ws.phenotypes_file) else {
+                    return;
+                };
+                let AuditPlan::Central(settings) = &result.plan else {
+                    self.project_notice = Some(Notice::Info {
+                        title: "This federated audit is not recorded in the project".into(),
+                        detail: "Projects record single-model audits, releases and sweeps; a \
+                                 federated audit's results stay on the Audit screen."
+                            .into(),
+                    });
+                    return;
+                };
+                let run = StudyRun::ModelAudit {
+                    genotypes: ws.data.dataset.source.clone(),
+                    pheno: pheno.clone(),
+                    case_column: options.case_column,
+                    read: options.read,
+                    settings: settings.clone(),
+                };
+                (run, serde_json::to_value(&result.report))
+            }
+        };
+        match result {
+            Ok(result) => self.project.note_study(PendingStudy {
+                name: run.default_name().to_owned(),
+                run,
+                result,
+            }),
+            Err(e) => {
+                self.project_notice = Some(Notice::Error {
+                    title: "The study could not be recorded in the project".into(),
+                    detail: format!("Its results could not be written as JSON: {e}."),
+                })
+            }
+        }
+    }
+
     fn apply_protect(&mut self, action: ProtectAction) {
         let Some(workspace) = &self.workspace else {
             return;
         };
         let protect = &mut self.protect;
         match action {
-            ProtectAction::Run => protect.run_release(workspace, &self.ctx),
-            ProtectAction::Sweep => protect.run_sweep(workspace, &self.ctx),
+            ProtectAction::Run => {
+                self.release_panel = protect.form.panel.clone();
+                protect.run_release(workspace, &self.ctx);
+            }
+            ProtectAction::Sweep => {
+                self.sweep_panel = protect.form.panel.clone();
+                protect.run_sweep(workspace, &self.ctx);
+            }
             ProtectAction::Cancel => protect.cancel(),
             ProtectAction::DismissNotice => protect.notice = None,
             ProtectAction::UseBundledPanel => protect.set_panel(protect.bundled_panel.clone()),
@@ -538,13 +928,54 @@ impl GenoPrivApp {
         }
     }
 
-    fn top_bar(&mut self, ui: &mut egui::Ui) {
+    fn top_bar(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             if let Some(logo) = &self.logo {
                 ui.add(egui::Image::new((logo.id(), egui::vec2(22.0, 22.0))));
             }
             ui.label(RichText::new("GenoPriv").strong().size(18.0));
-            ui.label(RichText::new("Is this genomic dataset safe to release?").weak());
+            ui.add_space(8.0);
+            let idle = !self.project.is_busy();
+            ui.menu_button("Project", |ui| {
+                for (command, label, hint) in [
+                    (ProjectCommand::New, "New project", "Start an empty project"),
+                    (
+                        ProjectCommand::Open,
+                        "Open project…",
+                        "Open a saved project and its stored results",
+                    ),
+                    (
+                        ProjectCommand::Save,
+                        "Save project",
+                        "Record this session's studies in the project file",
+                    ),
+                    (
+                        ProjectCommand::SaveAs,
+                        "Save project as…",
+                        "Save the project under another name",
+                    ),
+                ] {
+                    if ui
+                        .add_enabled(idle, Button::new(label))
+                        .on_hover_text(hint)
+                        .clicked()
+                    {
+                        actions.push(Action::Project(command));
+                        ui.close();
+                    }
+                }
+            });
+            let mut name = RichText::new(self.project.display_name());
+            if self.project.path.is_none() {
+                name = name.weak();
+            }
+            ui.label(name);
+            if self.project.has_unsaved_changes() {
+                ui.label(RichText::new("unsaved studies").color(ui.visuals().warn_fg_color))
+                    .on_hover_text(
+                        "Studies run in this session are kept in the project when you save it",
+                    );
+            }
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 if ui.button("About").clicked() {
                     self.about_open = true;
@@ -561,6 +992,17 @@ impl GenoPrivApp {
                 if ui.ctx().options(|o| o.theme_preference) != self.prefs.theme {
                     ui.ctx().set_theme(self.prefs.theme);
                 }
+                ui.separator();
+                for role in Role::ALL.iter().rev() {
+                    if ui
+                        .selectable_label(self.prefs.role == *role, role.label())
+                        .on_hover_text(format!("{} {ROLE_NOTE}", role.description()))
+                        .clicked()
+                    {
+                        self.set_role(*role);
+                    }
+                }
+                ui.label("Role");
             });
         });
     }
@@ -570,8 +1012,18 @@ impl GenoPrivApp {
         ui.label(RichText::new("Workflow").small().weak());
         ui.add_space(4.0);
         let width = ui.available_width();
+        let role = self.prefs.role;
         for screen in Screen::ALL {
-            if screen.is_available(self.workspace.is_some()) {
+            if screen.runs_studies() && !role.runs_studies() {
+                let button = Button::selectable(false, screen.title())
+                    .right_text(RichText::new("steward").small().italics())
+                    .min_size(egui::vec2(width, 28.0));
+                ui.add_enabled(false, button)
+                    .on_disabled_hover_text(format!(
+                        "{}. Runs and tunes studies: switch to the Steward role.",
+                        screen.purpose()
+                    ));
+            } else if screen.is_available(self.workspace.is_some()) {
                 let button = Button::selectable(self.prefs.screen == screen, screen.title())
                     .min_size(egui::vec2(width, 28.0));
                 if ui.add(button).on_hover_text(screen.purpose()).clicked() {
@@ -596,6 +1048,16 @@ impl GenoPrivApp {
                         screen.purpose()
                     ));
             }
+        }
+        ui.add_space(16.0);
+        ui.label(
+            RichText::new(format!("Role: {}", role.label()))
+                .small()
+                .strong(),
+        );
+        ui.add(egui::Label::new(RichText::new(role.description()).small().weak()).wrap());
+        if role != Role::Steward {
+            ui.add(egui::Label::new(RichText::new(ROLE_NOTE).small().weak()).wrap());
         }
     }
 
@@ -630,14 +1092,50 @@ impl GenoPrivApp {
 
     fn central(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         if let Some(running) = &self.running {
-            loading_card(ui, running, actions);
+            let (stage, fraction) = running.progress();
+            loading_card(
+                ui,
+                running.title(),
+                stage,
+                fraction,
+                Action::Cancel,
+                actions,
+            );
+            return;
+        }
+        if let Some(task) = &self.project.task {
+            let (stage, fraction) = task.progress();
+            loading_card(
+                ui,
+                task.title(),
+                stage,
+                fraction,
+                Action::CancelProjectJob,
+                actions,
+            );
             return;
         }
         if let Some(notice) = &self.notice {
-            notice_card(ui, notice, actions);
+            notice_card(ui, notice, Action::DismissNotice, actions);
+            ui.add_space(8.0);
+        }
+        if let Some(notice) = &self.project_notice {
+            notice_card(ui, notice, Action::DismissProjectNotice, actions);
             ui.add_space(8.0);
         }
         match (&self.prefs.screen, &self.workspace) {
+            (Screen::Report, _) => {
+                let mut report_actions = Vec::new();
+                report_screen::show(
+                    ui,
+                    &mut self.report,
+                    &self.project,
+                    self.prefs.role,
+                    &mut report_actions,
+                );
+                actions.extend(report_actions.into_iter().map(Action::Report));
+            }
+            (Screen::Learn, _) => learn::show(ui),
             (Screen::Data, Some(workspace)) => data_screen::show(ui, workspace, actions),
             (Screen::Protect, Some(workspace)) => {
                 let mut protect_actions = Vec::new();
@@ -656,8 +1154,54 @@ impl GenoPrivApp {
 
 /// A finished job with the title of the message should it have failed.
 enum JobEnd {
-    Genotypes(String, Outcome<GenotypeResult>),
-    Phenotypes(String, Outcome<PhenotypeSummary>),
+    Genotypes(String, Outcome<GenotypeResult>, Option<PathBuf>),
+    Phenotypes(String, Outcome<PhenotypeSummary>, PathBuf),
+}
+
+/// A study kind whose job just finished on the Protect or Audit screen.
+enum Finished {
+    Release,
+    Sweep,
+    Audit,
+}
+
+fn notice_of(failure: Failure) -> Notice {
+    Notice::Error {
+        title: failure.title,
+        detail: failure.detail,
+    }
+}
+
+/// Asks what to do with unsaved studies before closing, or starting or opening
+/// another project.
+fn unsaved_dialog(ctx: &egui::Context, actions: &mut Vec<Action>) {
+    let modal = egui::Modal::new(egui::Id::unique("unsaved_studies")).show(ctx, |ui| {
+        ui.set_max_width(420.0);
+        ui.heading("Save the studies first?");
+        ui.add_space(6.0);
+        ui.add(
+            egui::Label::new(
+                "Studies were run since the project was last saved. They are lost unless the \
+                    project is saved.",
+            )
+            .wrap(),
+        );
+        ui.add_space(10.0);
+        ui.horizontal(|ui| {
+            if ui.button("Save project").clicked() {
+                actions.push(Action::Unsaved(UnsavedChoice::Save));
+            }
+            if ui.button("Discard them").clicked() {
+                actions.push(Action::Unsaved(UnsavedChoice::Discard));
+            }
+            if ui.button("Keep working").clicked() {
+                actions.push(Action::Unsaved(UnsavedChoice::Back));
+            }
+        });
+    });
+    if modal.should_close() {
+        actions.push(Action::Unsaved(UnsavedChoice::Back));
+    }
 }
 
 /// The icon as a texture; without it the top bar simply shows the name.
@@ -695,15 +1239,21 @@ fn describe_error(error: &Error) -> String {
     text
 }
 
-fn loading_card(ui: &mut egui::Ui, running: &Running, actions: &mut Vec<Action>) {
-    let (stage, fraction) = running.progress();
+fn loading_card(
+    ui: &mut egui::Ui,
+    title: &str,
+    stage: &str,
+    fraction: Option<f32>,
+    cancel: Action,
+    actions: &mut Vec<Action>,
+) {
     ui.add_space(60.0);
     ui.vertical_centered(|ui| {
         ui.set_max_width(520.0);
         egui::Frame::group(ui.style())
             .inner_margin(20.0)
             .show(ui, |ui| {
-                ui.heading(running.title());
+                ui.heading(title);
                 ui.add_space(6.0);
                 ui.label(format!("{stage}…"));
                 ui.add_space(6.0);
@@ -717,10 +1267,10 @@ fn loading_card(ui: &mut egui::Ui, running: &Running, actions: &mut Vec<Action>)
                 ui.add_space(10.0);
                 if ui
                     .button("Cancel")
-                    .on_hover_text("Stop loading; nothing is changed")
+                    .on_hover_text("Stop; nothing is changed")
                     .clicked()
                 {
-                    actions.push(Action::Cancel);
+                    actions.push(cancel);
                 }
                 ui.add_space(4.0);
                 ui.label(
@@ -732,7 +1282,7 @@ fn loading_card(ui: &mut egui::Ui, running: &Running, actions: &mut Vec<Action>)
     });
 }
 
-fn notice_card(ui: &mut egui::Ui, notice: &Notice, actions: &mut Vec<Action>) {
+fn notice_card(ui: &mut egui::Ui, notice: &Notice, dismiss: Action, actions: &mut Vec<Action>) {
     let (title, detail, colour, marker) = match notice {
         Notice::Error { title, detail } => (title, detail, ui.visuals().error_fg_color, "Problem"),
         Notice::Info { title, detail } => (title, detail, ui.visuals().weak_text_color(), "Note"),
@@ -747,7 +1297,7 @@ fn notice_card(ui: &mut egui::Ui, notice: &Notice, actions: &mut Vec<Action>) {
                 ui.label(RichText::new(title).strong());
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                     if ui.button("Dismiss").clicked() {
-                        actions.push(Action::DismissNotice);
+                        actions.push(dismiss);
                     }
                 });
             });
@@ -778,12 +1328,39 @@ fn drop_overlay(ctx: &egui::Context) {
 impl eframe::App for GenoPrivApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_job();
+        if let Some(event) = self.project.poll() {
+            self.project_event(event);
+        }
         self.protect
             .follow(self.workspace_generation, self.workspace.as_ref());
+        let protect_study = match &self.protect.task {
+            Some(Task::Release(_)) => Some(Finished::Release),
+            Some(Task::Sweep(..)) => Some(Finished::Sweep),
+            Some(Task::Export(_)) | None => None,
+        };
         self.protect.poll();
+        // A study that ended without a problem notice finished: the project records it.
+        if self.protect.task.is_none()
+            && self.protect.notice.is_none()
+            && let Some(finished) = protect_study
+        {
+            self.note_finished(finished);
+        }
         self.audit.follow(self.workspace_generation);
+        let auditing = self.audit.is_busy();
         self.audit.poll();
+        if auditing && !self.audit.is_busy() && self.audit.notice.is_none() {
+            self.note_finished(Finished::Audit);
+        }
+        self.report.poll();
         self.take_dropped_files(ctx);
+        if ctx.input(|i| i.viewport().close_requested())
+            && self.project.has_unsaved_changes()
+            && !self.may_close
+        {
+            ctx.send_viewport_cmd(ViewportCommand::CancelClose);
+            self.confirm = Some(Pending::Close);
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -791,7 +1368,7 @@ impl eframe::App for GenoPrivApp {
         if self.running.is_none() && ui.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             actions.push(Action::PickGenotypes);
         }
-        Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
+        Panel::top("top_bar").show(ui, |ui| self.top_bar(ui, &mut actions));
         Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
         Panel::left("navigation")
             .resizable(false)
@@ -800,6 +1377,9 @@ impl eframe::App for GenoPrivApp {
         CentralPanel::default().show(ui, |ui| self.central(ui, &mut actions));
         drop_overlay(ui.ctx());
         super::about::show(ui.ctx(), &mut self.about_open);
+        if self.confirm.is_some() {
+            unsaved_dialog(ui.ctx(), &mut actions);
+        }
         for action in actions {
             self.apply(action);
         }
@@ -825,18 +1405,19 @@ mod tests {
         let prefs = Preferences {
             theme: ThemePreference::Light,
             screen: Screen::Data,
+            role: Role::Reviewer,
         };
         let value = serde_json::to_value(&prefs)?;
         let keys: Vec<&String> = value
             .as_object()
             .map(|o| o.keys().collect())
             .unwrap_or_default();
-        assert_eq!(keys, ["screen", "theme"]);
+        assert_eq!(keys, ["role", "screen", "theme"]);
         // Settings saved by an older version (fewer fields) still load.
         let old: Preferences = serde_json::from_str("{}")?;
         assert_eq!(
-            (old.theme, old.screen),
-            (ThemePreference::System, Screen::Data)
+            (old.theme, old.screen, old.role),
+            (ThemePreference::System, Screen::Data, Role::Steward)
         );
         Ok(())
     }

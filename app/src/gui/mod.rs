@@ -6,6 +6,9 @@
 //! and [`audit_charts`] the same for the Audit screen); [`jobs`] runs
 //! long work on worker threads;
 //! [`summary`] and [`phenotypes`] turn a loaded dataset into what the Data screen shows.
+//! [`project`] keeps the session's project (saving and opening project files),
+//! [`report_screen`] draws the Report screen and exports the IRB report, [`learn`] the
+//! Learn screen, and [`roles`] says what each role (steward, IRB reviewer, clinician) sees.
 
 mod about;
 mod app;
@@ -15,10 +18,14 @@ mod audit_view;
 mod data_screen;
 mod format;
 mod jobs;
+mod learn;
 mod phenotypes;
+mod project;
 mod protect;
 mod protect_charts;
 mod protect_view;
+mod report_screen;
+mod roles;
 mod sample_data;
 mod summary;
 mod welcome;
@@ -30,6 +37,7 @@ use clap::Args;
 pub use app::{GenoPrivApp, ReadFn, Screen, Startup};
 pub use audit::{AuditForm, AuditPlan, FederationForm, ModelChoice};
 pub use protect::{DEFAULT_SWEEP_PER_SNP, EpsilonUnitChoice, ProtectForm, TargetKind};
+pub use roles::Role;
 pub use sample_data::{SampleData, locate_sample_data};
 
 /// Options of the desktop window (used when `genopriv` runs without a subcommand).
@@ -46,6 +54,11 @@ pub struct GuiArgs {
     /// Start with the bundled sample cohort loaded
     #[arg(long, conflicts_with = "open")]
     pub sample_data: bool,
+
+    /// GenoPriv project to open when the window starts (its stored results, and
+    /// its cohort for the steward)
+    #[arg(long, value_name = "PROJECT.json", conflicts_with_all = ["open", "sample_data"])]
+    pub project: Option<PathBuf>,
 }
 
 /// The window's icon, drawn for GenoPriv (`assets/icon.svg` is its source).
@@ -57,6 +70,7 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
         open: args.open,
         phenotypes: args.phenotypes,
         sample_data: args.sample_data,
+        project: args.project,
     };
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("GenoPriv")

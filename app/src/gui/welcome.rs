@@ -2,19 +2,20 @@
 
 use egui::{Button, RichText};
 
-use super::app::Action;
+use super::app::{Action, ProjectCommand};
 
 const WIDTH: f32 = 620.0;
 /// GenoPriv's teal (the icon's), for the primary action and the charts.
 pub(super) const ACCENT: egui::Color32 = egui::Color32::from_rgb(0x2a, 0x9d, 0x8f);
 
 /// The workflow in one line per screen, so a first-time user sees where this leads.
-const WORKFLOW: [&str; 5] = [
-    "Data: load genotypes (and phenotypes) and check what they hold. Available now.",
-    "Protect: make a release with differential privacy. Coming.",
-    "Audit: attack the release to measure what it still gives away. Coming.",
+const WORKFLOW: [&str; 6] = [
+    "Data: load genotypes (and phenotypes) and check what they hold.",
+    "Protect: share a copy with differential privacy, or sweep epsilon to compare settings.",
+    "Audit: attack a trained model to measure what it still gives away.",
     "Trade-offs: compare privacy and usefulness across settings. Coming.",
-    "Report: write up the decision for reviewers. Coming.",
+    "Report: save the studies in a project and export the report for reviewers.",
+    "Learn: what each privacy technique protects against, in plain words.",
 ];
 
 pub(super) fn show(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
@@ -86,6 +87,19 @@ pub(super) fn show(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                                 egui::Label::new(
                                     "A table of sample IDs with a case/control column, matched to \
                                  the genotypes once they are loaded.",
+                                )
+                                .wrap(),
+                            );
+                            ui.end_row();
+
+                            let project = Button::new("Open project…").min_size(button_size);
+                            if ui.add(project).clicked() {
+                                actions.push(Action::Project(ProjectCommand::Open));
+                            }
+                            ui.add(
+                                egui::Label::new(
+                                    "A saved GenoPriv project: its studies, settings, seeds and \
+                                 results. Reviewers can read it without the raw data.",
                                 )
                                 .wrap(),
                             );

@@ -15,6 +15,7 @@
 //!   and warnings.
 //! - [`model_audit`]: a model audit's charts in words.
 //! - [`label`]: the privacy label card; [`persona`]: the attackers.
+//! - [`learn`]: what each privacy technique protects against and costs (the Learn screen).
 //! - [`release`]: notices on a shared dataset's frequency source and seed.
 //! - [`tradeoff`]: the turning point of a DP-training sweep.
 //! - [`mod@report`]: the decision, attack assumptions, ROC ceiling and sign-off
@@ -30,6 +31,7 @@ pub mod confidence;
 pub mod epsilon;
 pub mod format;
 pub mod label;
+pub mod learn;
 pub mod model_audit;
 pub mod odds;
 pub mod persona;

@@ -13,6 +13,7 @@
 //! comparing JSON trees is what `--check` needs anyway ([`compare`]).
 
 pub mod compare;
+pub mod record;
 pub mod run;
 
 use std::fs::File;
@@ -29,6 +30,7 @@ use crate::job::Job;
 use crate::study::{GwasTest, ModelAuditSettings, ShareSettings, SweepSettings};
 
 pub use compare::{Difference, first_difference};
+pub use record::{CohortFiles, CohortOptions, StudyRun};
 pub use run::{RunOutcome, run_project};
 
 /// The project format this build reads and writes.
@@ -293,6 +295,28 @@ impl Project {
         Ok(())
     }
 
+    /// Every input's state now: unchanged, changed or not available here (an IRB
+    /// reviewer may open a project without its data). Only a cancel is an error.
+    pub fn check_inputs(&self, project_file: &Path, job: Job<'_>) -> Result<Vec<InputCheck>> {
+        let folder = project_folder(project_file);
+        let mut checks = Vec::with_capacity(self.inputs.len());
+        for input in &self.inputs {
+            let state = match sha256_file(&folder.join(&input.path), job) {
+                Ok(actual) if actual == input.sha256 => InputState::Unchanged,
+                Ok(actual) => InputState::Changed { actual },
+                Err(Error::Cancelled) => return Err(Error::Cancelled),
+                Err(e) => InputState::Unavailable {
+                    reason: e.to_string(),
+                },
+            };
+            checks.push(InputCheck {
+                path: input.path.clone(),
+                state,
+            });
+        }
+        Ok(checks)
+    }
+
     /// The recorded SHA-256 of an input path, as studies refer to it (the `.bed`
     /// of a PLINK set).
     pub fn input_sha256(&self, path: &str) -> Option<&str> {
@@ -303,6 +327,27 @@ impl Project {
             .find(|i| i.path == key)
             .map(|i| i.sha256.as_str())
     }
+}
+
+/// One input of a project, checked against its recorded SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputCheck {
+    /// As recorded: relative to the project file.
+    pub path: String,
+    pub state: InputState,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputState {
+    Unchanged,
+    /// The file differs from the one the studies ran on.
+    Changed {
+        actual: String,
+    },
+    /// The file could not be read (moved, deleted, not copied with the project).
+    Unavailable {
+        reason: String,
+    },
 }
 
 /// The folder relative paths of a project start from.
@@ -486,11 +531,26 @@ mod tests {
             Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         );
         unattended(|job| project.verify_inputs(&project_file, job))?;
+        let state = |project: &Project| -> Result<Vec<InputState>> {
+            let checks = unattended(|job| project.check_inputs(&project_file, job))?;
+            Ok(checks.into_iter().map(|c| c.state).collect())
+        };
+        assert_eq!(state(&project)?, [InputState::Unchanged]);
         std::fs::write(&input, "abd").map_err(|e| Error::io(&input, e))?;
         let Err(e) = unattended(|job| project.verify_inputs(&project_file, job)) else {
             return Err(Error::Parameter("a changed input passed".into()));
         };
         assert!(e.to_string().contains("cohort.tsv"), "{e}");
+        assert!(matches!(
+            state(&project)?.as_slice(),
+            [InputState::Changed { actual }]
+                if actual.len() == 64 && project.input_sha256(&relative) != Some(actual.as_str())
+        ));
+        std::fs::remove_file(&input).map_err(|e| Error::io(&input, e))?;
+        assert!(matches!(
+            state(&project)?.as_slice(),
+            [InputState::Unavailable { reason }] if reason.contains("cohort.tsv")
+        ));
         Ok(())
     }
 }

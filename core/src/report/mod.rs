@@ -17,16 +17,12 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::explain::attack::INCONCLUSIVE;
-use crate::explain::epsilon::EpsilonUnit;
 use crate::explain::format::number;
 use crate::explain::odds::{IconArray, posterior_bound};
 use crate::explain::persona::PERSONAS;
 use crate::explain::release::seeded_output_notice;
 use crate::explain::report as words;
-use crate::explain::{
-    MafSource, MechanismKind, PrivacyLabel, ReleaseDescription, privacy_label,
-    realised_epsilon_sentence,
-};
+use crate::explain::{PrivacyLabel, privacy_label, realised_epsilon_sentence};
 use crate::job::Job;
 use crate::project::{Project, Study, StudySpec};
 use crate::study::recommend::{AuditFigures, Evidence, recommend};
@@ -309,15 +305,6 @@ fn interval(value: Option<f64>, ci: view::IntervalView) -> String {
     }
 }
 
-fn maf_source(target_source: Option<&str>) -> MafSource {
-    match target_source {
-        Some("reference_af" | "reference_panel") => MafSource::Public,
-        Some("dp") => MafSource::DifferentiallyPrivate,
-        Some("raw") => MafSource::Raw,
-        _ => MafSource::NotUsed,
-    }
-}
-
 fn label_card(html: &mut String, label: &PrivacyLabel) {
     html.push_str("<div class=\"card\">");
     for (title, items) in [
@@ -359,17 +346,7 @@ fn privacy_label_section(loaded: &[Loaded<'_>]) -> Result<String> {
                 any = true;
                 let _ = write!(html, "<h3>Shared genotypes: {}</h3>", escape(&study.name));
                 let realised = r.epsilon.realised_total;
-                let label = privacy_label(&ReleaseDescription {
-                    mechanism: match r.mechanism {
-                        Mechanism::RandomizedResponse => MechanismKind::RandomizedResponse,
-                        Mechanism::Xor | Mechanism::CoinFlip => MechanismKind::XorSharing,
-                    },
-                    epsilon: r.epsilon.nominal_total,
-                    unit: EpsilonUnit::Total,
-                    delta: 0.0,
-                    maf_source: maf_source(r.target_source.as_deref()),
-                    realised_total_epsilon: r.epsilon.total_spent.or(realised),
-                })?;
+                let label = privacy_label(&r.release_description())?;
                 label_card(&mut html, &label);
                 let total = r
                     .epsilon
@@ -381,20 +358,13 @@ fn privacy_label_section(loaded: &[Loaded<'_>]) -> Result<String> {
             Loaded::Audit(study, r) => {
                 any = true;
                 let _ = write!(html, "<h3>Released model: {}</h3>", escape(&study.name));
-                match &r.privacy {
-                    Some(p) => {
-                        let label = privacy_label(&ReleaseDescription {
-                            mechanism: MechanismKind::DpModel,
-                            epsilon: p.epsilon,
-                            unit: EpsilonUnit::Total,
-                            delta: p.delta,
-                            maf_source: MafSource::NotUsed,
-                            realised_total_epsilon: None,
-                        })?;
+                match (r.release_description(), &r.privacy) {
+                    (Some(description), Some(p)) => {
+                        let label = privacy_label(&description)?;
                         label_card(&mut html, &label);
                         icon_figure(&mut html, p.epsilon, p.delta)?;
                     }
-                    None => {
+                    _ => {
                         let _ = write!(
                             html,
                             "<p class=\"warning\">{}</p>",

@@ -4,6 +4,8 @@
 
 use serde::Deserialize;
 
+use crate::explain::epsilon::EpsilonUnit;
+use crate::explain::{MafSource, MechanismKind, ReleaseDescription};
 use crate::study::recommend::{AuditFigures, strongest_of};
 use crate::study::{AttackKind, DpTraining, Mechanism, ReferenceMode, TargetModel, UtilityMetric};
 
@@ -33,6 +35,29 @@ pub struct ShareView {
     pub seed: Option<u64>,
     #[serde(default)]
     pub notices: Vec<String>,
+}
+
+impl ShareView {
+    /// What the privacy label of this shared copy is built from (the report's and
+    /// the desktop's label, one mapping).
+    pub fn release_description(&self) -> ReleaseDescription {
+        ReleaseDescription {
+            mechanism: match self.mechanism {
+                Mechanism::RandomizedResponse => MechanismKind::RandomizedResponse,
+                Mechanism::Xor | Mechanism::CoinFlip => MechanismKind::XorSharing,
+            },
+            epsilon: self.epsilon.nominal_total,
+            unit: EpsilonUnit::Total,
+            delta: 0.0,
+            maf_source: match self.target_source.as_deref() {
+                Some("reference_af" | "reference_panel") => MafSource::Public,
+                Some("dp") => MafSource::DifferentiallyPrivate,
+                Some("raw") => MafSource::Raw,
+                _ => MafSource::NotUsed,
+            },
+            realised_total_epsilon: self.epsilon.total_spent.or(self.epsilon.realised_total),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -151,6 +176,19 @@ impl AuditView {
                     .iter()
                     .filter_map(|a| Some((a.auc?, a.auc_interval.upper?))),
             ),
+        })
+    }
+
+    /// What the privacy label of this model is built from; `None` for a model
+    /// trained without DP (it has no guarantee to label).
+    pub fn release_description(&self) -> Option<ReleaseDescription> {
+        self.privacy.as_ref().map(|p| ReleaseDescription {
+            mechanism: MechanismKind::DpModel,
+            epsilon: p.epsilon,
+            unit: EpsilonUnit::Total,
+            delta: p.delta,
+            maf_source: MafSource::NotUsed,
+            realised_total_epsilon: None,
         })
     }
 }
