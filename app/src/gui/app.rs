@@ -16,7 +16,8 @@ use super::phenotypes::{self, PhenotypeSummary};
 use super::protect::{EpsilonUnitChoice, ProtectAction, ProtectForm, ProtectScreen};
 use super::sample_data::locate_sample_data;
 use super::summary::{DataSummary, LoadedData};
-use super::{audit_view, data_screen, protect_view, welcome};
+use super::tradeoffs::{TradeoffSource, TradeoffsScreen};
+use super::{audit_view, data_screen, protect_view, tradeoffs_view, welcome};
 use genopriv_core::study::{Mechanism, ModelAuditReport, ShareReport};
 
 /// The genotype reader the window uses: `genopriv_core`'s by default; tests may
@@ -55,12 +56,14 @@ impl Screen {
         }
     }
 
-    /// Whether the screen can be opened; Protect needs a loaded cohort.
-    pub fn is_available(self, has_data: bool) -> bool {
+    /// Whether the screen can be opened; Protect needs a loaded cohort, Trade-offs
+    /// a sweep with at least one finished run.
+    pub fn is_available(self, has_data: bool, has_sweep: bool) -> bool {
         match self {
             Screen::Data => true,
             Screen::Protect | Screen::Audit => has_data,
-            Screen::TradeOffs | Screen::Report => false,
+            Screen::TradeOffs => has_data && has_sweep,
+            Screen::Report => false,
         }
     }
 
@@ -164,6 +167,7 @@ pub struct GenoPrivApp {
     /// Whether the About box is showing.
     about_open: bool,
     audit: AuditScreen,
+    tradeoffs: TradeoffsScreen,
 }
 
 impl GenoPrivApp {
@@ -172,7 +176,7 @@ impl GenoPrivApp {
             .storage
             .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
             .unwrap_or_default();
-        if !prefs.screen.is_available(false) {
+        if !prefs.screen.is_available(false, false) {
             prefs.screen = Screen::Data;
         }
         // Set now to avoid a first frame in the wrong theme; `top_bar` keeps it set.
@@ -191,6 +195,7 @@ impl GenoPrivApp {
             protect: ProtectScreen::default(),
             about_open: false,
             audit: AuditScreen::default(),
+            tradeoffs: TradeoffsScreen::default(),
         };
         if startup.sample_data {
             app.load_sample_data();
@@ -224,6 +229,24 @@ impl GenoPrivApp {
     /// The report of the last audit on the Audit screen.
     pub fn audit_report(&self) -> Option<&ModelAuditReport> {
         self.audit.result.as_ref().map(|r| &r.report)
+    }
+
+    /// The Trade-offs screen: candidates, decision, policy and ledgers.
+    pub fn tradeoffs(&self) -> &TradeoffsScreen {
+        &self.tradeoffs
+    }
+
+    /// The same, to change (tests, and opening a project).
+    pub fn tradeoffs_mut(&mut self) -> &mut TradeoffsScreen {
+        &mut self.tradeoffs
+    }
+
+    /// Whether a sweep has at least one finished run to trade off.
+    fn has_sweep(&self) -> bool {
+        self.protect
+            .sweep
+            .as_ref()
+            .is_some_and(|s| !s.rows.is_empty())
     }
 
     /// The Protect screen's settings (tests set them without the widgets).
@@ -455,7 +478,7 @@ impl GenoPrivApp {
             Action::Cancel => self.cancel_job(),
             Action::DismissNotice => self.notice = None,
             Action::Show(screen) => {
-                if screen.is_available(self.workspace.is_some()) {
+                if screen.is_available(self.workspace.is_some(), self.has_sweep()) {
                     self.prefs.screen = screen;
                 }
             }
@@ -551,7 +574,7 @@ impl GenoPrivApp {
         ui.add_space(4.0);
         let width = ui.available_width();
         for screen in Screen::ALL {
-            if screen.is_available(self.workspace.is_some()) {
+            if screen.is_available(self.workspace.is_some(), self.has_sweep()) {
                 let button = Button::selectable(self.prefs.screen == screen, screen.title())
                     .min_size(egui::vec2(width, 28.0));
                 if ui.add(button).on_hover_text(screen.purpose()).clicked() {
@@ -564,6 +587,15 @@ impl GenoPrivApp {
                 ui.add_enabled(false, button)
                     .on_disabled_hover_text(format!(
                         "{}. Load a cohort on the Data screen first.",
+                        screen.purpose()
+                    ));
+            } else if screen == Screen::TradeOffs {
+                let button = Button::selectable(false, screen.title())
+                    .right_text(RichText::new("run a sweep").small().italics())
+                    .min_size(egui::vec2(width, 28.0));
+                ui.add_enabled(false, button)
+                    .on_disabled_hover_text(format!(
+                        "{}. Run Sweep epsilon on the Protect screen first.",
                         screen.purpose()
                     ));
             } else {
@@ -628,6 +660,19 @@ impl GenoPrivApp {
                 let mut audit_actions = Vec::new();
                 audit_view::show(ui, &mut self.audit, workspace, &mut audit_actions);
                 actions.extend(audit_actions.into_iter().map(Action::Audit));
+            }
+            (Screen::TradeOffs, Some(_)) => {
+                let source = self
+                    .protect
+                    .sweep
+                    .as_ref()
+                    .filter(|view| !view.rows.is_empty())
+                    .map(|view| TradeoffSource::Sharing {
+                        view,
+                        targets: self.protect.form.target_choice(),
+                    });
+                let sha = self.protect.input_sha256();
+                tradeoffs_view::show(ui, &mut self.tradeoffs, source, sha, actions);
             }
             _ => welcome::show(ui, actions),
         }
@@ -763,6 +808,7 @@ impl eframe::App for GenoPrivApp {
         self.protect.poll();
         self.audit.follow(self.workspace_generation);
         self.audit.poll();
+        self.tradeoffs.follow(self.workspace_generation);
         self.take_dropped_files(ctx);
     }
 

@@ -3,7 +3,8 @@
 //! Layout: [`app`] holds the window, navigation and job handling; [`welcome`],
 //! [`data_screen`], [`protect_view`] and [`audit_view`] draw the screens ([`protect`]
 //! holds the Protect screen's state and jobs, [`protect_charts`] its charts; [`audit`]
-//! and [`audit_charts`] the same for the Audit screen); [`jobs`] runs
+//! and [`audit_charts`] the same for the Audit screen; [`tradeoffs`],
+//! [`tradeoffs_view`] and [`tradeoffs_charts`] for the Trade-offs screen); [`jobs`] runs
 //! long work on worker threads;
 //! [`summary`] and [`phenotypes`] turn a loaded dataset into what the Data screen shows.
 
@@ -21,6 +22,9 @@ mod protect_charts;
 mod protect_view;
 mod sample_data;
 mod summary;
+mod tradeoffs;
+mod tradeoffs_charts;
+mod tradeoffs_view;
 mod welcome;
 
 use std::path::PathBuf;
@@ -31,6 +35,7 @@ pub use app::{GenoPrivApp, ReadFn, Screen, Startup};
 pub use audit::{AuditForm, ModelChoice};
 pub use protect::{DEFAULT_SWEEP_PER_SNP, EpsilonUnitChoice, ProtectForm, TargetKind};
 pub use sample_data::{SampleData, locate_sample_data};
+pub use tradeoffs::TradeoffsScreen;
 
 /// Options of the desktop window (used when `genopriv` runs without a subcommand).
 #[derive(Args, Debug, Default)]

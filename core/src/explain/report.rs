@@ -125,6 +125,14 @@ pub const NO_RECOMMENDATION: &str = "No budget is recommended: the utility curve
 pub const NO_ALTERNATIVES: &str = "No alternatives were measured: the project holds no sweep \
     over epsilon, so this report cannot show what a smaller or larger budget would cost.";
 
+/// When candidates were pinned but none chosen.
+pub const NO_CHOICE: &str = "No candidate has been chosen for release yet: the candidates \
+    below were pinned for comparison only.";
+
+/// When the steward set no policy thresholds.
+pub const NO_THRESHOLDS: &str = "No policy thresholds were set: the candidates were compared \
+    on their figures alone, without limits agreed in advance.";
+
 /// GWAS retention in the reader's units, next to the coin-flip control.
 pub fn retention_sentence(retention: f64, coin_flip: Option<f64>) -> String {
     let mut text = format!(
