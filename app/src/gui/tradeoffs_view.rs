@@ -272,10 +272,10 @@ fn decision_ui(
         policy_ui(ui, &mut screen.policy, &data.utility_label)
     });
     section(ui, "Candidates", |ui| candidates_ui(ui, screen, edits));
-    if let [a, b] = screen.compared[..] {
-        if let (Some(a), Some(b)) = (screen.candidate(a), screen.candidate(b)) {
-            section(ui, "Side by side", |ui| comparison_ui(ui, a, b));
-        }
+    if let [a, b] = *screen.compared.as_slice()
+        && let (Some(a), Some(b)) = (screen.candidate(a), screen.candidate(b))
+    {
+        section(ui, "Side by side", |ui| comparison_ui(ui, a, b));
     }
     section(ui, "Privacy budget ledger", |ui| {
         ledger_ui(ui, screen, cohort_sha256, edits)
@@ -691,7 +691,8 @@ fn cards_ui(ui: &mut egui::Ui, candidate: &Candidate, n_variants: Option<u64>) {
     );
     let CandidateRun::Sharing {
         mechanism, targets, ..
-    } = candidate.run;
+    } = &candidate.run;
+    let (mechanism, targets) = (*mechanism, *targets);
     let epsilon_text = match f.epsilon_realised {
         Some(realised) => realised_epsilon_sentence(f.epsilon_nominal, realised)
             .unwrap_or_else(|e| format!("The realised epsilon cannot be stated: {e}.")),

@@ -328,6 +328,8 @@ mod tests {
             SEEDS_NOTE,
             SIGN_OFF_NOTE,
             PER_SNP_PLOTS_NOTE,
+            NO_CHOICE,
+            NO_THRESHOLDS,
         ]
         .iter()
         .map(|s| (*s).to_owned())
@@ -356,6 +358,19 @@ mod tests {
             roc_ceiling_sentence(1.0, 1e-5),
             tradeoff_summary("retention"),
             empirical_epsilon_sentence(0.5, Some(1.0)),
+            crate::explain::tradeoff::utility_curve_sentence(
+                "retention",
+                &[(1.0, 0.2), (10.0, 0.9)],
+                Some((3.0, 0.7)),
+                Some(0.1),
+            ),
+            crate::explain::tradeoff::risk_curve_sentence(&[crate::explain::tradeoff::RiskPoint {
+                epsilon: 1.0,
+                tpr_at_1pct_fpr: Some(0.02),
+                auc: Some(0.55),
+                ceiling: 1.0,
+            }]),
+            crate::explain::tradeoff::candidate_risk_sentence(None, None, 0.5),
         ]);
         for sentence in sentences {
             let lower = sentence.to_lowercase();
