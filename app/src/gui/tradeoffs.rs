@@ -398,7 +398,8 @@ mod tests {
             .get(1)
             .map(|s| (s.runs, s.utility_mean, s.utility_min));
         assert_eq!(at_two, Some((2, Some(0.5), Some(0.4))));
-        assert!(summary.iter().all(|s| s.ceiling == 1.0), "e^16 x 1 % > 1");
+        // Spent 8 and 16: the ceiling is 1 - e^-eps x 0.99, all but 1.
+        assert!(summary.iter().all(|s| s.ceiling > 0.9999), "{summary:?}");
     }
 
     #[test]

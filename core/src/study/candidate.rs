@@ -265,8 +265,11 @@ mod tests {
         assert!((f.tpr_ceiling() - 1f64.exp() * 0.01).abs() < 1e-12);
         // Epsilon 0: no attack beats guessing, TPR = FPR.
         assert!((figures(0.0, 0.5, 0.01).tpr_ceiling() - 0.01).abs() < 1e-12);
-        // Large or unbounded losses allow finding everyone.
-        assert_eq!(figures(20.0, 0.5, 0.01).tpr_ceiling(), 1.0);
+        // At epsilon 20 the second bound binds: 1 - e^-20 x (1 - FPR).
+        let twenty = 1.0 - (-20f64).exp() * 0.99;
+        assert!((figures(20.0, 0.5, 0.01).tpr_ceiling() - twenty).abs() < 1e-15);
+        // A sharing release's thousands, or an unbounded loss, allow finding everyone.
+        assert_eq!(figures(2_736.0, 0.5, 0.01).tpr_ceiling(), 1.0);
         let unbounded = CandidateFigures {
             epsilon_spent: None,
             ..figures(1.0, 0.5, 0.01)
