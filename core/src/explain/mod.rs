@@ -53,5 +53,6 @@ pub use odds::{
 };
 pub use persona::{LABEL_ATTACKER, MEMBERSHIP_ATTACKER, Persona};
 pub use tradeoff::{
-    RiskPoint, TradeoffPoint, candidate_risk_sentence, risk_curve_sentence, turning_point_sentence, utility_curve_sentence,
+    RiskPoint, TradeoffPoint, candidate_risk_sentence, risk_curve_sentence, turning_point_sentence,
+    utility_curve_sentence,
 };
