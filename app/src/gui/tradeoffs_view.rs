@@ -33,7 +33,7 @@ const DEFAULT_MAX_EPSILON: f64 = 10.0;
 
 /// What the controls ask for; applied after drawing.
 enum Edit {
-    Pin(SourcePoint),
+    Pin(Box<SourcePoint>),
     Unpin(u32),
     ToggleCompared(u32),
     Choose(u32),
@@ -243,7 +243,7 @@ fn runs_ui(
                             .on_hover_text("Keep this run as a candidate for release")
                             .clicked()
                         {
-                            edits.push(Edit::Pin(point.clone()));
+                            edits.push(Edit::Pin(Box::new(point.clone())));
                         }
                     }
                 }
