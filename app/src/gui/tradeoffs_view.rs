@@ -214,7 +214,7 @@ fn runs_ui(
                 "Total",
                 "Repeat",
                 "Utility",
-                "Found at 1 %",
+                "Members found",
                 "",
             ] {
                 ui.label(RichText::new(h).strong());
