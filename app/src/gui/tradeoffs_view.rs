@@ -318,23 +318,27 @@ fn threshold_row(
 ) {
     ui.horizontal(|ui| {
         let mut on = value.is_some();
-        if ui.checkbox(&mut on, label).changed() {
+        let switch = ui.checkbox(&mut on, label);
+        if switch.changed() {
             *value = on.then_some(default);
         }
         if let Some(v) = value {
             if as_percent {
                 let mut shown = *v * 100.0;
-                let response = ui.add(
-                    DragValue::new(&mut shown)
-                        .range(0.0..=100.0)
-                        .speed(0.5)
-                        .suffix(" %"),
-                );
+                let response = ui
+                    .add(
+                        DragValue::new(&mut shown)
+                            .range(0.0..=100.0)
+                            .speed(0.5)
+                            .suffix(" %"),
+                    )
+                    .labelled_by(switch.id);
                 if response.changed() {
                     *v = shown / 100.0;
                 }
             } else {
-                ui.add(DragValue::new(v).range(0.0..=f64::MAX).speed(0.5));
+                ui.add(DragValue::new(v).range(0.0..=f64::MAX).speed(0.5))
+                    .labelled_by(switch.id);
             }
         }
     });
@@ -579,14 +583,13 @@ fn ledger_ui(
     );
     ui.horizontal(|ui| {
         let mut on = ledger.total_budget.is_some();
-        if ui
-            .checkbox(&mut on, "Total budget for this cohort")
-            .changed()
-        {
+        let switch = ui.checkbox(&mut on, "Total budget for this cohort");
+        if switch.changed() {
             ledger.total_budget = on.then_some(DEFAULT_MAX_EPSILON);
         }
         if let Some(total) = &mut ledger.total_budget {
-            ui.add(DragValue::new(total).range(0.0..=f64::MAX).speed(0.5));
+            ui.add(DragValue::new(total).range(0.0..=f64::MAX).speed(0.5))
+                .labelled_by(switch.id);
         }
     });
     ui.add(egui::Label::new(ledger.sentence(planned)).wrap());
@@ -619,12 +622,13 @@ fn ledger_ui(
                 .hint_text("name"),
         )
         .labelled_by(label.id);
-        ui.label("epsilon");
+        let epsilon_label = ui.label("epsilon");
         ui.add(
             DragValue::new(&mut screen.past_epsilon)
                 .range(0.0..=f64::MAX)
                 .speed(0.1),
-        );
+        )
+        .labelled_by(epsilon_label.id);
         if ui.button("Record earlier release").clicked() {
             edits.push(Edit::RecordPast);
         }
