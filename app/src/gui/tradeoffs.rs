@@ -345,7 +345,8 @@ mod tests {
             epsilon_realised: Some(per_snp * 8.0),
             epsilon_total_spent: Some(per_snp * 8.0),
             repeat,
-            seed: repeat as u64,
+            // Each grid run has its own seed, as `run_sweep` gives it.
+            seed: (per_snp * 100.0) as u64 + repeat as u64,
             point_error: 0.3,
             sample_error: 0.0,
             mean_error: 0.0,
@@ -398,8 +399,8 @@ mod tests {
             .get(1)
             .map(|s| (s.runs, s.utility_mean, s.utility_min));
         assert_eq!(at_two, Some((2, Some(0.5), Some(0.4))));
-        // Spent 8 and 16: the ceiling is 1 - e^-eps x 0.99, all but 1.
-        assert!(summary.iter().all(|s| s.ceiling > 0.9999), "{summary:?}");
+        // Spent 8 and 16: the ceiling is 1 - e^-eps x 0.99 (0.99966 and above).
+        assert!(summary.iter().all(|s| s.ceiling > 0.9996), "{summary:?}");
     }
 
     #[test]
