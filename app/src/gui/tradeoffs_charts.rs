@@ -118,7 +118,8 @@ fn shared_markers(plot: &mut egui_plot::PlotUi<'_>, data: &TradeoffData, policy:
                 .style(LineStyle::dashed_loose()),
         );
         plot.text(
-            Text::new("recommended label", PlotPoint::new(x, 0.97), "Recommended")
+            Text::new(String::new(), PlotPoint::new(x, 0.97), "Recommended")
+                .id("recommended label")
                 .color(RECOMMENDED_COLOUR)
                 .anchor(Align2::LEFT_TOP),
         );
@@ -126,13 +127,10 @@ fn shared_markers(plot: &mut egui_plot::PlotUi<'_>, data: &TradeoffData, policy:
     if let Some(x) = policy.max_epsilon.and_then(x_of) {
         plot.vline(VLine::new("Policy: largest epsilon", x).color(POLICY_COLOUR));
         plot.text(
-            Text::new(
-                "epsilon limit label",
-                PlotPoint::new(x, 0.86),
-                "Epsilon limit",
-            )
-            .color(POLICY_COLOUR)
-            .anchor(Align2::RIGHT_TOP),
+            Text::new(String::new(), PlotPoint::new(x, 0.86), "Epsilon limit")
+                .id("epsilon limit label")
+                .color(POLICY_COLOUR)
+                .anchor(Align2::RIGHT_TOP),
         );
     }
 }
@@ -172,13 +170,10 @@ fn candidate_marker(
                 .color(colour),
         );
         plot.text(
-            Text::new(
-                format!("label {}", candidate.id),
-                PlotPoint::new(x, y),
-                name,
-            )
-            .color(colour)
-            .anchor(Align2::LEFT_BOTTOM),
+            Text::new(String::new(), PlotPoint::new(x, y), name)
+                .id(("candidate label", candidate.id))
+                .color(colour)
+                .anchor(Align2::LEFT_BOTTOM),
         );
     }
 }
@@ -243,10 +238,11 @@ pub fn utility_chart(
             plot.hline(HLine::new("Policy: least utility", min).color(POLICY_COLOUR));
             plot.text(
                 Text::new(
-                    "utility limit label",
+                    String::new(),
                     PlotPoint::new(axis.min, min),
                     format!("At least {}", percent(min, 0)),
                 )
+                .id("utility limit label")
                 .color(POLICY_COLOUR)
                 .anchor(Align2::LEFT_BOTTOM),
             );
@@ -331,10 +327,11 @@ pub fn risk_chart(
             plot.hline(HLine::new("Policy: most members found", max).color(POLICY_COLOUR));
             plot.text(
                 Text::new(
-                    "risk limit label",
+                    String::new(),
                     PlotPoint::new(axis.min, max),
                     format!("At most {}", percent(max, 0)),
                 )
+                .id("risk limit label")
                 .color(POLICY_COLOUR)
                 .anchor(Align2::LEFT_BOTTOM),
             );
