@@ -6,7 +6,7 @@
 
 use egui::{Align2, Color32, RichText};
 use egui_plot::{
-    HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text, VLine,
+    Corner, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text, VLine,
 };
 use genopriv_core::explain::format::{number, percent};
 use genopriv_core::explain::odds::{IconArray, IconState};
@@ -62,7 +62,8 @@ fn epsilon_plot<'a>(id: &'a str, axis: EpsilonAxis, y_label: &'a str) -> Plot<'a
         .allow_scroll(false)
         .allow_boxed_zoom(false)
         .allow_double_click_reset(false)
-        .legend(Legend::default())
+        // Top left: the curves rise to the right, where the candidates sit.
+        .legend(Legend::default().position(Corner::LeftTop))
         .x_axis_label("Epsilon per person, over all SNPs (log scale)")
         .y_axis_label(y_label)
         .x_axis_formatter(|mark, _| number(10f64.powf(mark.value)))

@@ -546,14 +546,7 @@ fn difference_text(figure: &ComparedFigure) -> String {
         format!("{}{}", if d > 0.0 { "+" } else { "-" }, number(d.abs()))
     };
     let better = (d > 0.0) == (figure.larger_is == Direction::Better);
-    format!(
-        "{amount}, {}",
-        if better {
-            "better for B"
-        } else {
-            "worse for B"
-        }
-    )
+    format!("{amount}, {}", if better { "better" } else { "worse" })
 }
 
 fn ledger_ui(
