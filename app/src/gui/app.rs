@@ -10,7 +10,7 @@ use genopriv_core::project::{CohortFiles, CohortOptions, Project, StudyRun};
 use genopriv_core::{Error, Job};
 use serde::{Deserialize, Serialize};
 
-use super::audit::{AuditAction, AuditForm, AuditPlan, AuditScreen};
+use super::audit::{AuditAction, AuditForm, AuditPlan, AuditScreen, AuditTask};
 use super::format::{count, whole_percent};
 use super::jobs::{BackgroundJob, Outcome};
 use super::phenotypes::{self, PhenotypeSummary};
@@ -20,7 +20,8 @@ use super::report_screen::{ReportAction, ReportScreen};
 use super::roles::{ROLE_NOTE, Role};
 use super::sample_data::locate_sample_data;
 use super::summary::{DataSummary, LoadedData};
-use super::{audit_view, data_screen, learn, protect_view, report_screen, welcome};
+use super::tradeoffs::{TradeoffSource, TradeoffsScreen};
+use super::{audit_view, data_screen, learn, protect_view, report_screen, tradeoffs_view, welcome};
 use genopriv_core::study::audit_sweep::AuditSweepResult;
 use genopriv_core::study::federated::FederatedAuditReport;
 use genopriv_core::study::{Mechanism, ModelAuditReport, ShareReport};
@@ -65,12 +66,13 @@ impl Screen {
         }
     }
 
-    /// Whether the screen can be opened; Protect needs a loaded cohort.
-    pub fn is_available(self, has_data: bool) -> bool {
+    /// Whether the screen can be opened; Protect needs a loaded cohort, Trade-offs
+    /// a sweep with at least one finished run.
+    pub fn is_available(self, has_data: bool, has_sweep: bool) -> bool {
         match self {
             Screen::Data | Screen::Report | Screen::Learn => true,
             Screen::Protect | Screen::Audit => has_data,
-            Screen::TradeOffs => false,
+            Screen::TradeOffs => has_data && has_sweep,
         }
     }
 
@@ -232,6 +234,7 @@ pub struct GenoPrivApp {
     confirm: Option<Pending>,
     /// Closing was confirmed: let the window close.
     may_close: bool,
+    tradeoffs: TradeoffsScreen,
 }
 
 impl GenoPrivApp {
@@ -240,7 +243,7 @@ impl GenoPrivApp {
             .storage
             .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
             .unwrap_or_default();
-        if !prefs.screen.is_available(false) {
+        if !prefs.screen.is_available(false, false) {
             prefs.screen = Screen::Data;
         }
         if !prefs.role.runs_studies() && prefs.screen.runs_studies() {
@@ -270,6 +273,7 @@ impl GenoPrivApp {
             loading_for_project: false,
             confirm: None,
             may_close: false,
+            tradeoffs: TradeoffsScreen::default(),
         };
         if startup.sample_data {
             app.load_sample_data();
@@ -343,6 +347,8 @@ impl GenoPrivApp {
 
     /// Saves the project to `path` (what Save as… does after its dialog).
     pub fn save_project_as(&mut self, path: PathBuf) {
+        // The steward's candidates, decision, thresholds and ledgers travel with it.
+        self.tradeoffs.store_in(&mut self.project.project);
         self.project_notice = self.project.save_as(path, &self.ctx).map(notice_of);
     }
 
@@ -378,6 +384,24 @@ impl GenoPrivApp {
             .result
             .as_ref()
             .and_then(|r| r.federated.as_ref())
+    }
+
+    /// The Trade-offs screen: candidates, decision, policy and ledgers.
+    pub fn tradeoffs(&self) -> &TradeoffsScreen {
+        &self.tradeoffs
+    }
+
+    /// The same, to change (tests, and opening a project).
+    pub fn tradeoffs_mut(&mut self) -> &mut TradeoffsScreen {
+        &mut self.tradeoffs
+    }
+
+    /// Whether a sweep has at least one finished run to trade off.
+    fn has_sweep(&self) -> bool {
+        self.protect
+            .sweep
+            .as_ref()
+            .is_some_and(|s| !s.rows.is_empty())
     }
 
     /// The Protect screen's settings (tests set them without the widgets).
@@ -530,7 +554,11 @@ impl GenoPrivApp {
                     phenotypes_file,
                 });
                 self.workspace_generation += 1;
-                if !std::mem::take(&mut self.loading_for_project) {
+                if std::mem::take(&mut self.loading_for_project) {
+                    // The project's cohort: its candidates and decision still apply.
+                    self.tradeoffs.follow(self.workspace_generation);
+                    self.tradeoffs.load_from(&self.project.project);
+                } else {
                     self.prefs.screen = Screen::Data;
                 }
                 self.notice = failure.map(|e| Notice::Error {
@@ -626,7 +654,7 @@ impl GenoPrivApp {
             Action::Cancel => self.cancel_job(),
             Action::DismissNotice => self.notice = None,
             Action::Show(screen) => {
-                if screen.is_available(self.workspace.is_some())
+                if screen.is_available(self.workspace.is_some(), self.has_sweep())
                     && (self.prefs.role.runs_studies() || !screen.runs_studies())
                 {
                     self.prefs.screen = screen;
@@ -748,6 +776,7 @@ impl GenoPrivApp {
             ProjectEvent::Failed(failure) => self.project_notice = Some(notice_of(failure)),
             ProjectEvent::Opened { cohort } => {
                 self.prefs.screen = Screen::Report;
+                self.tradeoffs.load_from(&self.project.project);
                 let studies = self.project.project.studies.len();
                 let mut notice = Notice::Info {
                     title: format!("Opened {}", self.project.display_name()),
@@ -1023,7 +1052,7 @@ impl GenoPrivApp {
                         "{}. Runs and tunes studies: switch to the Steward role.",
                         screen.purpose()
                     ));
-            } else if screen.is_available(self.workspace.is_some()) {
+            } else if screen.is_available(self.workspace.is_some(), self.has_sweep()) {
                 let button = Button::selectable(self.prefs.screen == screen, screen.title())
                     .min_size(egui::vec2(width, 28.0));
                 if ui.add(button).on_hover_text(screen.purpose()).clicked() {
@@ -1036,6 +1065,15 @@ impl GenoPrivApp {
                 ui.add_enabled(false, button)
                     .on_disabled_hover_text(format!(
                         "{}. Load a cohort on the Data screen first.",
+                        screen.purpose()
+                    ));
+            } else if screen == Screen::TradeOffs {
+                let button = Button::selectable(false, screen.title())
+                    .right_text(RichText::new("run a sweep").small().italics())
+                    .min_size(egui::vec2(width, 28.0));
+                ui.add_enabled(false, button)
+                    .on_disabled_hover_text(format!(
+                        "{}. Run Sweep epsilon on the Protect screen first.",
                         screen.purpose()
                     ));
             } else {
@@ -1146,6 +1184,19 @@ impl GenoPrivApp {
                 let mut audit_actions = Vec::new();
                 audit_view::show(ui, &mut self.audit, workspace, &mut audit_actions);
                 actions.extend(audit_actions.into_iter().map(Action::Audit));
+            }
+            (Screen::TradeOffs, Some(_)) => {
+                let source = self
+                    .protect
+                    .sweep
+                    .as_ref()
+                    .filter(|view| !view.rows.is_empty())
+                    .map(|view| TradeoffSource::Sharing {
+                        view,
+                        targets: self.protect.form.target_choice(),
+                    });
+                let sha = self.protect.input_sha256();
+                tradeoffs_view::show(ui, &mut self.tradeoffs, source, sha, actions);
             }
             _ => welcome::show(ui, actions),
         }
@@ -1347,12 +1398,14 @@ impl eframe::App for GenoPrivApp {
             self.note_finished(finished);
         }
         self.audit.follow(self.workspace_generation);
-        let auditing = self.audit.is_busy();
+        // Only a single audit is recorded; a DP sweep's rows stay on the screen.
+        let auditing = matches!(self.audit.task, Some(AuditTask::Audit(_)));
         self.audit.poll();
         if auditing && !self.audit.is_busy() && self.audit.notice.is_none() {
             self.note_finished(Finished::Audit);
         }
         self.report.poll();
+        self.tradeoffs.follow(self.workspace_generation);
         self.take_dropped_files(ctx);
         if ctx.input(|i| i.viewport().close_requested())
             && self.project.has_unsaved_changes()

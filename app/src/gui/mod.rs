@@ -3,7 +3,8 @@
 //! Layout: [`app`] holds the window, navigation and job handling; [`welcome`],
 //! [`data_screen`], [`protect_view`] and [`audit_view`] draw the screens ([`protect`]
 //! holds the Protect screen's state and jobs, [`protect_charts`] its charts; [`audit`]
-//! and [`audit_charts`] the same for the Audit screen); [`jobs`] runs
+//! and [`audit_charts`] the same for the Audit screen; [`tradeoffs`],
+//! [`tradeoffs_view`] and [`tradeoffs_charts`] for the Trade-offs screen); [`jobs`] runs
 //! long work on worker threads;
 //! [`summary`] and [`phenotypes`] turn a loaded dataset into what the Data screen shows.
 //! [`project`] keeps the session's project (saving and opening project files),
@@ -28,6 +29,9 @@ mod report_screen;
 mod roles;
 mod sample_data;
 mod summary;
+mod tradeoffs;
+mod tradeoffs_charts;
+mod tradeoffs_view;
 mod welcome;
 
 use std::path::PathBuf;
@@ -39,6 +43,7 @@ pub use audit::{AuditForm, AuditPlan, FederationForm, ModelChoice};
 pub use protect::{DEFAULT_SWEEP_PER_SNP, EpsilonUnitChoice, ProtectForm, TargetKind};
 pub use roles::Role;
 pub use sample_data::{SampleData, locate_sample_data};
+pub use tradeoffs::TradeoffsScreen;
 
 /// Options of the desktop window (used when `genopriv` runs without a subcommand).
 #[derive(Args, Debug, Default)]

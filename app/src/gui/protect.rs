@@ -287,6 +287,11 @@ impl ProtectScreen {
         self.prepared.is_some()
     }
 
+    /// SHA-256 of the cohort file the prepared study read: the key of its budget ledger.
+    pub fn input_sha256(&self) -> Option<&str> {
+        self.prepared.as_ref().map(|p| p.input_sha256.as_str())
+    }
+
     pub fn set_panel(&mut self, panel: Option<PathBuf>) {
         if panel != self.form.panel {
             self.form.panel = panel;

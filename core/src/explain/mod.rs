@@ -17,7 +17,8 @@
 //! - [`label`]: the privacy label card; [`persona`]: the attackers.
 //! - [`learn`]: what each privacy technique protects against and costs (the Learn screen).
 //! - [`release`]: notices on a shared dataset's frequency source and seed.
-//! - [`tradeoff`]: the turning point of a DP-training sweep.
+//! - [`tradeoff`]: the turning point of a DP-training sweep; the trade-off
+//!   dashboard's utility and risk charts in one sentence each.
 //! - [`mod@report`]: the decision, attack assumptions, ROC ceiling and sign-off
 //!   sentences of the IRB report.
 //! - [`synthesis`]: a synthetic release's measurements, noise and checks in words.
@@ -54,4 +55,7 @@ pub use odds::{
     IconArray, PosteriorBound, odds_comparison_sentence, odds_sentence, odds_table, posterior_bound,
 };
 pub use persona::{LABEL_ATTACKER, MEMBERSHIP_ATTACKER, Persona};
-pub use tradeoff::{TradeoffPoint, turning_point_sentence};
+pub use tradeoff::{
+    RiskPoint, TradeoffPoint, candidate_risk_sentence, risk_curve_sentence, turning_point_sentence,
+    utility_curve_sentence,
+};

@@ -125,6 +125,14 @@ pub const NO_RECOMMENDATION: &str = "No budget is recommended: the utility curve
 pub const NO_ALTERNATIVES: &str = "No alternatives were measured: the project holds no sweep \
     over epsilon, so this report cannot show what a smaller or larger budget would cost.";
 
+/// When candidates were pinned but none chosen.
+pub const NO_CHOICE: &str = "No candidate has been chosen for release yet: the candidates \
+    below were pinned for comparison only.";
+
+/// When the steward set no policy thresholds.
+pub const NO_THRESHOLDS: &str = "No policy thresholds were set: the candidates were compared \
+    on their figures alone, without limits agreed in advance.";
+
 /// GWAS retention in the reader's units, next to the coin-flip control.
 pub fn retention_sentence(retention: f64, coin_flip: Option<f64>) -> String {
     let mut text = format!(
@@ -320,6 +328,8 @@ mod tests {
             SEEDS_NOTE,
             SIGN_OFF_NOTE,
             PER_SNP_PLOTS_NOTE,
+            NO_CHOICE,
+            NO_THRESHOLDS,
         ]
         .iter()
         .map(|s| (*s).to_owned())
@@ -348,6 +358,19 @@ mod tests {
             roc_ceiling_sentence(1.0, 1e-5),
             tradeoff_summary("retention"),
             empirical_epsilon_sentence(0.5, Some(1.0)),
+            crate::explain::tradeoff::utility_curve_sentence(
+                "retention",
+                &[(1.0, 0.2), (10.0, 0.9)],
+                Some((3.0, 0.7)),
+                Some(0.1),
+            ),
+            crate::explain::tradeoff::risk_curve_sentence(&[crate::explain::tradeoff::RiskPoint {
+                epsilon: 1.0,
+                tpr_at_1pct_fpr: Some(0.02),
+                auc: Some(0.55),
+                ceiling: 1.0,
+            }]),
+            crate::explain::tradeoff::candidate_risk_sentence(None, None, 0.5),
         ]);
         for sentence in sentences {
             let lower = sentence.to_lowercase();

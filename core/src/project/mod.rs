@@ -27,7 +27,9 @@ use crate::data::write::AtomicFile;
 use crate::data::{GenotypeFormat, plink_paths};
 use crate::error::{Error, Result};
 use crate::job::Job;
-use crate::study::{GwasTest, ModelAuditSettings, ShareSettings, SweepSettings};
+use crate::study::{
+    Candidate, Decision, GwasTest, Ledger, ModelAuditSettings, Policy, ShareSettings, SweepSettings,
+};
 
 pub use compare::{Difference, first_difference};
 pub use record::{CohortFiles, CohortOptions, StudyRun};
@@ -43,6 +45,18 @@ pub struct Project {
     /// Every file a study reads, with its SHA-256 when the project recorded it.
     pub inputs: Vec<InputFile>,
     pub studies: Vec<Study>,
+    /// Runs the steward pinned from sweeps, with notes (absent in older files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Candidate>,
+    /// The candidate chosen for release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    /// The thresholds candidates are judged against.
+    #[serde(default, skip_serializing_if = "Policy::is_empty")]
+    pub policy: Policy,
+    /// Privacy budget spent per cohort (keyed by the cohort file's SHA-256).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ledgers: Vec<Ledger>,
 }
 
 /// One input file, relative to the project file's folder.
@@ -171,6 +185,10 @@ impl Project {
             format_version: FORMAT_VERSION,
             inputs: Vec::new(),
             studies: Vec::new(),
+            candidates: Vec::new(),
+            decision: None,
+            policy: Policy::default(),
+            ledgers: Vec::new(),
         }
     }
 
@@ -232,6 +250,12 @@ impl Project {
         })?;
         writeln!(file, "{text}").map_err(|e| Error::io(path, e))?;
         file.commit()
+    }
+
+    /// The candidate the decision names, if it is still pinned.
+    pub fn chosen_candidate(&self) -> Option<&Candidate> {
+        let decision = self.decision.as_ref()?;
+        self.candidates.iter().find(|c| c.id == decision.candidate)
     }
 
     /// Adds `study`, replacing a study of the same name.
@@ -486,6 +510,70 @@ mod tests {
         project.upsert_study(share_study("share", 9));
         assert_eq!(project.studies.len(), 2);
         assert_eq!(project.studies.first().map(|s| s.spec.seed()), Some(9));
+        Ok(())
+    }
+
+    #[test]
+    fn decisions_round_trip_and_old_files_still_load() -> Result<()> {
+        use crate::study::{CandidateFigures, CandidateRun, LedgerEntry};
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+        let path = dir.path().join("old.json");
+        // A file written before candidates existed.
+        std::fs::write(
+            &path,
+            r#"{"format_version": 1, "inputs": [], "studies": []}"#,
+        )
+        .map_err(|e| Error::io(&path, e))?;
+        let mut project = Project::load(&path)?;
+        assert!(project.candidates.is_empty() && project.decision.is_none());
+        assert!(project.policy.is_empty() && project.ledgers.is_empty());
+        project.candidates.push(Candidate {
+            id: 1,
+            run: CandidateRun::Sharing {
+                mechanism: Mechanism::Xor,
+                targets: TargetChoice::Reference,
+                repeat: 0,
+                seed: 5,
+            },
+            figures: CandidateFigures {
+                epsilon_nominal: 21_892.0,
+                epsilon_per_snp: Some(2.0),
+                epsilon_realised: Some(17_000.0),
+                epsilon_spent: Some(17_000.0),
+                delta: 0.0,
+                utility_label: "GWAS SNP retention".into(),
+                utility: Some(0.7),
+                allele_frequency_error: Some(0.01),
+                membership_tpr_at_1pct_fpr: None,
+                membership_auc: Some(0.52),
+            },
+            cohort_sha256: Some("ab".repeat(32)),
+            note: "keeps <most> hits & costs little".into(),
+        });
+        project.decision = Some(Decision {
+            candidate: 1,
+            rationale: String::new(),
+        });
+        project.policy.min_utility = Some(0.8);
+        let mut ledger = Ledger::new("ab".repeat(32));
+        ledger.record(LedgerEntry {
+            label: "2025 release".into(),
+            epsilon: 3.0,
+            delta: 0.0,
+        })?;
+        project.ledgers.push(ledger);
+        project.save(&path)?;
+        let back = Project::load(&path)?;
+        assert_eq!(back, project);
+        assert_eq!(back.chosen_candidate().map(|c| c.id), Some(1));
+        // An empty project writes none of the new fields: older builds read it.
+        let empty =
+            serde_json::to_value(Project::new()).map_err(|e| Error::Parameter(e.to_string()))?;
+        let keys: Vec<&String> = empty
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["format_version", "inputs", "studies"]);
         Ok(())
     }
 

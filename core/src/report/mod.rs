@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::explain::attack::INCONCLUSIVE;
-use crate::explain::format::number;
+use crate::explain::format::{number, percent};
 use crate::explain::odds::{IconArray, posterior_bound};
 use crate::explain::persona::PERSONAS;
 use crate::explain::release::seeded_output_notice;
@@ -26,7 +26,7 @@ use crate::explain::{PrivacyLabel, privacy_label, realised_epsilon_sentence};
 use crate::job::Job;
 use crate::project::{Project, Study, StudySpec};
 use crate::study::recommend::{AuditFigures, Evidence, recommend};
-use crate::study::{AttackKind, Mechanism};
+use crate::study::{AttackKind, Mechanism, judge};
 
 use svg::{Axis, LineChart, Marker, Series};
 use view::{AttackView, AuditView, ShareView, SweepView};
@@ -170,7 +170,7 @@ pub fn build_report(project: &Project, sections: &[ReportSection], job: Job<'_>)
             None => not_run.push(study.name.as_str()),
         }
     }
-    if loaded.is_empty() {
+    if loaded.is_empty() && project.candidates.is_empty() {
         return Err(Error::Parameter(
             "the project has no study results to report; run `genopriv run PROJECT` first".into(),
         ));
@@ -218,7 +218,7 @@ pub fn build_report(project: &Project, sections: &[ReportSection], job: Job<'_>)
         );
         let body = match section {
             ReportSection::PrivacyLabel => privacy_label_section(&loaded)?,
-            ReportSection::Decision => decision_section(&loaded),
+            ReportSection::Decision => decision_section(project, &loaded),
             ReportSection::UtilityRisk => utility_risk_section(&loaded),
             ReportSection::Assumptions => assumptions_section(&loaded),
             ReportSection::Epsilon => epsilon_section(&loaded)?,
@@ -392,8 +392,8 @@ fn privacy_label_section(loaded: &[Loaded<'_>]) -> Result<String> {
     Ok(html)
 }
 
-fn decision_section(loaded: &[Loaded<'_>]) -> String {
-    let mut html = String::new();
+fn decision_section(project: &Project, loaded: &[Loaded<'_>]) -> String {
+    let mut html = candidates_html(project);
     let chosen: Vec<&ShareView> = loaded
         .iter()
         .filter_map(|e| match e {
@@ -418,7 +418,7 @@ fn decision_section(loaded: &[Loaded<'_>]) -> String {
             _ => None,
         })
         .collect();
-    if sweeps.is_empty() {
+    if sweeps.is_empty() && project.candidates.is_empty() {
         paragraph(&mut html, words::NO_ALTERNATIVES);
     }
     defences_section(&mut html, loaded);
@@ -480,6 +480,134 @@ fn defences_section(html: &mut String, loaded: &[Loaded<'_>]) {
         );
     }
     html.push_str("</ul>");
+}
+
+/// The steward's decision: the chosen candidate, the pinned alternatives with
+/// their notes and verdicts, the policy thresholds and the cohort's budget ledger.
+/// Notes are the user's own text: everything is escaped.
+fn candidates_html(project: &Project) -> String {
+    let mut html = String::new();
+    if project.candidates.is_empty() && project.policy.is_empty() && project.ledgers.is_empty() {
+        return html;
+    }
+    let chosen = project.chosen_candidate();
+    html.push_str("<h3>Candidate chosen for release</h3>");
+    match (chosen, &project.decision) {
+        (Some(c), decision) => {
+            paragraph(&mut html, &format!("Chosen: {}.", c.title()));
+            paragraph(&mut html, &judge(&project.policy, &c.figures).sentence());
+            if !c.note.trim().is_empty() {
+                paragraph(&mut html, &format!("Steward's note: {}", c.note.trim()));
+            }
+            if let Some(d) = decision.as_ref().filter(|d| !d.rationale.trim().is_empty()) {
+                paragraph(
+                    &mut html,
+                    &format!("Reason for the choice: {}", d.rationale.trim()),
+                );
+            }
+        }
+        (None, Some(d)) => paragraph(
+            &mut html,
+            &format!(
+                "The decision names candidate {}, which is no longer among the pinned \
+                 candidates: choose again before filing this report.",
+                d.candidate
+            ),
+        ),
+        (None, None) => paragraph(&mut html, words::NO_CHOICE),
+    }
+    if !project.candidates.is_empty() {
+        html.push_str("<h3>Pinned candidates</h3>");
+        candidates_table(&mut html, project);
+    }
+    html.push_str("<h3>Policy thresholds</h3>");
+    let thresholds = project.policy.thresholds();
+    let utility_label = project
+        .candidates
+        .first()
+        .map_or("utility", |c| c.figures.utility_label.as_str());
+    if thresholds.is_empty() {
+        paragraph(&mut html, words::NO_THRESHOLDS);
+    } else {
+        let items: Vec<String> = thresholds
+            .iter()
+            .map(|t| capitalised(&t.describe(utility_label)))
+            .collect();
+        list(&mut html, &items);
+    }
+    for ledger in &project.ledgers {
+        let _ = write!(
+            html,
+            "<h3>Privacy budget ledger</h3><p>Cohort file SHA-256 <code>{}</code></p>",
+            escape(&ledger.cohort_sha256)
+        );
+        let planned = chosen
+            .filter(|c| c.cohort_sha256.as_deref() == Some(ledger.cohort_sha256.as_str()))
+            .map(|c| c.figures.epsilon_spent.unwrap_or(f64::INFINITY));
+        paragraph(&mut html, &ledger.sentence(planned));
+        if !ledger.releases.is_empty() {
+            html.push_str(
+                "<table><thead><tr><th>Release</th><th>Epsilon</th><th>Delta</th></tr></thead>\
+                 <tbody>",
+            );
+            for r in &ledger.releases {
+                let _ = write!(
+                    html,
+                    "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                    escape(&r.label),
+                    number(r.epsilon),
+                    number(r.delta)
+                );
+            }
+            html.push_str("</tbody></table>");
+        }
+    }
+    html
+}
+
+fn candidates_table(html: &mut String, project: &Project) {
+    let chosen = project.chosen_candidate().map(|c| c.id);
+    html.push_str(
+        "<table><thead><tr><th>Candidate</th><th>Utility</th><th>Members found at 1 % false \
+         accusations</th><th>Attack AUC</th><th>Privacy loss (epsilon)</th><th>Verdict</th>\
+         <th>Note</th></tr></thead><tbody>",
+    );
+    for c in &project.candidates {
+        let f = &c.figures;
+        let verdict = judge(&project.policy, f);
+        let marker = if Some(c.id) == chosen {
+            " (chosen)"
+        } else {
+            ""
+        };
+        let utility = f.utility.map_or_else(
+            || "not measured".to_owned(),
+            |u| format!("{} {}", percent(u, 1), f.utility_label),
+        );
+        let _ = write!(
+            html,
+            "<tr><td>{}{marker}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}\
+             </td><td class=\"num\">{}</td><td>{}: {}</td><td>{}</td></tr>",
+            escape(&c.title()),
+            escape(&utility),
+            f.membership_tpr_at_1pct_fpr
+                .map_or_else(|| "not measured".to_owned(), |t| percent(t, 1)),
+            opt(f.membership_auc),
+            f.epsilon_spent
+                .map_or_else(|| "no upper limit".to_owned(), number),
+            verdict.kind().word(),
+            escape(&verdict.sentence()),
+            escape(c.note.trim())
+        );
+    }
+    html.push_str("</tbody></table>");
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 fn tradeoff_figure(sweep: &SweepView, chosen: &[&ShareView]) -> String {
@@ -1048,6 +1176,70 @@ mod tests {
         for s in ReportSection::ALL {
             assert_eq!(ReportSection::from_id(s.id()), Some(s));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn decision_lists_the_choice_alternatives_thresholds_and_ledger() -> Result<()> {
+        use crate::study::{
+            Candidate, CandidateFigures, CandidateRun, Decision, Ledger, LedgerEntry, TargetChoice,
+        };
+        let candidate = |id: u32, utility: f64, note: &str| Candidate {
+            id,
+            run: CandidateRun::Sharing {
+                mechanism: Mechanism::Xor,
+                targets: TargetChoice::Reference,
+                repeat: 0,
+                seed: 9,
+            },
+            figures: CandidateFigures {
+                epsilon_nominal: 4.0,
+                epsilon_per_snp: None,
+                epsilon_realised: Some(3.0),
+                epsilon_spent: Some(3.0),
+                delta: 0.0,
+                utility_label: "GWAS SNP retention".into(),
+                utility: Some(utility),
+                allele_frequency_error: None,
+                membership_tpr_at_1pct_fpr: Some(0.01),
+                membership_auc: Some(0.5),
+            },
+            cohort_sha256: Some("cd".repeat(32)),
+            note: note.into(),
+        };
+        let mut project = Project::new();
+        project.candidates = vec![
+            candidate(1, 0.62, "<script>alert(1)</script>"),
+            candidate(2, 0.9, "keeps R&D's hits"),
+        ];
+        project.decision = Some(Decision {
+            candidate: 2,
+            rationale: "best \"retention\"".into(),
+        });
+        project.policy.min_utility = Some(0.8);
+        let mut ledger = Ledger::new("cd".repeat(32));
+        ledger.set_total_budget(Some(10.0))?;
+        ledger.record(LedgerEntry {
+            label: "<b>2025</b>".into(),
+            epsilon: 5.0,
+            delta: 0.0,
+        })?;
+        project.ledgers.push(ledger);
+        let html =
+            crate::job::unattended(|job| build_report(&project, &[ReportSection::Decision], job))?;
+        // User text is escaped, never markup.
+        assert!(!html.contains("<script>alert") && !html.contains("<b>2025"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("keeps R&amp;D&#39;s hits"));
+        assert!(html.contains("best &quot;retention&quot;"));
+        assert!(html.contains("Chosen: Candidate 2: XOR mechanism (PROVGEN), epsilon 4"));
+        assert!(html.contains("(chosen)"));
+        // Verdicts from the policy module, word and sentence.
+        assert!(html.contains("Fails the policy: Fails: GWAS SNP retention 62 % &lt; 80 %."));
+        assert!(html.contains("Meets the policy: Meets the threshold."));
+        assert!(html.contains("GWAS SNP retention at least 80.0 %"));
+        // The chosen candidate is counted against its cohort's ledger: 5 + 3 of 10.
+        assert!(html.contains("would add epsilon 3, leaving 2."), "{html}");
         Ok(())
     }
 

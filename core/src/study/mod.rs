@@ -1,6 +1,8 @@
 //! Studies: one release measured end to end ([`share`]), and sweeps of releases
 //! over epsilon with a recommended budget at the knee of the utility curve
-//! ([`sweep`], [`knee`]).
+//! ([`sweep`], [`knee`]); the steward's decision over them: pinned candidates
+//! ([`candidate`]), policy thresholds ([`policy`]) and the cohort's budget
+//! ledger ([`ledger`]).
 //!
 //! A study is reproducible from its recorded seed, and everything it outputs is
 //! marked as not for release; a real release draws its noise from the OS CSPRNG.
@@ -8,8 +10,11 @@
 pub mod audit;
 pub mod audit_sweep;
 pub mod audit_table;
+pub mod candidate;
 pub mod federated;
 pub mod knee;
+pub mod ledger;
+pub mod policy;
 pub mod recommend;
 pub mod share;
 pub mod sweep;
@@ -19,7 +24,10 @@ pub use audit::{
     AttackKind, AuditSplit, DpTraining, LabelInferenceOutcome, MembershipAttackResult, ModelAudit,
     ModelAuditReport, ModelAuditSettings, ReferenceMode, TargetModel,
 };
+pub use candidate::{Candidate, CandidateFigures, CandidateRun, Decision};
 pub use knee::max_curvature_index;
+pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
+pub use policy::{Policy, Verdict, VerdictKind, judge};
 pub use share::{
     Budget, EpsilonAccount, FrequencyComparison, GwasComparison, GwasDesign, GwasRetention,
     GwasTest, Mechanism, ShareInputs, ShareOutcome, ShareReport, ShareSettings, ShareStudy,

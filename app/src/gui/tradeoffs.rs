@@ -1,0 +1,444 @@
+//! The Trade-offs screen's state and data: where its points come from (a sweep
+//! source), the pinned candidates, the decision, the policy thresholds and the
+//! budget ledgers.
+//!
+//! Candidates, decision, policy and ledgers are `genopriv_core` types, the same a
+//! project file and the IRB report carry, so the window and the report agree.
+//! Drawing lives in [`super::tradeoffs_view`] and [`super::tradeoffs_charts`].
+
+use genopriv_core::project::Project;
+use genopriv_core::study::candidate::{RISK_FPR, next_candidate_id};
+use genopriv_core::study::{
+    Candidate, CandidateFigures, CandidateRun, Decision, Ledger, Mechanism, Policy, SweepRow,
+    TargetChoice, UtilityMetric,
+};
+
+use super::protect::SweepView;
+
+/// Where the dashboard's points come from. Each source turns its rows into
+/// [`SourcePoint`]s: another sweep (a DP-model audit sweep, say) is one more
+/// variant and one more arm in [`TradeoffSource::data`].
+pub enum TradeoffSource<'a> {
+    /// The Protect screen's sharing sweep; `targets` are its restoration targets.
+    Sharing {
+        view: &'a SweepView,
+        targets: TargetChoice,
+    },
+}
+
+/// One run a candidate can be pinned from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourcePoint {
+    pub run: CandidateRun,
+    pub figures: CandidateFigures,
+}
+
+/// The recommended epsilon of a source, in both units when it has them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RecommendedPoint {
+    pub epsilon_total: f64,
+    pub epsilon_per_snp: Option<f64>,
+    pub utility: f64,
+}
+
+/// What the charts, tables and sentences draw from a source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TradeoffData {
+    /// "Sharing sweep of the XOR mechanism (PROVGEN)".
+    pub title: String,
+    pub utility_label: String,
+    /// The runs that spend a budget, in the source's order.
+    pub points: Vec<SourcePoint>,
+    /// Mean utility of the epsilon-0 control, when it was run.
+    pub control_utility: Option<f64>,
+    /// `None` while the sweep runs, or when its curve does not bend.
+    pub recommended: Option<RecommendedPoint>,
+    /// True while runs are still coming in.
+    pub running: bool,
+}
+
+impl TradeoffSource<'_> {
+    pub fn data(&self) -> TradeoffData {
+        match self {
+            TradeoffSource::Sharing { view, targets } => sharing_data(view, *targets),
+        }
+    }
+}
+
+fn sharing_data(view: &SweepView, live_targets: TargetChoice) -> TradeoffData {
+    // The finished sweep records its settings; while it runs the form (locked
+    // while busy) still holds them.
+    let targets = view
+        .result
+        .as_ref()
+        .map_or(live_targets, |r| r.settings.targets);
+    let metric = match view.result.as_ref().and_then(|r| r.curves.first()) {
+        Some(curve) => curve.metric,
+        None if view.rows.iter().all(|r| r.retention_rate.is_some()) => {
+            UtilityMetric::RetentionRate
+        }
+        None => UtilityMetric::GenotypesUnchanged,
+    };
+    let mechanism = view
+        .rows
+        .iter()
+        .map(|r| r.mechanism)
+        .find(|&m| m != Mechanism::CoinFlip);
+    let point = |row: &SweepRow| SourcePoint {
+        run: CandidateRun::Sharing {
+            mechanism: row.mechanism,
+            targets,
+            repeat: row.repeat,
+            seed: row.seed,
+        },
+        figures: CandidateFigures::from_sweep_row(row, metric),
+    };
+    let mut points: Vec<SourcePoint> = view
+        .rows
+        .iter()
+        .filter(|r| r.mechanism != Mechanism::CoinFlip)
+        .map(point)
+        .collect();
+    // Rows stream in any order; the table reads best by epsilon, then repeat.
+    points.sort_by(|a, b| {
+        a.figures
+            .epsilon_nominal
+            .total_cmp(&b.figures.epsilon_nominal)
+            .then(repeat_of(&a.run).cmp(&repeat_of(&b.run)))
+    });
+    let controls: Vec<f64> = view
+        .rows
+        .iter()
+        .filter(|r| r.mechanism == Mechanism::CoinFlip)
+        .filter_map(|r| CandidateFigures::from_sweep_row(r, metric).utility)
+        .collect();
+    let control_utility =
+        (!controls.is_empty()).then(|| controls.iter().sum::<f64>() / controls.len() as f64);
+    let recommended = view
+        .result
+        .as_ref()
+        .and_then(|r| r.recommendation.as_ref())
+        .map(|r| RecommendedPoint {
+            epsilon_total: r.epsilon_total,
+            epsilon_per_snp: Some(r.epsilon_per_snp),
+            utility: r.utility,
+        });
+    TradeoffData {
+        title: format!(
+            "Sharing sweep of the {}",
+            mechanism.map_or("sharing mechanism", Mechanism::label)
+        ),
+        utility_label: metric.label().to_owned(),
+        points,
+        control_utility,
+        recommended,
+        running: view.result.is_none(),
+    }
+}
+
+fn repeat_of(run: &CandidateRun) -> usize {
+    match run {
+        CandidateRun::Sharing { repeat, .. } => *repeat,
+    }
+}
+
+/// Mean figures of the runs at one epsilon: one point of each chart's curve.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpsilonSummary {
+    pub epsilon_total: f64,
+    pub epsilon_per_snp: Option<f64>,
+    pub runs: usize,
+    pub utility_mean: Option<f64>,
+    pub utility_min: Option<f64>,
+    pub utility_max: Option<f64>,
+    pub tpr_mean: Option<f64>,
+    pub auc_mean: Option<f64>,
+    /// The guaranteed ceiling at 1 % FPR: the loosest over the runs.
+    pub ceiling: f64,
+}
+
+/// The runs grouped by epsilon, sorted by epsilon.
+pub fn by_epsilon(points: &[SourcePoint]) -> Vec<EpsilonSummary> {
+    let mut groups: Vec<(f64, Vec<&CandidateFigures>)> = Vec::new();
+    for p in points {
+        let e = p.figures.epsilon_nominal;
+        match groups.iter_mut().find(|(x, _)| *x == e) {
+            Some((_, members)) => members.push(&p.figures),
+            None => groups.push((e, vec![&p.figures])),
+        }
+    }
+    groups.sort_by(|a, b| a.0.total_cmp(&b.0));
+    groups
+        .into_iter()
+        .map(|(epsilon_total, members)| {
+            let values = |f: &dyn Fn(&CandidateFigures) -> Option<f64>| -> Vec<f64> {
+                members
+                    .iter()
+                    .filter_map(|m| f(m))
+                    .filter(|v| v.is_finite())
+                    .collect()
+            };
+            let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+            let utility = values(&|m| m.utility);
+            let tpr = values(&|m| m.membership_tpr_at_1pct_fpr);
+            let auc = values(&|m| m.membership_auc);
+            EpsilonSummary {
+                epsilon_total,
+                epsilon_per_snp: members.first().and_then(|m| m.epsilon_per_snp),
+                runs: members.len(),
+                utility_mean: mean(&utility),
+                utility_min: utility.iter().copied().reduce(f64::min),
+                utility_max: utility.iter().copied().reduce(f64::max),
+                tpr_mean: mean(&tpr),
+                auc_mean: mean(&auc),
+                ceiling: members
+                    .iter()
+                    .map(|m| m.tpr_ceiling())
+                    .fold(RISK_FPR, f64::max),
+            }
+        })
+        .collect()
+}
+
+/// The Trade-offs screen.
+#[derive(Default)]
+pub struct TradeoffsScreen {
+    pub candidates: Vec<Candidate>,
+    pub decision: Option<Decision>,
+    pub policy: Policy,
+    pub ledgers: Vec<Ledger>,
+    /// The candidate whose plain-language cards are shown.
+    pub selected: Option<u32>,
+    /// Up to two candidates compared side by side, in the order ticked.
+    pub compared: Vec<u32>,
+    /// Chart or table, per chart.
+    pub utility_table: bool,
+    pub risk_table: bool,
+    /// The ledger form: a release made earlier from this cohort.
+    pub past_label: String,
+    pub past_epsilon: f64,
+    pub notice: Option<String>,
+    /// The workspace the screen last saw; a new cohort drops the candidates.
+    workspace: u64,
+}
+
+impl TradeoffsScreen {
+    /// Follows the loaded workspace: candidates and the decision belong to one
+    /// cohort; the policy and the ledgers (keyed by cohort) stay.
+    pub fn follow(&mut self, generation: u64) {
+        if generation == self.workspace {
+            return;
+        }
+        self.workspace = generation;
+        self.candidates.clear();
+        self.decision = None;
+        self.selected = None;
+        self.compared.clear();
+        self.notice = None;
+    }
+
+    /// Pins a run (once: pinning it again selects the existing candidate).
+    pub fn pin(&mut self, point: &SourcePoint, cohort_sha256: Option<&str>) -> u32 {
+        if let Some(existing) = self.candidates.iter().find(|c| c.is_run(&point.run)) {
+            self.selected = Some(existing.id);
+            return existing.id;
+        }
+        let id = next_candidate_id(&self.candidates);
+        self.candidates.push(Candidate {
+            id,
+            run: point.run.clone(),
+            figures: point.figures.clone(),
+            cohort_sha256: cohort_sha256.map(str::to_owned),
+            note: String::new(),
+        });
+        self.selected = Some(id);
+        id
+    }
+
+    pub fn unpin(&mut self, id: u32) {
+        self.candidates.retain(|c| c.id != id);
+        self.compared.retain(|&c| c != id);
+        if self.selected == Some(id) {
+            self.selected = None;
+        }
+        if self.decision.as_ref().is_some_and(|d| d.candidate == id) {
+            self.decision = None;
+        }
+    }
+
+    /// Ticks or unticks a candidate for comparison; a third tick replaces the
+    /// oldest, so two are always side by side.
+    pub fn toggle_compared(&mut self, id: u32) {
+        if self.compared.contains(&id) {
+            self.compared.retain(|&c| c != id);
+        } else {
+            self.compared.push(id);
+            if self.compared.len() > 2 {
+                self.compared.remove(0);
+            }
+        }
+    }
+
+    pub fn choose(&mut self, id: u32) {
+        let rationale = self
+            .decision
+            .take()
+            .map(|d| d.rationale)
+            .unwrap_or_default();
+        self.decision = Some(Decision {
+            candidate: id,
+            rationale,
+        });
+        self.selected = Some(id);
+    }
+
+    pub fn candidate(&self, id: u32) -> Option<&Candidate> {
+        self.candidates.iter().find(|c| c.id == id)
+    }
+
+    pub fn chosen(&self) -> Option<&Candidate> {
+        self.decision
+            .as_ref()
+            .and_then(|d| self.candidate(d.candidate))
+    }
+
+    /// The candidate the cards describe: the one selected, else the chosen one,
+    /// else the last pinned.
+    pub fn shown(&self) -> Option<&Candidate> {
+        self.selected
+            .and_then(|id| self.candidate(id))
+            .or_else(|| self.chosen())
+            .or_else(|| self.candidates.last())
+    }
+
+    /// Writes the candidates, decision, policy and ledgers into a project (what
+    /// the project file and the report carry).
+    pub fn store_in(&self, project: &mut Project) {
+        project.candidates.clone_from(&self.candidates);
+        project.decision.clone_from(&self.decision);
+        project.policy.clone_from(&self.policy);
+        project.ledgers.clone_from(&self.ledgers);
+    }
+
+    /// Takes the candidates, decision, policy and ledgers of an opened project.
+    pub fn load_from(&mut self, project: &Project) {
+        self.candidates.clone_from(&project.candidates);
+        self.decision.clone_from(&project.decision);
+        self.policy.clone_from(&project.policy);
+        self.ledgers.clone_from(&project.ledgers);
+        self.selected = None;
+        self.compared.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use genopriv_core::study::SweepRow;
+
+    use super::*;
+
+    fn row(mechanism: Mechanism, per_snp: f64, repeat: usize, retention: f64) -> SweepRow {
+        SweepRow {
+            mechanism,
+            epsilon_nominal: per_snp * 10.0,
+            epsilon_nominal_per_snp: per_snp,
+            epsilon_realised: Some(per_snp * 8.0),
+            epsilon_total_spent: Some(per_snp * 8.0),
+            repeat,
+            // Each grid run has its own seed, as `run_sweep` gives it.
+            seed: (per_snp * 100.0) as u64 + repeat as u64,
+            point_error: 0.3,
+            sample_error: 0.0,
+            mean_error: 0.0,
+            variance_error: 0.0,
+            allele_frequency_mae: 0.01,
+            retention_rate: Some(retention),
+            coin_flip_retention_rate: None,
+            membership_tpr_at_1pct_fpr: Some(0.01 * per_snp),
+            membership_auc: Some(0.5),
+        }
+    }
+
+    fn view() -> SweepView {
+        SweepView {
+            rows: vec![
+                row(Mechanism::Xor, 2.0, 1, 0.6),
+                row(Mechanism::CoinFlip, 0.0, 0, 0.1),
+                row(Mechanism::Xor, 1.0, 0, 0.2),
+                row(Mechanism::Xor, 2.0, 0, 0.4),
+                row(Mechanism::CoinFlip, 0.0, 1, 0.2),
+            ],
+            result: None,
+            n_variants: 10,
+        }
+    }
+
+    #[test]
+    fn sharing_rows_become_points_without_the_control() {
+        let view = view();
+        let data = TradeoffSource::Sharing {
+            view: &view,
+            targets: TargetChoice::Reference,
+        }
+        .data();
+        assert!(data.running);
+        assert_eq!(data.utility_label, "GWAS SNP retention");
+        let order: Vec<(f64, usize)> = data
+            .points
+            .iter()
+            .map(|p| (p.figures.epsilon_nominal, repeat_of(&p.run)))
+            .collect();
+        assert_eq!(order, [(10.0, 0), (20.0, 0), (20.0, 1)]);
+        assert!(
+            data.control_utility
+                .is_some_and(|c| (c - 0.15).abs() < 1e-12)
+        );
+        let summary = by_epsilon(&data.points);
+        assert_eq!(summary.len(), 2);
+        let at_two = summary
+            .get(1)
+            .map(|s| (s.runs, s.utility_mean, s.utility_min));
+        assert_eq!(at_two, Some((2, Some(0.5), Some(0.4))));
+        // Spent 8 and 16: the ceiling is 1 - e^-eps x 0.99 (0.99966 and above).
+        assert!(summary.iter().all(|s| s.ceiling > 0.9996), "{summary:?}");
+    }
+
+    #[test]
+    fn pins_choices_and_comparisons_stay_consistent() {
+        let view = view();
+        let data = TradeoffSource::Sharing {
+            view: &view,
+            targets: TargetChoice::Reference,
+        }
+        .data();
+        let mut screen = TradeoffsScreen::default();
+        let [a, b, c] = [0, 1, 2].map(|i| {
+            data.points
+                .get(i)
+                .map(|p| screen.pin(p, Some("ab")))
+                .unwrap_or_default()
+        });
+        assert_eq!((a, b, c), (1, 2, 3));
+        // Pinning the same run again adds nothing.
+        if let Some(p) = data.points.first() {
+            assert_eq!(screen.pin(p, None), 1);
+        }
+        assert_eq!(screen.candidates.len(), 3);
+        for id in [a, b, c] {
+            screen.toggle_compared(id);
+        }
+        assert_eq!(screen.compared, [b, c]);
+        screen.choose(b);
+        assert_eq!(screen.chosen().map(|c| c.id), Some(b));
+        screen.unpin(b);
+        assert!(screen.decision.is_none() && screen.compared == [c]);
+        let mut project = Project::new();
+        screen.store_in(&mut project);
+        let mut back = TradeoffsScreen::default();
+        back.load_from(&project);
+        assert_eq!(back.candidates, screen.candidates);
+        // A new cohort drops the candidates.
+        back.follow(5);
+        assert!(back.candidates.is_empty());
+    }
+}

@@ -1,0 +1,285 @@
+//! The Trade-offs screen driven through its accessibility tree (egui_kittest): a
+//! seeded sharing sweep from the Protect screen, then pins, a comparison, a
+//! choice and a threshold. What the screen shows is checked against the same
+//! sweep run here directly with `genopriv_core`, and against the core's verdict,
+//! comparison and odds functions on the core's own figures.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use genopriv_app::gui::{GenoPrivApp, Screen, Startup};
+use genopriv_core::data::ReadOptions;
+use genopriv_core::data::read::pheno::{join, read_phenotypes};
+use genopriv_core::data::read::read_genotypes;
+use genopriv_core::explain::format::{number, percent};
+use genopriv_core::explain::odds::{odds_sentence, posterior_bound};
+use genopriv_core::project::Project;
+use genopriv_core::report::{ReportSection, build_report};
+use genopriv_core::study::candidate::compare;
+use genopriv_core::study::{
+    Budget, CandidateFigures, Mechanism, ShareInputs, ShareStudy, SweepRow, SweepSettings,
+    TargetChoice, judge, run_sweep,
+};
+use genopriv_core::{Result, job};
+use support::{click_and_wait, label_containing, visible_labels};
+
+const SEED: u64 = 11;
+/// A grid whose retention curve bends on the demo cohort (as in gui_protect).
+const SWEEP_PER_SNP: [f64; 4] = [2.0, 8.0, 16.0, 32.0];
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../sample_data")
+        .join(name)
+}
+
+/// The demo study prepared directly with the core, as the window should.
+fn core_study() -> Result<ShareStudy> {
+    job::unattended(|job| {
+        let cohort = read_genotypes(&sample("demo_cohort.vcf.gz"), &ReadOptions::default(), job)?;
+        let panel = read_genotypes(
+            &sample("demo_reference_panel.vcf.gz"),
+            &ReadOptions::default(),
+            job,
+        )?;
+        let table = read_phenotypes(&sample("demo_cohort.pheno.tsv"), None)?;
+        let joined = join(&table, cohort.matrix.samples());
+        let status = table.case_control(&joined, "case")?;
+        let mut inputs = ShareInputs::new(cohort.matrix);
+        inputs.panel = Some(panel.matrix);
+        inputs.case_status = Some(status.status);
+        ShareStudy::prepare(inputs, job)
+    })
+}
+
+/// Equal up to floating-point summation order.
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+fn is_disabled(harness: &Harness<'_, GenoPrivApp>, prefix: &str) -> bool {
+    harness
+        .get_by(|n| n.role() == Role::Button && n.label().is_some_and(|l| l.starts_with(prefix)))
+        .accesskit_node()
+        .is_disabled()
+}
+
+#[test]
+fn pins_compares_chooses_and_judges_the_core_sweep() -> Result<()> {
+    let mut harness = Harness::builder()
+        // Tall, so that both columns are laid out without scrolling.
+        .with_size(egui::vec2(1400.0, 3600.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
+    harness.run();
+    harness.state_mut().load_sample_data();
+    support::run_until_idle(&mut harness);
+    assert!(
+        is_disabled(&harness, "Trade-offs"),
+        "Trade-offs needs a sweep first"
+    );
+    harness
+        .get_by_role_and_label(Role::Button, "Protect")
+        .click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Use the bundled demo panel")
+        .click();
+    harness.run();
+    {
+        let form = harness.state_mut().protect_form_mut();
+        form.use_seed = true;
+        form.seed_text = SEED.to_string();
+        form.sweep_per_snp = SWEEP_PER_SNP.to_vec();
+        form.sweep_repeats = 1;
+    }
+    harness.run();
+    click_and_wait(&mut harness, "Sweep epsilon");
+    assert!(!is_disabled(&harness, "Trade-offs"));
+    harness
+        .get_by_role_and_label(Role::Button, "Trade-offs")
+        .click();
+    harness.run();
+    assert_eq!(harness.state().screen(), Screen::TradeOffs);
+
+    // The same sweep with the core: the recommendation on screen is the core's.
+    let study = core_study()?;
+    let settings = SweepSettings {
+        mechanisms: vec![Mechanism::Xor, Mechanism::CoinFlip],
+        budgets: SWEEP_PER_SNP.iter().map(|&e| Budget::PerSnp(e)).collect(),
+        targets: TargetChoice::Reference,
+        repeats: 1,
+        seed: SEED,
+    };
+    let swept = job::unattended(|job| run_sweep(&study, &settings, &|_| {}, job))?;
+    let Some(r) = &swept.recommendation else {
+        panic!("the demo cohort's retention curve should bend over this grid");
+    };
+    label_containing(
+        &harness,
+        &format!(
+            "Recommended: epsilon {} per SNP ({} in total per person)",
+            number(r.epsilon_per_snp),
+            number(r.epsilon_total)
+        ),
+    );
+    // Both charts carry a sentence and a table switch.
+    label_containing(&harness, "GWAS SNP retention rises from");
+    label_containing(&harness, "Allowed to wrongly flag 1 in 100 non-members");
+    assert_eq!(harness.query_all_by_label("Table view").count(), 2);
+
+    // Runs are listed by epsilon: run 1 is 2 per SNP, run 3 is 16 per SNP.
+    let xor_rows: Vec<&SweepRow> = swept
+        .rows
+        .iter()
+        .filter(|r| r.mechanism == Mechanism::Xor)
+        .collect();
+    let metric = r.metric;
+    let core_figures = |per_snp: f64| -> CandidateFigures {
+        let row = xor_rows
+            .iter()
+            .find(|r| r.epsilon_nominal_per_snp == per_snp)
+            .unwrap_or_else(|| panic!("no core row at {per_snp} per SNP"));
+        CandidateFigures::from_sweep_row(row, metric)
+    };
+    harness
+        .get_by_role_and_label(Role::Button, "Pin run 1")
+        .click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Pin run 3")
+        .click();
+    harness.run();
+    let pinned: Vec<(u32, CandidateFigures)> = harness
+        .state()
+        .tradeoffs()
+        .candidates
+        .iter()
+        .map(|c| (c.id, c.figures.clone()))
+        .collect();
+    assert_eq!(pinned.len(), 2);
+    let (a, b) = (core_figures(2.0), core_figures(16.0));
+    for ((_, shown), expected) in pinned.iter().zip([&a, &b]) {
+        assert_eq!(shown.utility, expected.utility);
+        assert_eq!(
+            shown.membership_tpr_at_1pct_fpr,
+            expected.membership_tpr_at_1pct_fpr
+        );
+        assert!(close(shown.epsilon_nominal, expected.epsilon_nominal));
+    }
+    label_containing(
+        &harness,
+        "Candidate 1: XOR mechanism (PROVGEN), epsilon 2 per SNP",
+    );
+    label_containing(
+        &harness,
+        "Candidate 2: XOR mechanism (PROVGEN), epsilon 16 per SNP",
+    );
+
+    // Side by side: the utility row shows both figures, and the difference is B - A.
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Compare candidate 1")
+        .click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Compare candidate 2")
+        .click();
+    harness.run();
+    let labels = visible_labels(&harness);
+    let utility_row = compare(&a, &b)
+        .into_iter()
+        .find(|row| row.name == "Utility")
+        .unwrap_or_else(|| panic!("no utility row in the core comparison"));
+    let header = labels
+        .iter()
+        .position(|l| l == "B − A")
+        .unwrap_or_else(|| panic!("no comparison table in {labels:?}"));
+    let at = header
+        + labels
+            .iter()
+            .skip(header)
+            .position(|l| l == "Utility")
+            .unwrap_or_else(|| panic!("no utility row in {labels:?}"));
+    let (Some(ua), Some(ub), Some(d)) = (utility_row.a, utility_row.b, utility_row.difference)
+    else {
+        panic!("the demo sweep measures retention at both budgets");
+    };
+    assert_eq!(labels.get(at + 1), Some(&percent(ua, 1)));
+    assert_eq!(labels.get(at + 2), Some(&percent(ub, 1)));
+    assert!(
+        labels
+            .get(at + 3)
+            .is_some_and(|l| l.starts_with(&format!("{:+.1} points", d * 100.0))),
+        "{:?}",
+        labels.get(at + 3)
+    );
+
+    // Choose candidate 2.
+    harness
+        .get_by_role_and_label(Role::Button, "Choose candidate 2 for release")
+        .click();
+    harness.run();
+    label_containing(&harness, "Chosen for release: candidate 2");
+    assert_eq!(
+        harness
+            .state()
+            .tradeoffs()
+            .decision
+            .as_ref()
+            .map(|d| d.candidate),
+        Some(2)
+    );
+    // Its cards: the odds sentence for its actual privacy loss, prior 1 in 10.
+    label_containing(
+        &harness,
+        "What candidate 2 means for the people in the cohort",
+    );
+    let bound = posterior_bound(0.1, b.epsilon_spent.unwrap_or(f64::INFINITY), 0.0)?;
+    harness.get_by_label(&odds_sentence(&bound));
+    label_containing(&harness, "relatives share much of their DNA");
+
+    // A threshold: the least retention, 80 % by default; each verdict is the core's.
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Least GWAS SNP retention")
+        .click();
+    harness.run();
+    let policy = harness.state().tradeoffs().policy.clone();
+    assert_eq!(policy.min_utility, Some(0.8));
+    for figures in [&a, &b] {
+        let verdict = judge(&policy, figures);
+        let text = format!("{}: {}", verdict.kind().word(), verdict.sentence());
+        assert!(
+            harness.query_all_by_label(&text).count() >= 1,
+            "{text:?} not in {:?}",
+            visible_labels(&harness)
+        );
+    }
+    let low = judge(&policy, &a);
+    assert!(
+        a.utility.is_some_and(|u| u < 0.8)
+            == low.sentence().starts_with("Fails: GWAS SNP retention"),
+        "{}",
+        low.sentence()
+    );
+    label_containing(&harness, "Releases about the same people add up");
+
+    // The decision goes into a project and its report, user text escaped.
+    harness
+        .state_mut()
+        .tradeoffs_mut()
+        .candidates
+        .iter_mut()
+        .for_each(|c| {
+            c.note = format!("<i>note {}</i>", c.id);
+        });
+    let mut project = Project::new();
+    harness.state().tradeoffs().store_in(&mut project);
+    let html = job::unattended(|job| build_report(&project, &[ReportSection::Decision], job))?;
+    assert!(html.contains("Chosen: Candidate 2: XOR mechanism (PROVGEN), epsilon 16 per SNP"));
+    assert!(html.contains("&lt;i&gt;note 1&lt;/i&gt;") && !html.contains("<i>note"));
+    Ok(())
+}
