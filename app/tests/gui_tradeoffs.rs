@@ -251,7 +251,7 @@ fn pins_compares_chooses_and_judges_the_core_sweep() -> Result<()> {
     assert_eq!(policy.min_utility, Some(0.8));
     for figures in [&a, &b] {
         let verdict = judge(&policy, figures);
-        let text = format!("{}: {}", verdict.kind().word(), verdict.sentence());
+        let text = verdict.sentence();
         assert!(
             harness.query_all_by_label(&text).count() >= 1,
             "{text:?} not in {:?}",

@@ -21,6 +21,7 @@ use genopriv_core::study::ModelAuditReport;
 use genopriv_core::{Error, Job};
 
 use super::audit::attack_label;
+use super::table::table;
 
 const PLOT_HEIGHT: f32 = 260.0;
 const HISTOGRAM_BINS: usize = 20;
@@ -388,28 +389,6 @@ fn chart_header(ui: &mut egui::Ui, title: &str, show_table: &mut bool) {
 
 fn sentence(ui: &mut egui::Ui, text: &str) {
     ui.add(egui::Label::new(text).wrap());
-}
-
-/// A small table of text cells with a header row; it scrolls sideways rather than
-/// widen the results column past the window.
-fn table(ui: &mut egui::Ui, id: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
-    egui::ScrollArea::horizontal().id_salt(id).show(ui, |ui| {
-        egui::Grid::new(id)
-            .striped(true)
-            .spacing([18.0, 4.0])
-            .show(ui, |ui| {
-                for h in header {
-                    ui.label(RichText::new(*h).strong());
-                }
-                ui.end_row();
-                for row in rows {
-                    for cell in row {
-                        ui.label(cell);
-                    }
-                    ui.end_row();
-                }
-            });
-    });
 }
 
 /// A rate from its log10, for the log axes ("0.1 %").

@@ -29,6 +29,7 @@ mod report_screen;
 mod roles;
 mod sample_data;
 mod summary;
+mod table;
 mod tradeoffs;
 mod tradeoffs_charts;
 mod tradeoffs_view;

@@ -11,6 +11,7 @@ use genopriv_core::study::{Mechanism, ShareOutcome, SweepRow};
 
 use super::format::count;
 use super::protect::{ProtectAction, SweepView};
+use super::table::table;
 
 const PLOT_HEIGHT: f32 = 240.0;
 /// Rows of the chart tables.
@@ -483,25 +484,6 @@ pub fn sweep_ui(
                     VLine::new("Recommended epsilon", r.epsilon_per_snp.log10())
                         .color(Color32::from_rgb(60, 170, 90)),
                 );
-            }
-        });
-}
-
-/// A small table of text cells with a header row.
-fn table(ui: &mut egui::Ui, id: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
-    egui::Grid::new(id)
-        .striped(true)
-        .spacing([18.0, 4.0])
-        .show(ui, |ui| {
-            for h in header {
-                ui.label(RichText::new(*h).strong());
-            }
-            ui.end_row();
-            for row in rows {
-                for cell in row {
-                    ui.label(cell);
-                }
-                ui.end_row();
             }
         });
 }

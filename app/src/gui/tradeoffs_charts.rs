@@ -4,7 +4,7 @@
 //! thresholds marked in words; each with a one-sentence summary and a table
 //! view. Also the icon array of 100 people.
 
-use egui::{Align2, Color32, RichText};
+use egui::{Align2, Color32};
 use egui_plot::{
     Corner, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text, VLine,
 };
@@ -13,6 +13,7 @@ use genopriv_core::explain::odds::{IconArray, IconState};
 use genopriv_core::explain::{RiskPoint, risk_curve_sentence, utility_curve_sentence};
 use genopriv_core::study::Policy;
 
+use super::table::table;
 use super::tradeoffs::{EpsilonSummary, TradeoffData, TradeoffsScreen};
 
 const PLOT_HEIGHT: f32 = 210.0;
@@ -370,28 +371,4 @@ pub fn icon_array(ui: &mut egui::Ui, array: &IconArray) {
         };
         painter.rect_filled(cell, 2.0, colour);
     }
-}
-
-/// A small table of text cells with a header row.
-pub fn table(
-    ui: &mut egui::Ui,
-    id: &str,
-    header: &[&str],
-    rows: impl Iterator<Item = Vec<String>>,
-) {
-    egui::Grid::new(id)
-        .striped(true)
-        .spacing([14.0, 4.0])
-        .show(ui, |ui| {
-            for h in header {
-                ui.label(RichText::new(*h).strong());
-            }
-            ui.end_row();
-            for row in rows {
-                for cell in row {
-                    ui.label(cell);
-                }
-                ui.end_row();
-            }
-        });
 }

@@ -20,8 +20,9 @@ use genopriv_core::study::{
 
 use super::app::Action;
 use super::app::Screen;
+use super::table::table;
 use super::tradeoffs::{SourcePoint, TradeoffData, TradeoffSource, TradeoffsScreen, by_epsilon};
-use super::tradeoffs_charts::{EpsilonAxis, icon_array, risk_chart, table, utility_chart};
+use super::tradeoffs_charts::{EpsilonAxis, icon_array, risk_chart, utility_chart};
 
 /// The prior of the odds card: the ux spec's "1 in 10 chance that Alice is in the study".
 const CARD_PRIOR: f64 = 0.1;
@@ -421,8 +422,8 @@ fn candidates_ui(ui: &mut egui::Ui, screen: &mut TradeoffsScreen, edits: &mut Ve
         let kind = verdict.kind();
         ui.add(
             egui::Label::new(
-                RichText::new(format!("{}: {}", kind.word(), verdict.sentence()))
-                    .color(verdict_colour(ui, kind)),
+                // The sentence starts with the verdict ("Fails: …", "Meets …").
+                RichText::new(verdict.sentence()).color(verdict_colour(ui, kind)),
             )
             .wrap(),
         );
