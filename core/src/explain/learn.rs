@@ -114,7 +114,8 @@ pub const TECHNIQUES: [Technique; 5] = [
         cost: "Coordination between sites, many rounds of communication, and usually lower \
                accuracy when sites' data differ.",
         applied: Applied::Measured,
-        applied_here: "`genopriv audit federated` simulates federated averaging and measures \
+        applied_here: "The Audit screen (and `genopriv audit model --federated`) simulates \
+                       federated averaging, with or without secure aggregation, and measures \
                        how much membership its updates and model reveal. GenoPriv does not \
                        run a federation between sites.",
         references: &[
