@@ -21,6 +21,7 @@ use genopriv_core::study::ModelAuditReport;
 use genopriv_core::{Error, Job};
 
 use super::audit::attack_label;
+use super::plots;
 use super::table::table;
 
 const PLOT_HEIGHT: f32 = 260.0;
@@ -369,14 +370,7 @@ impl CohortCharts {
 
 /// A plot that keeps the screen scrollable (no zoom or drag gestures).
 fn static_plot(id: &str) -> Plot<'_> {
-    Plot::new(id)
-        .height(PLOT_HEIGHT)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .allow_double_click_reset(false)
-        .legend(Legend::default())
+    plots::static_plot(id, PLOT_HEIGHT).legend(Legend::default())
 }
 
 fn chart_header(ui: &mut egui::Ui, title: &str, show_table: &mut bool) {

@@ -6,6 +6,7 @@ use egui_plot::{Bar, BarChart, Plot, Points};
 
 use super::app::{Action, Workspace};
 use super::format::{count, percent, thousands};
+use super::plots;
 use super::summary::{DataSummary, MAF_BIN_WIDTH, load_report_sentences};
 
 const PLOT_HEIGHT: f32 = 220.0;
@@ -182,13 +183,7 @@ fn sample_missingness_chart(ui: &mut egui::Ui, summary: &DataSummary) {
 /// A plot that shows data without zoom or pan gestures (they would trap the
 /// screen's scrolling), starting at zero.
 fn static_plot(id: &str) -> Plot<'_> {
-    Plot::new(id)
-        .height(PLOT_HEIGHT)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .allow_double_click_reset(false)
+    plots::static_plot(id, PLOT_HEIGHT)
         .show_x(false)
         .show_y(false)
         .include_y(0.0)

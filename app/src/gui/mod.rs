@@ -21,6 +21,7 @@ mod format;
 mod jobs;
 mod learn;
 mod phenotypes;
+mod plots;
 mod project;
 mod protect;
 mod protect_charts;

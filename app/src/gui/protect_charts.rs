@@ -10,6 +10,7 @@ use genopriv_core::explain::format::{integer, number, percent};
 use genopriv_core::study::{Mechanism, ShareOutcome, SweepRow};
 
 use super::format::count;
+use super::plots;
 use super::protect::{ProtectAction, SweepView};
 use super::table::table;
 
@@ -201,14 +202,7 @@ pub fn p_text(p: f64) -> String {
 
 /// A plot that keeps the screen scrollable (no zoom or drag gestures).
 fn static_plot(id: &str) -> Plot<'_> {
-    Plot::new(id)
-        .height(PLOT_HEIGHT)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .allow_double_click_reset(false)
-        .legend(Legend::default())
+    plots::static_plot(id, PLOT_HEIGHT).legend(Legend::default())
 }
 
 /// A "Table view" switch in front of a chart.

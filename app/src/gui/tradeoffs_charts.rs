@@ -13,6 +13,7 @@ use genopriv_core::explain::odds::{IconArray, IconState};
 use genopriv_core::explain::{RiskPoint, risk_curve_sentence, utility_curve_sentence};
 use genopriv_core::study::Policy;
 
+use super::plots;
 use super::table::table;
 use super::tradeoffs::{EpsilonSummary, TradeoffData, TradeoffsScreen};
 
@@ -56,13 +57,7 @@ impl EpsilonAxis {
 /// A plot that keeps the screen scrollable (no zoom or drag gestures), on the
 /// shared epsilon axis.
 fn epsilon_plot<'a>(id: &'a str, axis: EpsilonAxis, y_label: &'a str) -> Plot<'a> {
-    Plot::new(id)
-        .height(PLOT_HEIGHT)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .allow_double_click_reset(false)
+    plots::static_plot(id, PLOT_HEIGHT)
         // Top left: the curves rise to the right, where the candidates sit.
         .legend(Legend::default().position(Corner::LeftTop))
         .x_axis_label("Epsilon per person, over all SNPs (log scale)")
