@@ -257,16 +257,7 @@ impl AuditForm {
 
     /// The study seed, `None` for a fresh one; an unreadable seed is an error.
     pub fn seed(&self) -> Result<Option<u64>, String> {
-        if !self.use_seed {
-            return Ok(None);
-        }
-        self.seed_text.trim().parse::<u64>().map(Some).map_err(|_| {
-            format!(
-                "The seed \"{}\" is not a whole number between 0 and {}.",
-                self.seed_text.trim(),
-                u64::MAX
-            )
-        })
+        super::format::study_seed(self.use_seed, &self.seed_text)
     }
 
     /// Turns federated training on or off; federated clients are SGD models.
@@ -786,6 +777,44 @@ mod tests {
             form.settings(1),
             Err("Choose at least one attack to run.".into())
         );
+    }
+
+    #[test]
+    fn sweep_and_seed_input_errors_name_the_problem() {
+        let mut form = AuditForm {
+            sweep_noise_text: "0.5, two, 4".into(),
+            ..AuditForm::default()
+        };
+        assert!(
+            form.sweep_settings(1)
+                .is_err_and(|m| m.contains("\"two\" is not a noise"))
+        );
+        form.sweep_noise_text = "0, 1".into();
+        assert!(form.sweep_settings(1).is_err_and(|m| m.contains("\"0\"")));
+        form.sweep_noise_text = " , ".into();
+        assert!(
+            form.sweep_settings(1)
+                .is_err_and(|m| m.contains("at least one"))
+        );
+        form.sweep_noise_text = "1; 2 4".into();
+        let Ok(settings) = form.sweep_settings(1) else {
+            panic!("a valid list is refused");
+        };
+        assert!(
+            matches!(settings.grid, NoiseGrid::NoiseMultipliers(ref s) if s == &[1.0, 2.0, 4.0])
+        );
+        form.set_federated(true);
+        assert!(
+            form.sweep_settings(1)
+                .is_err_and(|m| m.contains("federated"))
+        );
+        assert!(
+            form.plan(1)
+                .is_ok_and(|p| matches!(p, AuditPlan::Federated(_)))
+        );
+        form.use_seed = true;
+        form.seed_text = "-3".into();
+        assert!(form.seed().is_err_and(|m| m.contains("\"-3\"")));
     }
 
     #[test]

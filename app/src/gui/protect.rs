@@ -125,16 +125,7 @@ impl ProtectForm {
 
     /// The study seed, `None` for a release; an unreadable seed is an error.
     pub fn seed(&self) -> Result<Option<u64>, String> {
-        if !self.use_seed {
-            return Ok(None);
-        }
-        self.seed_text.trim().parse::<u64>().map(Some).map_err(|_| {
-            format!(
-                "The seed \"{}\" is not a whole number between 0 and {}.",
-                self.seed_text.trim(),
-                u64::MAX
-            )
-        })
+        super::format::study_seed(self.use_seed, &self.seed_text)
     }
 }
 
