@@ -39,6 +39,21 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
+/// A form's study seed: `None` when study mode is off (fresh randomness), the
+/// typed number when on; anything else is an error the form shows.
+pub fn study_seed(use_seed: bool, text: &str) -> Result<Option<u64>, String> {
+    if !use_seed {
+        return Ok(None);
+    }
+    text.trim().parse::<u64>().map(Some).map_err(|_| {
+        format!(
+            "The seed \"{}\" is not a whole number between 0 and {}.",
+            text.trim(),
+            u64::MAX
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,19 +82,4 @@ mod tests {
         assert_eq!(plural(1, "sample", "samples"), "1 sample");
         assert_eq!(plural(1200, "sample", "samples"), "1,200 samples");
     }
-}
-
-/// A form's study seed: `None` when study mode is off (fresh randomness), the
-/// typed number when on; anything else is an error the form shows.
-pub fn study_seed(use_seed: bool, text: &str) -> Result<Option<u64>, String> {
-    if !use_seed {
-        return Ok(None);
-    }
-    text.trim().parse::<u64>().map(Some).map_err(|_| {
-        format!(
-            "The seed \"{}\" is not a whole number between 0 and {}.",
-            text.trim(),
-            u64::MAX
-        )
-    })
 }
