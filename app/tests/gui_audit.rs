@@ -20,7 +20,9 @@ use genopriv_core::stats::top_label_correlations;
 use genopriv_core::study::audit_sweep::run_audit_sweep;
 use genopriv_core::study::federated::FederatedAudit;
 use genopriv_core::study::recommend::{Evidence, recommend};
-use genopriv_core::study::{AttackKind, ModelAudit, ModelAuditReport, ReferenceMode};
+use genopriv_core::study::{
+    AttackKind, CandidateFigures, ModelAudit, ModelAuditReport, ReferenceMode,
+};
 use genopriv_core::{Result, job};
 use support::{click_and_wait, label_containing, run_until_idle, visible_labels};
 
@@ -330,5 +332,72 @@ fn dp_sweep_matches_the_core_and_recommends() -> Result<()> {
     for defence in &defences {
         label_containing(&harness, &defence.sentence);
     }
+
+    // The Trade-offs screen reads the same sweep: accuracy against the accountant's
+    // epsilon, the model trained without DP as the reference, and each DP point's
+    // strongest attack at 1 % FPR with its interval.
+    harness
+        .get_by_role_and_label(Role::Button, "Trade-offs")
+        .click();
+    harness.run();
+    assert_eq!(harness.state().screen(), Screen::TradeOffs);
+    label_containing(
+        &harness,
+        "DP training sweep of the logistic regression (L2)",
+    );
+    let no_dp = expected
+        .rows
+        .first()
+        .map(|r| r.test_accuracy)
+        .unwrap_or_default();
+    label_containing(
+        &harness,
+        &format!(
+            "Trained without DP, the same model reaches {}",
+            percent(no_dp, 0)
+        ),
+    );
+    let dp_rows: Vec<_> = expected
+        .rows
+        .iter()
+        .filter(|r| r.noise_multiplier.is_some())
+        .collect();
+    // Runs are listed by epsilon: sigma 16 (the smaller epsilon) is run 1.
+    let Some(sigma_16) = dp_rows.iter().find(|r| r.noise_multiplier == Some(16.0)) else {
+        panic!("no sigma 16 row in {:?}", expected.rows);
+    };
+    let Some(figures) = CandidateFigures::from_audit_row(sigma_16) else {
+        panic!("a DP row has an epsilon");
+    };
+    harness
+        .get_by_role_and_label(Role::Button, "Pin run 1")
+        .click();
+    harness.run();
+    let pinned = harness
+        .state()
+        .tradeoffs()
+        .candidates
+        .first()
+        .map(|c| (c.figures.clone(), c.title()));
+    let Some((shown, title)) = pinned else {
+        panic!("nothing pinned; labels: {:?}", visible_labels(&harness));
+    };
+    assert_eq!(shown, figures);
+    assert!(
+        title.starts_with(&format!(
+            "Candidate 1: logistic regression (L2) trained with DP-SGD, epsilon {}, noise \
+             multiplier 16",
+            number(figures.epsilon_nominal)
+        )),
+        "{title}"
+    );
+    // Members found, with the Clopper-Pearson interval of the strongest attack.
+    let Some(found) = figures.members_found() else {
+        panic!("the sweep ran the loss attack");
+    };
+    assert!(found.contains(" to "), "{found}");
+    label_containing(&harness, &format!("members found at 1 %: {found}"));
+    // A model's privacy label: what is released is a trained model.
+    label_containing(&harness, "The model's privacy loss is epsilon");
     Ok(())
 }

@@ -1,5 +1,7 @@
-//! What the window remembers between sessions: display preferences, and never the
-//! data or where it came from.
+//! What the window remembers between sessions (display preferences, and never the
+//! data or where it came from), and how it fits a small window at 200 % scale.
+
+mod support;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -8,7 +10,7 @@ use eframe::App;
 use egui::ThemePreference;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use genopriv_app::gui::{GenoPrivApp, Startup};
 
 /// eframe's storage, in memory.
@@ -77,4 +79,67 @@ fn theme_is_remembered_but_not_the_data() {
     );
     assert_eq!(reopened.state().loaded_shape(), None);
     reopened.get_by_label("Welcome to GenoPriv");
+}
+
+/// At 200 % on a 1920 x 1080 screen the window has 960 x 540 points: every screen
+/// opens, and its sentences wrap inside the window instead of running past its
+/// right edge (tables may scroll sideways; sentences may not).
+#[test]
+fn every_screen_fits_a_small_window_at_200_percent() {
+    let size = egui::vec2(960.0, 540.0);
+    let mut harness = Harness::builder()
+        .with_size(size)
+        .with_pixels_per_point(2.0)
+        .with_max_steps(24)
+        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
+    harness.run();
+    harness.state_mut().load_sample_data();
+    support::run_until_idle(&mut harness);
+    // A short sharing sweep, so that the Trade-offs screen has runs to lay out.
+    harness
+        .get_by_role_and_label(Role::Button, "Protect")
+        .click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Use the bundled demo panel")
+        .click();
+    harness.run();
+    {
+        let form = harness.state_mut().protect_form_mut();
+        form.use_seed = true;
+        form.seed_text = "3".into();
+        form.sweep_per_snp = vec![2.0, 16.0];
+        form.sweep_repeats = 1;
+    }
+    harness.run();
+    support::click_and_wait(&mut harness, "Sweep epsilon");
+    harness
+        .get_by_role_and_label(Role::Button, "Pin run 2")
+        .click();
+    harness.run();
+    for screen in ["Data", "Protect", "Audit", "Trade-offs", "Report", "Learn"] {
+        harness.get_by_role_and_label(Role::Button, screen).click();
+        harness.run();
+        let labels = support::visible_labels(&harness);
+        assert!(
+            labels.len() > 5,
+            "{screen} shows almost nothing: {labels:?}"
+        );
+        let overflowing: Vec<String> = harness
+            .query_all_by_role(Role::Label)
+            .filter_map(|n| {
+                let node = n.accesskit_node();
+                let text = node.value()?;
+                let bounds = node.raw_bounds()?;
+                let sentence = text.len() > 80 && text.contains(' ');
+                (sentence && bounds.x1 > f64::from(size.x) + 0.5)
+                    .then(|| format!("{text:?} ends at x = {:.0}", bounds.x1))
+            })
+            .collect();
+        assert!(
+            overflowing.is_empty(),
+            "{screen}: sentences run past the window's right edge ({} points): {overflowing:#?}",
+            size.x
+        );
+    }
 }

@@ -100,12 +100,12 @@ fn a_saved_project_reopens_reviews_and_reports() -> Result<()> {
         .get_by_role_and_label(A11yRole::Button, "New project")
         .click();
     harness.run();
-    harness.get_by_label("Save the studies first?");
+    harness.get_by_label("Save your work first?");
     harness
         .get_by_role_and_label(A11yRole::Button, "Keep working")
         .click();
     harness.run();
-    assert!(harness.query_by_label("Save the studies first?").is_none());
+    assert!(harness.query_by_label("Save your work first?").is_none());
     assert!(harness.state().has_unsaved_changes());
 
     harness.state_mut().save_project_as(project_file.clone());

@@ -2,7 +2,9 @@
 //! seeded sharing sweep from the Protect screen, then pins, a comparison, a
 //! choice and a threshold. What the screen shows is checked against the same
 //! sweep run here directly with `genopriv_core`, and against the core's verdict,
-//! comparison and odds functions on the core's own figures.
+//! comparison and odds functions on the core's own figures. A second test walks
+//! the whole flow, from the welcome screen to the exported report and the
+//! clinician's view of it.
 
 mod support;
 
@@ -11,7 +13,7 @@ use std::path::{Path, PathBuf};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use genopriv_app::gui::{GenoPrivApp, Screen, Startup};
+use genopriv_app::gui::{GenoPrivApp, Role as UserRole, Screen, Startup};
 use genopriv_core::data::ReadOptions;
 use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::read::read_genotypes;
@@ -24,8 +26,8 @@ use genopriv_core::study::{
     Budget, CandidateFigures, Mechanism, ShareInputs, ShareStudy, SweepRow, SweepSettings,
     TargetChoice, judge, run_sweep,
 };
-use genopriv_core::{Result, job};
-use support::{click_and_wait, label_containing, visible_labels};
+use genopriv_core::{Error, Result, job};
+use support::{click_and_wait, label_containing, run_until_idle, visible_labels};
 
 const SEED: u64 = 11;
 /// A grid whose retention curve bends on the demo cohort (as in gui_protect).
@@ -281,5 +283,108 @@ fn pins_compares_chooses_and_judges_the_core_sweep() -> Result<()> {
     let html = job::unattended(|job| build_report(&project, &[ReportSection::Decision], job))?;
     assert!(html.contains("Chosen: Candidate 2: XOR mechanism (PROVGEN), epsilon 16 per SNP"));
     assert!(html.contains("&lt;i&gt;note 1&lt;/i&gt;") && !html.contains("<i>note"));
+    Ok(())
+}
+
+/// The steward's whole path through the widgets: the sample cohort from the
+/// welcome screen, a sharing sweep, the dashboard, a candidate pinned, annotated
+/// and chosen, the project saved, the report exported (equal to the core's report
+/// of the saved file, decision included); then the clinician's plain view.
+#[test]
+fn whole_flow_from_the_welcome_screen_to_the_exported_report() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("genopriv-gui-flow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let project_file = dir.join("flow.genopriv.json");
+    let report_file = dir.join("flow-report.html");
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 3600.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Try with sample data")
+        .click();
+    harness.run();
+    run_until_idle(&mut harness);
+    assert!(harness.state().loaded_shape().is_some());
+
+    harness
+        .get_by_role_and_label(Role::Button, "Protect")
+        .click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Use the bundled demo panel")
+        .click();
+    harness.run();
+    {
+        let form = harness.state_mut().protect_form_mut();
+        form.use_seed = true;
+        form.seed_text = SEED.to_string();
+        form.sweep_per_snp = SWEEP_PER_SNP.to_vec();
+        form.sweep_repeats = 1;
+    }
+    harness.run();
+    click_and_wait(&mut harness, "Sweep epsilon");
+    harness
+        .get_by_role_and_label(Role::Button, "Trade-offs")
+        .click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Pin run 3")
+        .click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Choose candidate 1 for release")
+        .click();
+    harness.run();
+    harness.state_mut().save_project_as(project_file.clone());
+    run_until_idle(&mut harness);
+    assert!(!harness.state().has_unsaved_changes());
+
+    // A note typed afterwards is unsaved work, and the report waits for it.
+    harness
+        .get_by_role_and_label(Role::MultilineTextInput, "Note on candidate 1")
+        .type_text("keeps most GWAS hits");
+    harness.run();
+    assert!(harness.state().has_unsaved_changes());
+    label_containing(&harness, "unsaved decision");
+    harness
+        .get_by_role_and_label(Role::Button, "Report")
+        .click();
+    harness.run();
+    assert!(is_disabled(&harness, "Export report"));
+    harness
+        .get_by_role_and_label(Role::Button, "Save project")
+        .click();
+    harness.run();
+    run_until_idle(&mut harness);
+    assert!(!harness.state().has_unsaved_changes());
+    assert!(!is_disabled(&harness, "Export report"));
+
+    // What Export writes after its file dialog: the core's report of the saved file.
+    harness.state_mut().export_report(report_file.clone());
+    run_until_idle(&mut harness);
+    let html = std::fs::read_to_string(&report_file).map_err(|e| Error::io(&report_file, e))?;
+    let saved = Project::load(&project_file)?;
+    assert_eq!(saved.decision.as_ref().map(|d| d.candidate), Some(1));
+    let expected = job::unattended(|job| build_report(&saved, &ReportSection::ALL, job))?;
+    assert_eq!(html, expected);
+    assert!(html.contains("Chosen: Candidate 1: XOR mechanism (PROVGEN), epsilon 16 per SNP"));
+    assert!(html.contains("Steward's note: keeps most GWAS hits"));
+
+    // The clinician reads the outcome in plain words and can run nothing.
+    harness
+        .get_by_role_and_label(Role::Button, UserRole::Clinician.label())
+        .click();
+    harness.run();
+    assert_eq!(harness.state().screen(), Screen::Report);
+    assert!(is_disabled(&harness, "Protect") && is_disabled(&harness, "Audit"));
+    label_containing(&harness, "In plain words");
+    assert!(
+        harness
+            .query_by_label("What the report will hold")
+            .is_none()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::{AuditAction, AuditForm, AuditPlan, AuditScreen, AuditTask};
 use super::format::{count, whole_percent};
+use super::frame_times::FrameTimes;
 use super::jobs::{BackgroundJob, Outcome};
 use super::phenotypes::{self, PhenotypeSummary};
 use super::project::{Failure, PendingStudy, ProjectEvent, ProjectSession};
@@ -67,7 +68,7 @@ impl Screen {
     }
 
     /// Whether the screen can be opened; Protect needs a loaded cohort, Trade-offs
-    /// a sweep with at least one finished run.
+    /// a sweep (sharing or DP training) with at least one finished run.
     pub fn is_available(self, has_data: bool, has_sweep: bool) -> bool {
         match self {
             Screen::Data | Screen::Report | Screen::Learn => true,
@@ -117,6 +118,8 @@ pub struct Startup {
     pub phenotypes: Option<PathBuf>,
     pub sample_data: bool,
     pub project: Option<PathBuf>,
+    /// `--frame-times`: where to write every frame's CPU time on exit.
+    pub frame_times: Option<PathBuf>,
 }
 
 /// A loaded dataset and, once added, its phenotypes.
@@ -235,6 +238,7 @@ pub struct GenoPrivApp {
     /// Closing was confirmed: let the window close.
     may_close: bool,
     tradeoffs: TradeoffsScreen,
+    frame_times: Option<FrameTimes>,
 }
 
 impl GenoPrivApp {
@@ -274,6 +278,7 @@ impl GenoPrivApp {
             confirm: None,
             may_close: false,
             tradeoffs: TradeoffsScreen::default(),
+            frame_times: startup.frame_times.map(FrameTimes::new),
         };
         if startup.sample_data {
             app.load_sample_data();
@@ -333,14 +338,17 @@ impl GenoPrivApp {
         self.project.path.as_deref()
     }
 
-    /// Whether studies ran since the last save.
+    /// Whether studies ran, or the candidates, decision, thresholds or ledgers
+    /// changed, since the last save.
     pub fn has_unsaved_changes(&self) -> bool {
-        self.project.has_unsaved_changes()
+        self.project.has_unsaved_changes() || self.tradeoffs.differs_from(&self.project.project)
     }
 
     /// Starts a new, empty project, dropping unsaved studies (the menu asks first).
     pub fn new_project(&mut self) {
         self.project.reset();
+        // The candidates and decision belonged to the old project.
+        self.tradeoffs.load_from(&self.project.project);
         self.report.notice = None;
         self.project_notice = None;
     }
@@ -348,8 +356,11 @@ impl GenoPrivApp {
     /// Saves the project to `path` (what Save as… does after its dialog).
     pub fn save_project_as(&mut self, path: PathBuf) {
         // The steward's candidates, decision, thresholds and ledgers travel with it.
-        self.tradeoffs.store_in(&mut self.project.project);
-        self.project_notice = self.project.save_as(path, &self.ctx).map(notice_of);
+        let tradeoffs = &self.tradeoffs;
+        self.project_notice = self
+            .project
+            .save_as(path, |project| tradeoffs.store_in(project), &self.ctx)
+            .map(notice_of);
     }
 
     /// Opens the project at `path` (what Open… does after its dialog).
@@ -360,7 +371,8 @@ impl GenoPrivApp {
     /// Writes the report of the saved project to `out` (what Export… does after
     /// its dialog).
     pub fn export_report(&mut self, out: PathBuf) {
-        self.report.export(&self.project, out, &self.ctx);
+        let unsaved = self.has_unsaved_changes();
+        self.report.export(&self.project, unsaved, out, &self.ctx);
     }
 
     /// The Audit screen's settings (tests set them without the widgets).
@@ -397,11 +409,17 @@ impl GenoPrivApp {
     }
 
     /// Whether a sweep has at least one finished run to trade off.
+    /// Whether a sharing sweep or a DP-training sweep has a finished run to draw.
     fn has_sweep(&self) -> bool {
         self.protect
             .sweep
             .as_ref()
             .is_some_and(|s| !s.rows.is_empty())
+            || self
+                .audit
+                .sweep
+                .as_ref()
+                .is_some_and(|s| s.rows.iter().any(|r| r.epsilon.is_some()))
     }
 
     /// The Protect screen's settings (tests set them without the widgets).
@@ -696,6 +714,7 @@ impl GenoPrivApp {
                         Pending::New => self.new_project(),
                         Pending::Open => {
                             self.project.pending.clear();
+                            self.tradeoffs.load_from(&self.project.project);
                             self.apply_project(ProjectCommand::Open);
                         }
                     },
@@ -724,7 +743,7 @@ impl GenoPrivApp {
             return;
         }
         match command {
-            ProjectCommand::New | ProjectCommand::Open if self.project.has_unsaved_changes() => {
+            ProjectCommand::New | ProjectCommand::Open if self.has_unsaved_changes() => {
                 self.confirm = Some(if command == ProjectCommand::New {
                     Pending::New
                 } else {
@@ -1004,6 +1023,12 @@ impl GenoPrivApp {
                     .on_hover_text(
                         "Studies run in this session are kept in the project when you save it",
                     );
+            } else if self.has_unsaved_changes() {
+                ui.label(RichText::new("unsaved decision").color(ui.visuals().warn_fg_color))
+                    .on_hover_text(
+                        "Candidates, notes, thresholds and ledgers changed on the Trade-offs \
+                         screen are kept in the project when you save it",
+                    );
             }
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 if ui.button("About").clicked() {
@@ -1073,7 +1098,8 @@ impl GenoPrivApp {
                     .min_size(egui::vec2(width, 28.0));
                 ui.add_enabled(false, button)
                     .on_disabled_hover_text(format!(
-                        "{}. Run Sweep epsilon on the Protect screen first.",
+                        "{}. Run Sweep epsilon on the Protect screen, or Sweep DP noise on \
+                         the Audit screen, first.",
                         screen.purpose()
                     ));
             } else {
@@ -1164,10 +1190,12 @@ impl GenoPrivApp {
         match (&self.prefs.screen, &self.workspace) {
             (Screen::Report, _) => {
                 let mut report_actions = Vec::new();
+                let unsaved = self.has_unsaved_changes();
                 report_screen::show(
                     ui,
                     &mut self.report,
                     &self.project,
+                    unsaved,
                     self.prefs.role,
                     &mut report_actions,
                 );
@@ -1186,7 +1214,7 @@ impl GenoPrivApp {
                 actions.extend(audit_actions.into_iter().map(Action::Audit));
             }
             (Screen::TradeOffs, Some(_)) => {
-                let source = self
+                let sharing = self
                     .protect
                     .sweep
                     .as_ref()
@@ -1194,9 +1222,19 @@ impl GenoPrivApp {
                     .map(|view| TradeoffSource::Sharing {
                         view,
                         targets: self.protect.form.target_choice(),
+                        cohort_sha256: self.protect.input_sha256(),
                     });
-                let sha = self.protect.input_sha256();
-                tradeoffs_view::show(ui, &mut self.tradeoffs, source, sha, actions);
+                let model = self
+                    .audit
+                    .sweep
+                    .as_ref()
+                    .filter(|view| view.rows.iter().any(|r| r.epsilon.is_some()))
+                    .map(|view| TradeoffSource::ModelTraining {
+                        view,
+                        model: self.audit.form.model.target(self.audit.form.penalty),
+                    });
+                let sources = sharing.into_iter().chain(model).collect();
+                tradeoffs_view::show(ui, &mut self.tradeoffs, sources, actions);
             }
             _ => welcome::show(ui, actions),
         }
@@ -1228,12 +1266,12 @@ fn notice_of(failure: Failure) -> Notice {
 fn unsaved_dialog(ctx: &egui::Context, actions: &mut Vec<Action>) {
     let modal = egui::Modal::new(egui::Id::unique("unsaved_studies")).show(ctx, |ui| {
         ui.set_max_width(420.0);
-        ui.heading("Save the studies first?");
+        ui.heading("Save your work first?");
         ui.add_space(6.0);
         ui.add(
             egui::Label::new(
-                "Studies were run since the project was last saved. They are lost unless the \
-                    project is saved.",
+                "Studies were run, or candidates and decisions changed, since the project was \
+                 last saved. They are lost unless the project is saved.",
             )
             .wrap(),
         );
@@ -1242,7 +1280,7 @@ fn unsaved_dialog(ctx: &egui::Context, actions: &mut Vec<Action>) {
             if ui.button("Save project").clicked() {
                 actions.push(Action::Unsaved(UnsavedChoice::Save));
             }
-            if ui.button("Discard them").clicked() {
+            if ui.button("Discard changes").clicked() {
                 actions.push(Action::Unsaved(UnsavedChoice::Discard));
             }
             if ui.button("Keep working").clicked() {
@@ -1408,7 +1446,7 @@ impl eframe::App for GenoPrivApp {
         self.tradeoffs.follow(self.workspace_generation);
         self.take_dropped_files(ctx);
         if ctx.input(|i| i.viewport().close_requested())
-            && self.project.has_unsaved_changes()
+            && self.has_unsaved_changes()
             && !self.may_close
         {
             ctx.send_viewport_cmd(ViewportCommand::CancelClose);
@@ -1416,7 +1454,11 @@ impl eframe::App for GenoPrivApp {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        let busy = self.is_busy();
+        if let Some(times) = &mut self.frame_times {
+            times.record(frame.info().cpu_usage, busy);
+        }
         let mut actions = Vec::new();
         if self.running.is_none() && ui.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             actions.push(Action::PickGenotypes);
@@ -1440,6 +1482,14 @@ impl eframe::App for GenoPrivApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.prefs);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(times) = &self.frame_times
+            && let Err(e) = times.write()
+        {
+            eprintln!("genopriv: the frame times could not be written: {e}");
+        }
     }
 
     /// egui's memory (window layout, scroll positions) is not worth keeping, and

@@ -28,6 +28,7 @@ use genopriv_core::{Error, Job};
 use super::app::Workspace;
 use super::audit_charts::{AuditCharts, CohortCharts};
 use super::jobs::{BackgroundJob, Outcome};
+use super::protect::first_file;
 
 /// The models the screen offers. A new model is a new variant here and one arm in
 /// each match below.
@@ -84,7 +85,7 @@ impl ModelChoice {
         }
     }
 
-    fn target(self, penalty: f64) -> TargetModel {
+    pub fn target(self, penalty: f64) -> TargetModel {
         match self {
             ModelChoice::Logistic => TargetModel::Logistic { l2: penalty },
             ModelChoice::Lasso => TargetModel::Lasso { l1: penalty },
@@ -461,13 +462,16 @@ pub struct AuditSweepView {
     pub rows: Vec<AuditSweepRow>,
     pub result: Option<AuditSweepResult>,
     pub defences: Vec<Defence>,
+    /// SHA-256 of the cohort file, once the sweep finished: the Trade-offs
+    /// screen's budget ledger is kept by it.
+    pub cohort_sha256: Option<String>,
 }
 
 /// The job the screen is running (one at a time).
 pub enum AuditTask {
     Audit(BackgroundJob<AuditJobResult>),
     Sweep(
-        BackgroundJob<Box<AuditSweepResult>>,
+        BackgroundJob<Box<(AuditSweepResult, String)>>,
         Receiver<AuditSweepRow>,
     ),
 }
@@ -633,9 +637,10 @@ impl AuditScreen {
         };
         let form = self.form.clone();
         let cohort = workspace.data.dataset.matrix.clone();
+        let cohort_file = first_file(&workspace.data.dataset.source);
         let (row_tx, row_rx) = crossbeam_channel::unbounded();
         let row_ctx = ctx.clone();
-        let work = move |job: Job<'_>| -> Result<Box<AuditSweepResult>, Error> {
+        let work = move |job: Job<'_>| -> Result<Box<(AuditSweepResult, String)>, Error> {
             let seed = match fixed_seed {
                 Some(seed) => seed,
                 None => os_seed()?,
@@ -647,7 +652,9 @@ impl AuditScreen {
                 let _ = row_tx.send(row.clone());
                 row_ctx.request_repaint();
             };
-            Ok(Box::new(run_audit_sweep(&audit, &settings, &on_row, job)?))
+            let result = run_audit_sweep(&audit, &settings, &on_row, job)?;
+            let cohort_sha256 = crate::cli::sha256_file(&cohort_file, job)?;
+            Ok(Box::new((result, cohort_sha256)))
         };
         self.notice = None;
         match BackgroundJob::spawn("Sweeping DP noise".into(), ctx, work) {
@@ -700,15 +707,17 @@ impl AuditScreen {
         let Some(outcome) = job.poll() else { return };
         self.task = None;
         match outcome {
-            Outcome::Finished(Ok(result)) => {
+            Outcome::Finished(Ok(done)) => {
+                let (result, cohort_sha256) = *done;
                 let defences = recommend(&[Evidence::AuditSweep {
                     study: "DP sweep (Audit screen)",
                     result: &result,
                 }]);
                 self.sweep = Some(AuditSweepView {
                     rows: result.rows.clone(),
-                    result: Some(*result),
+                    result: Some(result),
                     defences,
+                    cohort_sha256: Some(cohort_sha256),
                 });
             }
             Outcome::Finished(Err(e)) => {

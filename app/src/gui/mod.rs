@@ -18,6 +18,7 @@ mod audit_charts;
 mod audit_view;
 mod data_screen;
 mod format;
+mod frame_times;
 mod jobs;
 mod learn;
 mod phenotypes;
@@ -66,6 +67,11 @@ pub struct GuiArgs {
     /// its cohort for the steward)
     #[arg(long, value_name = "PROJECT.json", conflicts_with_all = ["open", "sample_data"])]
     pub project: Option<PathBuf>,
+
+    /// Write the CPU time of every frame to FILE (CSV) when the window closes: for
+    /// measuring that the window stays responsive while studies run
+    #[arg(long, value_name = "FILE")]
+    pub frame_times: Option<PathBuf>,
 }
 
 /// The window's icon, drawn for GenoPriv (`assets/icon.svg` is its source).
@@ -78,6 +84,7 @@ pub fn run(args: GuiArgs) -> anyhow::Result<()> {
         phenotypes: args.phenotypes,
         sample_data: args.sample_data,
         project: args.project,
+        frame_times: args.frame_times,
     };
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("GenoPriv")

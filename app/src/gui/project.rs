@@ -144,11 +144,19 @@ impl ProjectSession {
 
     /// Records the pending studies and writes the project to `path`, atomically,
     /// on a worker. Saving into another folder rewrites the recorded paths so that
-    /// they still point at the same files.
+    /// they still point at the same files. `decide` adds what the window holds
+    /// beside the studies (the Trade-offs screen's candidates and decision) to the
+    /// copy being saved: the session's project changes only once the save lands.
     /// `Some` if the worker could not start.
-    pub fn save_as(&mut self, path: PathBuf, ctx: &egui::Context) -> Option<Failure> {
+    pub fn save_as(
+        &mut self,
+        path: PathBuf,
+        decide: impl FnOnce(&mut Project),
+        ctx: &egui::Context,
+    ) -> Option<Failure> {
         let previous = self.path.clone();
-        let project = self.project.clone();
+        let mut project = self.project.clone();
+        decide(&mut project);
         let pending = self.pending.clone();
         let target = path.clone();
         let work = move |job: Job<'_>| -> Result<Box<Saved>, Error> {

@@ -609,7 +609,7 @@ fn files_of(path: &Path) -> Vec<PathBuf> {
 }
 
 /// The file whose bytes identify an input (the `.bed` of a PLINK set).
-fn first_file(path: &Path) -> PathBuf {
+pub(super) fn first_file(path: &Path) -> PathBuf {
     files_of(path)
         .into_iter()
         .next()

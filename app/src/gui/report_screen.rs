@@ -65,12 +65,15 @@ impl ReportScreen {
     }
 
     /// Why Export cannot run now, if it cannot.
+    /// Why Export cannot run now; `unsaved`: the window holds work the project
+    /// file does not (studies, or the Trade-offs screen's decision).
     pub fn export_blocker(
         &self,
         session: &ProjectSession,
+        unsaved: bool,
         sections: &[ReportSection],
     ) -> Option<String> {
-        if session.path.is_none() || session.has_unsaved_changes() {
+        if session.path.is_none() || unsaved {
             return Some(
                 "Save the project first: the report is built from the saved project file, so a \
                  reviewer can check it against the same file."
@@ -87,9 +90,15 @@ impl ReportScreen {
     }
 
     /// Builds the report of the saved project and writes it to `out` on a worker.
-    pub fn export(&mut self, session: &ProjectSession, out: PathBuf, ctx: &egui::Context) {
+    pub fn export(
+        &mut self,
+        session: &ProjectSession,
+        unsaved: bool,
+        out: PathBuf,
+        ctx: &egui::Context,
+    ) {
         let sections = self.chosen();
-        if let Some(reason) = self.export_blocker(session, &sections) {
+        if let Some(reason) = self.export_blocker(session, unsaved, &sections) {
             self.notice = Some(ReportNotice::Problem(reason));
             return;
         }
@@ -267,6 +276,7 @@ pub fn show(
     ui: &mut egui::Ui,
     screen: &mut ReportScreen,
     session: &ProjectSession,
+    unsaved: bool,
     role: Role,
     actions: &mut Vec<ReportAction>,
 ) {
@@ -295,7 +305,7 @@ pub fn show(
             if role.shows_details() {
                 sections_picker(ui, screen);
                 ui.add_space(8.0);
-                export_card(ui, screen, session, actions);
+                export_card(ui, screen, session, unsaved, actions);
                 ui.add_space(12.0);
                 ui.heading("What the report will hold");
                 ui.add_space(4.0);
@@ -311,7 +321,7 @@ pub fn show(
                 ui.add_space(4.0);
                 plain_summary(ui, &loaded);
                 ui.add_space(12.0);
-                export_card(ui, screen, session, actions);
+                export_card(ui, screen, session, unsaved, actions);
             }
             ui.add_space(20.0);
         });
@@ -665,6 +675,7 @@ fn export_card(
     ui: &mut egui::Ui,
     screen: &ReportScreen,
     session: &ProjectSession,
+    unsaved: bool,
     actions: &mut Vec<ReportAction>,
 ) {
     egui::Frame::group(ui.style())
@@ -684,7 +695,7 @@ fn export_card(
                 }
                 return;
             }
-            let blocker = screen.export_blocker(session, &screen.chosen());
+            let blocker = screen.export_blocker(session, unsaved, &screen.chosen());
             ui.horizontal(|ui| {
                 let export = ui
                     .add_enabled(blocker.is_none(), Button::new("Export report…"))
@@ -692,10 +703,7 @@ fn export_card(
                 if export.clicked() {
                     actions.push(ReportAction::Export);
                 }
-                if blocker.is_some()
-                    && session.has_unsaved_changes()
-                    && ui.button("Save project").clicked()
-                {
+                if blocker.is_some() && unsaved && ui.button("Save project").clicked() {
                     actions.push(ReportAction::SaveProject);
                 }
             });

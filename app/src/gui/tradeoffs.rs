@@ -6,24 +6,51 @@
 //! project file and the IRB report carry, so the window and the report agree.
 //! Drawing lives in [`super::tradeoffs_view`] and [`super::tradeoffs_charts`].
 
+use genopriv_core::audit::metrics::Interval;
+use genopriv_core::explain::UtilityReference;
 use genopriv_core::project::Project;
 use genopriv_core::study::candidate::{RISK_FPR, next_candidate_id};
 use genopriv_core::study::{
     Candidate, CandidateFigures, CandidateRun, Decision, Ledger, Mechanism, Policy, SweepRow,
-    TargetChoice, UtilityMetric,
+    TargetChoice, TargetModel, UtilityMetric,
 };
 
+use super::audit::AuditSweepView;
 use super::protect::SweepView;
 
 /// Where the dashboard's points come from. Each source turns its rows into
-/// [`SourcePoint`]s: another sweep (a DP-model audit sweep, say) is one more
-/// variant and one more arm in [`TradeoffSource::data`].
+/// [`SourcePoint`]s: another sweep is one more variant and one more arm in
+/// [`TradeoffSource::data`].
 pub enum TradeoffSource<'a> {
     /// The Protect screen's sharing sweep; `targets` are its restoration targets.
     Sharing {
         view: &'a SweepView,
         targets: TargetChoice,
+        cohort_sha256: Option<&'a str>,
     },
+    /// The Audit screen's DP-training sweep; `model` is the form's model, which
+    /// the sweep trains while it runs (the form is locked then).
+    ModelTraining {
+        view: &'a AuditSweepView,
+        model: TargetModel,
+    },
+}
+
+/// Which sweep the dashboard shows when both screens have one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SourceKind {
+    #[default]
+    Sharing,
+    ModelTraining,
+}
+
+impl SourceKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::Sharing => "Sharing the genotypes (Protect screen)",
+            SourceKind::ModelTraining => "Releasing a DP-trained model (Audit screen)",
+        }
+    }
 }
 
 /// One run a candidate can be pinned from.
@@ -49,8 +76,11 @@ pub struct TradeoffData {
     pub utility_label: String,
     /// The runs that spend a budget, in the source's order.
     pub points: Vec<SourcePoint>,
-    /// Mean utility of the epsilon-0 control, when it was run.
-    pub control_utility: Option<f64>,
+    /// The run utility is read against (the coin-flip control, or the model
+    /// trained without DP), when it was run.
+    pub reference: Option<UtilityReference>,
+    /// What the epsilon axis counts.
+    pub epsilon_axis: &'static str,
     /// `None` while the sweep runs, or when its curve does not bend.
     pub recommended: Option<RecommendedPoint>,
     /// True while runs are still coming in.
@@ -60,8 +90,70 @@ pub struct TradeoffData {
 impl TradeoffSource<'_> {
     pub fn data(&self) -> TradeoffData {
         match self {
-            TradeoffSource::Sharing { view, targets } => sharing_data(view, *targets),
+            TradeoffSource::Sharing { view, targets, .. } => sharing_data(view, *targets),
+            TradeoffSource::ModelTraining { view, model } => model_data(view, model),
         }
+    }
+
+    pub fn kind(&self) -> SourceKind {
+        match self {
+            TradeoffSource::Sharing { .. } => SourceKind::Sharing,
+            TradeoffSource::ModelTraining { .. } => SourceKind::ModelTraining,
+        }
+    }
+
+    /// The SHA-256 of the cohort file the runs were made from, once known: the
+    /// budget ledger its candidates count against.
+    pub fn cohort_sha256(&self) -> Option<&str> {
+        match self {
+            TradeoffSource::Sharing { cohort_sha256, .. } => *cohort_sha256,
+            TradeoffSource::ModelTraining { view, .. } => view.cohort_sha256.as_deref(),
+        }
+    }
+}
+
+fn model_data(view: &AuditSweepView, live_model: &TargetModel) -> TradeoffData {
+    let model = view
+        .result
+        .as_ref()
+        .map_or(live_model, |r| &r.settings.audit.model);
+    let mut points: Vec<SourcePoint> = view
+        .rows
+        .iter()
+        .filter_map(|row| {
+            Some(SourcePoint {
+                run: CandidateRun::model_training(model, row.noise_multiplier?, row.seed),
+                figures: CandidateFigures::from_audit_row(row)?,
+            })
+        })
+        .collect();
+    points.sort_by(|a, b| {
+        a.figures
+            .epsilon_nominal
+            .total_cmp(&b.figures.epsilon_nominal)
+    });
+    let reference = view
+        .rows
+        .iter()
+        .find(|r| r.noise_multiplier.is_none())
+        .map(|r| UtilityReference::WithoutDp(r.test_accuracy));
+    let recommended = view
+        .result
+        .as_ref()
+        .and_then(|r| r.accuracy_turning_point.as_ref())
+        .map(|t| RecommendedPoint {
+            epsilon_total: t.epsilon,
+            epsilon_per_snp: None,
+            utility: t.value,
+        });
+    TradeoffData {
+        title: format!("DP training sweep of the {}", model.label()),
+        utility_label: genopriv_core::study::candidate::MODEL_ACCURACY.to_owned(),
+        points,
+        reference,
+        epsilon_axis: "Epsilon per person (log scale)",
+        recommended,
+        running: view.result.is_none(),
     }
 }
 
@@ -112,8 +204,8 @@ fn sharing_data(view: &SweepView, live_targets: TargetChoice) -> TradeoffData {
         .filter(|r| r.mechanism == Mechanism::CoinFlip)
         .filter_map(|r| CandidateFigures::from_sweep_row(r, metric).utility)
         .collect();
-    let control_utility =
-        (!controls.is_empty()).then(|| controls.iter().sum::<f64>() / controls.len() as f64);
+    let reference = (!controls.is_empty())
+        .then(|| UtilityReference::CoinFlip(controls.iter().sum::<f64>() / controls.len() as f64));
     let recommended = view
         .result
         .as_ref()
@@ -130,7 +222,8 @@ fn sharing_data(view: &SweepView, live_targets: TargetChoice) -> TradeoffData {
         ),
         utility_label: metric.label().to_owned(),
         points,
-        control_utility,
+        reference,
+        epsilon_axis: "Epsilon per person, over all SNPs (log scale)",
         recommended,
         running: view.result.is_none(),
     }
@@ -139,6 +232,7 @@ fn sharing_data(view: &SweepView, live_targets: TargetChoice) -> TradeoffData {
 fn repeat_of(run: &CandidateRun) -> usize {
     match run {
         CandidateRun::Sharing { repeat, .. } => *repeat,
+        CandidateRun::ModelTraining { .. } => 0,
     }
 }
 
@@ -152,6 +246,8 @@ pub struct EpsilonSummary {
     pub utility_min: Option<f64>,
     pub utility_max: Option<f64>,
     pub tpr_mean: Option<f64>,
+    /// The 95 % interval of the members found, for a single run that has one.
+    pub tpr_interval: Option<Interval>,
     pub auc_mean: Option<f64>,
     /// The guaranteed ceiling at 1 % FPR: the loosest over the runs.
     pub ceiling: f64,
@@ -190,6 +286,10 @@ pub fn by_epsilon(points: &[SourcePoint]) -> Vec<EpsilonSummary> {
                 utility_min: utility.iter().copied().reduce(f64::min),
                 utility_max: utility.iter().copied().reduce(f64::max),
                 tpr_mean: mean(&tpr),
+                tpr_interval: match members.as_slice() {
+                    [only] => only.membership_tpr_interval,
+                    _ => None,
+                },
                 auc_mean: mean(&auc),
                 ceiling: members
                     .iter()
@@ -218,6 +318,9 @@ pub struct TradeoffsScreen {
     pub past_label: String,
     pub past_epsilon: f64,
     pub notice: Option<String>,
+    /// The sweep shown when both the Protect and the Audit screen have one
+    /// (`None`: the one that exists, the sharing sweep when both do).
+    pub source: Option<SourceKind>,
     /// The workspace the screen last saw; a new cohort drops the candidates.
     workspace: u64,
 }
@@ -317,7 +420,26 @@ impl TradeoffsScreen {
         project.candidates.clone_from(&self.candidates);
         project.decision.clone_from(&self.decision);
         project.policy.clone_from(&self.policy);
-        project.ledgers.clone_from(&self.ledgers);
+        project.ledgers = self.kept_ledgers();
+    }
+
+    /// The ledgers worth keeping: the screen makes an empty one for a cohort as
+    /// soon as it shows the cohort's ledger, which records nothing.
+    fn kept_ledgers(&self) -> Vec<Ledger> {
+        self.ledgers
+            .iter()
+            .filter(|l| l.total_budget.is_some() || !l.releases.is_empty())
+            .cloned()
+            .collect()
+    }
+
+    /// Whether the candidates, decision, policy or ledgers differ from what
+    /// `project` holds (work a save would keep).
+    pub fn differs_from(&self, project: &Project) -> bool {
+        self.candidates != project.candidates
+            || self.decision != project.decision
+            || self.policy != project.policy
+            || self.kept_ledgers() != project.ledgers
     }
 
     /// Takes the candidates, decision, policy and ledgers of an opened project.
@@ -333,7 +455,10 @@ impl TradeoffsScreen {
 
 #[cfg(test)]
 mod tests {
+    use genopriv_core::study::AttackKind;
     use genopriv_core::study::SweepRow;
+    use genopriv_core::study::audit_sweep::{AttackPoint, AuditSweepRow};
+    use genopriv_core::study::ledger::ledger_for;
 
     use super::*;
 
@@ -379,6 +504,7 @@ mod tests {
         let data = TradeoffSource::Sharing {
             view: &view,
             targets: TargetChoice::Reference,
+            cohort_sha256: None,
         }
         .data();
         assert!(data.running);
@@ -389,10 +515,10 @@ mod tests {
             .map(|p| (p.figures.epsilon_nominal, repeat_of(&p.run)))
             .collect();
         assert_eq!(order, [(10.0, 0), (20.0, 0), (20.0, 1)]);
-        assert!(
-            data.control_utility
-                .is_some_and(|c| (c - 0.15).abs() < 1e-12)
-        );
+        assert!(matches!(
+            data.reference,
+            Some(UtilityReference::CoinFlip(c)) if (c - 0.15).abs() < 1e-12
+        ));
         let summary = by_epsilon(&data.points);
         assert_eq!(summary.len(), 2);
         let at_two = summary
@@ -403,12 +529,103 @@ mod tests {
         assert!(summary.iter().all(|s| s.ceiling > 0.9996), "{summary:?}");
     }
 
+    fn audit_row(noise: Option<f64>, accuracy: f64, tprs: &[(f64, f64, f64)]) -> AuditSweepRow {
+        AuditSweepRow {
+            noise_multiplier: noise,
+            target_epsilon: None,
+            epsilon: noise.map(|s| 4.0 / s),
+            accountant: None,
+            sampling_rate: Some(0.05),
+            steps: Some(400),
+            delta: 1e-5,
+            train_accuracy: accuracy + 0.1,
+            test_accuracy: accuracy,
+            attacks: tprs
+                .iter()
+                .zip([AttackKind::Loss, AttackKind::Lira])
+                .map(|(&(tpr, lower, upper), attack)| AttackPoint {
+                    attack,
+                    auc: 0.5 + tpr,
+                    auc_interval: Interval {
+                        lower: 0.5,
+                        upper: 0.6,
+                    },
+                    tpr_at_1pct_fpr: tpr,
+                    tpr_at_1pct_fpr_interval: Interval { lower, upper },
+                    accuracy: 0.5,
+                    accuracy_interval: Interval {
+                        lower: 0.4,
+                        upper: 0.6,
+                    },
+                    balanced_accuracy: 0.5,
+                    advantage: 0.0,
+                })
+                .collect(),
+            seed: 7,
+        }
+    }
+
+    #[test]
+    fn model_sweep_points_carry_the_strongest_attack_and_its_interval() {
+        let view = AuditSweepView {
+            rows: vec![
+                audit_row(None, 0.74, &[(0.2, 0.15, 0.25)]),
+                audit_row(Some(4.0), 0.55, &[(0.01, 0.0, 0.03), (0.02, 0.005, 0.05)]),
+                audit_row(Some(1.0), 0.7, &[(0.06, 0.03, 0.1), (0.04, 0.02, 0.07)]),
+            ],
+            ..AuditSweepView::default()
+        };
+        let data = TradeoffSource::ModelTraining {
+            view: &view,
+            model: TargetModel::Logistic { l2: 1.0 },
+        }
+        .data();
+        assert!(data.running);
+        assert_eq!(data.utility_label, "model accuracy on held-out people");
+        assert_eq!(data.reference, Some(UtilityReference::WithoutDp(0.74)));
+        // The model trained without DP is the reference, not a point; the rest by epsilon.
+        let epsilons: Vec<f64> = data
+            .points
+            .iter()
+            .map(|p| p.figures.epsilon_nominal)
+            .collect();
+        assert_eq!(epsilons, [1.0, 4.0]);
+        let strongest = data.points.get(1).map(|p| {
+            (
+                p.figures.membership_tpr_at_1pct_fpr,
+                p.figures
+                    .membership_tpr_interval
+                    .map(|i| (i.lower, i.upper)),
+                p.figures.utility,
+                p.run.point(),
+            )
+        });
+        assert_eq!(
+            strongest,
+            Some((
+                Some(0.06),
+                Some((0.03, 0.1)),
+                Some(0.7),
+                "noise multiplier 1".to_owned()
+            ))
+        );
+        let summary = by_epsilon(&data.points);
+        assert!(summary.iter().all(|s| s.tpr_interval.is_some()));
+        // Epsilon 4 at delta 1e-5 allows at most e^4 x 1 % + delta of members found.
+        let ceiling = summary.get(1).map(|s| s.ceiling).unwrap_or_default();
+        assert!(
+            (ceiling - (4f64.exp() * 0.01 + 1e-5)).abs() < 1e-9,
+            "{ceiling}"
+        );
+    }
+
     #[test]
     fn pins_choices_and_comparisons_stay_consistent() {
         let view = view();
         let data = TradeoffSource::Sharing {
             view: &view,
             targets: TargetChoice::Reference,
+            cohort_sha256: None,
         }
         .data();
         let mut screen = TradeoffsScreen::default();
@@ -435,8 +652,16 @@ mod tests {
         let mut project = Project::new();
         screen.store_in(&mut project);
         let mut back = TradeoffsScreen::default();
+        assert!(screen.differs_from(&Project::new()));
+        // Looking at a cohort's ledger records nothing.
+        ledger_for(&mut screen.ledgers, "ab");
+        screen.store_in(&mut project);
+        assert!(project.ledgers.is_empty() && !screen.differs_from(&project));
         back.load_from(&project);
         assert_eq!(back.candidates, screen.candidates);
+        assert!(!back.differs_from(&project));
+        back.policy.max_epsilon = Some(3.0);
+        assert!(back.differs_from(&project));
         // A new cohort drops the candidates.
         back.follow(5);
         assert!(back.candidates.is_empty());

@@ -8,7 +8,7 @@ use egui::{Align2, Color32};
 use egui_plot::{
     Corner, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text, VLine,
 };
-use genopriv_core::explain::format::{number, percent};
+use genopriv_core::explain::format::{capitalised, number, percent, percent_with_interval};
 use genopriv_core::explain::odds::{IconArray, IconState};
 use genopriv_core::explain::{RiskPoint, risk_curve_sentence, utility_curve_sentence};
 use genopriv_core::study::Policy;
@@ -56,11 +56,16 @@ impl EpsilonAxis {
 
 /// A plot that keeps the screen scrollable (no zoom or drag gestures), on the
 /// shared epsilon axis.
-fn epsilon_plot<'a>(id: &'a str, axis: EpsilonAxis, y_label: &'a str) -> Plot<'a> {
+fn epsilon_plot<'a>(
+    id: &'a str,
+    axis: EpsilonAxis,
+    x_label: &'a str,
+    y_label: &'a str,
+) -> Plot<'a> {
     plots::static_plot(id, PLOT_HEIGHT)
         // Top left: the curves rise to the right, where the candidates sit.
         .legend(Legend::default().position(Corner::LeftTop))
-        .x_axis_label("Epsilon per person, over all SNPs (log scale)")
+        .x_axis_label(x_label)
         .y_axis_label(y_label)
         .x_axis_formatter(|mark, _| number(10f64.powf(mark.value)))
         .y_axis_formatter(|mark, _| percent(mark.value.clamp(0.0, 1.0), 0))
@@ -89,7 +94,7 @@ pub fn utility_sentence(data: &TradeoffData, summary: &[EpsilonSummary]) -> Stri
         &data.utility_label,
         &points,
         data.recommended.map(|r| (r.epsilon_total, r.utility)),
-        data.control_utility,
+        data.reference,
     )
 }
 
@@ -206,8 +211,8 @@ pub fn utility_chart(
                 ]
             }),
         );
-        if let Some(c) = data.control_utility {
-            ui.label(format!("Coin-flip control (epsilon 0): {}", percent(c, 1)));
+        if let Some(r) = data.reference {
+            ui.label(format!("{}: {}", r.label(), percent(r.value(), 1)));
         }
         return;
     }
@@ -221,27 +226,30 @@ pub fn utility_chart(
         .iter()
         .filter_map(|s| Some([x_of(s.epsilon_total)?, s.utility_mean?]))
         .collect();
-    epsilon_plot("tradeoff_utility", axis, &data.utility_label).show(ui, |plot| {
+    let y_label = capitalised(&data.utility_label);
+    epsilon_plot("tradeoff_utility", axis, data.epsilon_axis, &y_label).show(ui, |plot| {
         plot.line(Line::new("Mean over repeats", mean).color(UTILITY_COLOUR));
         plot.points(
             Points::new("Each run", runs)
                 .radius(2.5)
                 .color(UTILITY_COLOUR),
         );
-        if let Some(c) = data.control_utility {
-            plot.hline(HLine::new("Coin-flip control (epsilon 0)", c).color(CONTROL_COLOUR));
+        if let Some(r) = data.reference {
+            plot.hline(HLine::new(r.label(), r.value()).color(CONTROL_COLOUR));
         }
         if let Some(min) = screen.policy.min_utility {
             plot.hline(HLine::new("Policy: least utility", min).color(POLICY_COLOUR));
             plot.text(
+                // Right, under the line: the legend fills the top left, and the
+                // curve runs above the limit where epsilon is large.
                 Text::new(
                     String::new(),
-                    PlotPoint::new(axis.min, min),
+                    PlotPoint::new(axis.max, min),
                     format!("At least {}", percent(min, 0)),
                 )
                 .id("utility limit label")
                 .color(POLICY_COLOUR)
-                .anchor(Align2::LEFT_BOTTOM),
+                .anchor(Align2::RIGHT_TOP),
             );
         }
         shared_markers(plot, data, &screen.policy);
@@ -276,7 +284,9 @@ pub fn risk_chart(
                 vec![
                     s.epsilon_per_snp.map_or_else(String::new, number),
                     number(s.epsilon_total),
-                    s.tpr_mean.map_or_else(not_measured, |t| percent(t, 1)),
+                    s.tpr_mean.map_or_else(not_measured, |t| {
+                        percent_with_interval(t, s.tpr_interval.map(|i| (i.lower, i.upper)), 1)
+                    }),
                     s.auc_mean.map_or_else(not_measured, |a| format!("{a:.3}")),
                     percent(s.ceiling, 1),
                 ]
@@ -294,7 +304,14 @@ pub fn risk_chart(
     let tpr = series(&|s| s.tpr_mean);
     let auc = series(&|s| s.auc_mean);
     let ceiling = series(&|s| Some(s.ceiling));
-    epsilon_plot("tradeoff_risk", axis, "Share of members").show(ui, |plot| {
+    let intervals: Vec<[[f64; 2]; 2]> = summary
+        .iter()
+        .filter_map(|s| {
+            let (x, i) = (x_of(s.epsilon_total)?, s.tpr_interval?);
+            Some([[x, i.lower], [x, i.upper]])
+        })
+        .collect();
+    epsilon_plot("tradeoff_risk", axis, data.epsilon_axis, "Share of members").show(ui, |plot| {
         plot.line(
             Line::new("Guaranteed ceiling (e^epsilon × 1 % + delta)", ceiling)
                 .color(CEILING_COLOUR)
@@ -311,6 +328,14 @@ pub fn risk_chart(
                 Points::new("Members found by the attack", tpr)
                     .radius(3.0)
                     .color(RISK_COLOUR),
+            );
+        }
+        // One legend entry for every run's 95 % interval (same name, same colour).
+        for interval in intervals {
+            plot.line(
+                Line::new("95 % interval of members found", interval.to_vec())
+                    .color(RISK_COLOUR.gamma_multiply(0.6))
+                    .width(2.0),
             );
         }
         if !auc.is_empty() {

@@ -4,7 +4,7 @@
 //! and the plain-language cards of one candidate.
 
 use egui::{Color32, DragValue, RichText};
-use genopriv_core::explain::format::{number, percent};
+use genopriv_core::explain::format::{capitalised, number, percent};
 use genopriv_core::explain::label::RELATIVES_CAUTION;
 use genopriv_core::explain::odds::{IconArray, posterior_bound};
 use genopriv_core::explain::report::chosen_release_sentence;
@@ -21,7 +21,9 @@ use genopriv_core::study::{
 use super::app::Action;
 use super::app::Screen;
 use super::table::table;
-use super::tradeoffs::{SourcePoint, TradeoffData, TradeoffSource, TradeoffsScreen, by_epsilon};
+use super::tradeoffs::{
+    SourceKind, SourcePoint, TradeoffData, TradeoffSource, TradeoffsScreen, by_epsilon,
+};
 use super::tradeoffs_charts::{EpsilonAxis, icon_array, risk_chart, utility_chart};
 
 /// The prior of the odds card: the ux spec's "1 in 10 chance that Alice is in the study".
@@ -44,24 +46,51 @@ enum Edit {
     RemoveRelease(usize),
 }
 
+/// The Trade-offs screen over `sources`: the sweeps that have runs (at most one
+/// of each kind).
 pub(super) fn show(
     ui: &mut egui::Ui,
     screen: &mut TradeoffsScreen,
-    source: Option<TradeoffSource<'_>>,
-    cohort_sha256: Option<&str>,
+    sources: Vec<TradeoffSource<'_>>,
     actions: &mut Vec<Action>,
 ) {
     ui.heading("Trade-offs: what each candidate release costs and risks");
-    let Some(source) = source else {
+    let wanted = screen.source.unwrap_or(SourceKind::Sharing);
+    let Some(source) = sources
+        .iter()
+        .find(|s| s.kind() == wanted)
+        .or_else(|| sources.first())
+    else {
         ui.label(
             "Run a sweep first: on the Protect screen, Sweep epsilon releases the cohort at \
-             several budgets and measures each one. Its runs appear here as they finish.",
+             several budgets and measures each one; on the Audit screen, Sweep DP noise trains \
+             the model at several noise levels and attacks each one. Their runs appear here as \
+             they finish.",
         );
-        if ui.button("Go to Protect").clicked() {
-            actions.push(Action::Show(Screen::Protect));
-        }
+        ui.horizontal(|ui| {
+            if ui.button("Go to Protect").clicked() {
+                actions.push(Action::Show(Screen::Protect));
+            }
+            if ui.button("Go to Audit").clicked() {
+                actions.push(Action::Show(Screen::Audit));
+            }
+        });
         return;
     };
+    if sources.len() > 1 {
+        ui.horizontal(|ui| {
+            ui.label("Release to decide on:");
+            for kind in sources.iter().map(TradeoffSource::kind) {
+                if ui
+                    .selectable_label(source.kind() == kind, kind.label())
+                    .clicked()
+                {
+                    screen.source = Some(kind);
+                }
+            }
+        });
+    }
+    let cohort_sha256 = source.cohort_sha256();
     let data = source.data();
     let summary = by_epsilon(&data.points);
     let mut status = format!("{}: {} runs", data.title, data.points.len());
@@ -76,22 +105,33 @@ pub(super) fn show(
                 .map(|e| format!("{} per SNP (", number(e)))
                 .unwrap_or_default();
             let close = if per_snp.is_empty() { "" } else { ")" };
-            ui.label(
-                RichText::new(format!(
-                    "Recommended: epsilon {per_snp}{} in total per person{close}, where {} \
-                     levels off at {}.",
-                    number(r.epsilon_total),
-                    data.utility_label,
-                    percent(r.utility, 1)
-                ))
-                .strong(),
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "Recommended: epsilon {per_snp}{} in total per person{close}, where {} \
+                         levels off at {}.",
+                        number(r.epsilon_total),
+                        data.utility_label,
+                        percent(r.utility, 1)
+                    ))
+                    .strong(),
+                )
+                .wrap(),
             );
         }
         None if !data.running => {
-            ui.label(
+            ui.label(format!(
                 "No recommendation: the utility curve does not level off over this grid. Try a \
-                 wider range of epsilons on the Protect screen.",
-            );
+                 wider range of {} on the {} screen.",
+                match source.kind() {
+                    SourceKind::Sharing => "epsilons",
+                    SourceKind::ModelTraining => "noise multipliers",
+                },
+                match source.kind() {
+                    SourceKind::Sharing => "Protect",
+                    SourceKind::ModelTraining => "Audit",
+                }
+            ));
         }
         None => {}
     }
@@ -199,63 +239,77 @@ fn runs_ui(
     ui.strong("Runs: pin the ones worth considering");
     ui.label(
         RichText::new(
-            "Each run is one release of the cohort at that budget, measured. Pinned runs become \
-             candidates on the right.",
+            "Each run is one release at that budget, measured. Pinned runs become candidates on \
+             the right.",
         )
         .small()
         .weak(),
     );
-    egui::Grid::new("tradeoff_runs")
-        .striped(true)
-        .spacing([12.0, 4.0])
+    let per_snp = data
+        .points
+        .iter()
+        .any(|p| p.figures.epsilon_per_snp.is_some());
+    egui::ScrollArea::horizontal()
+        .id_salt("tradeoff_runs_scroll")
         .show(ui, |ui| {
-            for h in [
-                "Run",
-                "Per SNP",
-                "Total",
-                "Repeat",
-                "Utility",
-                "Members found",
-                "",
-            ] {
-                ui.label(RichText::new(h).strong());
-            }
-            ui.end_row();
-            for (index, point) in data.points.iter().enumerate() {
-                let f = &point.figures;
-                let number_of_run = index + 1;
-                ui.label(number_of_run.to_string());
-                ui.label(f.epsilon_per_snp.map_or_else(String::new, number));
-                ui.label(number(f.epsilon_nominal));
-                ui.label(repeat_label(&point.run));
-                ui.label(f.utility.map_or_else(|| "–".into(), |u| percent(u, 1)));
-                ui.label(
-                    f.membership_tpr_at_1pct_fpr
-                        .map_or_else(|| "–".into(), |t| percent(t, 1)),
-                );
-                let pinned = screen.candidates.iter().find(|c| c.is_run(&point.run));
-                match pinned {
-                    Some(c) => {
-                        ui.label(RichText::new(format!("Pinned as {}", c.id)).weak());
-                    }
-                    None => {
-                        if ui
-                            .button(format!("Pin run {number_of_run}"))
-                            .on_hover_text("Keep this run as a candidate for release")
-                            .clicked()
-                        {
-                            edits.push(Edit::Pin(Box::new(point.clone())));
-                        }
-                    }
-                }
-                ui.end_row();
-            }
+            egui::Grid::new("tradeoff_runs")
+                .striped(true)
+                .spacing([12.0, 4.0])
+                .show(ui, |ui| runs_grid(ui, screen, data, per_snp, edits));
         });
 }
 
-fn repeat_label(run: &CandidateRun) -> String {
-    match run {
-        CandidateRun::Sharing { repeat, .. } => (repeat + 1).to_string(),
+fn runs_grid(
+    ui: &mut egui::Ui,
+    screen: &TradeoffsScreen,
+    data: &TradeoffData,
+    per_snp: bool,
+    edits: &mut Vec<Edit>,
+) {
+    let headings: &[&str] = if per_snp {
+        &[
+            "Run",
+            "Per SNP",
+            "Total",
+            "Which",
+            "Utility",
+            "Members found",
+            "",
+        ]
+    } else {
+        &["Run", "Epsilon", "Which", "Utility", "Members found", ""]
+    };
+    for h in headings {
+        ui.label(RichText::new(*h).strong());
+    }
+    ui.end_row();
+    for (index, point) in data.points.iter().enumerate() {
+        let f = &point.figures;
+        let number_of_run = index + 1;
+        ui.label(number_of_run.to_string());
+        if per_snp {
+            ui.label(f.epsilon_per_snp.map_or_else(String::new, number));
+        }
+        ui.label(number(f.epsilon_nominal));
+        ui.label(point.run.point());
+        ui.label(f.utility.map_or_else(|| "–".into(), |u| percent(u, 1)));
+        ui.label(f.members_found().unwrap_or_else(|| "–".into()));
+        let pinned = screen.candidates.iter().find(|c| c.is_run(&point.run));
+        match pinned {
+            Some(c) => {
+                ui.label(RichText::new(format!("Pinned as {}", c.id)).weak());
+            }
+            None => {
+                if ui
+                    .button(format!("Pin run {number_of_run}"))
+                    .on_hover_text("Keep this run as a candidate for release")
+                    .clicked()
+                {
+                    edits.push(Edit::Pin(Box::new(point.clone())));
+                }
+            }
+        }
+        ui.end_row();
     }
 }
 
@@ -409,15 +463,22 @@ fn candidates_ui(ui: &mut egui::Ui, screen: &mut TradeoffsScreen, edits: &mut Ve
             title.push_str(" — chosen for release");
         }
         ui.add(egui::Label::new(RichText::new(title).strong()).wrap());
+        ui.label(
+            RichText::new(format!("Seed {} (reruns it)", candidate.run.seed()))
+                .small()
+                .weak(),
+        );
         let f = &candidate.figures;
-        ui.label(format!(
-            "{}: {} · members found at 1 %: {}",
-            f.utility_label,
-            f.utility
-                .map_or_else(|| "not measured".into(), |u| percent(u, 1)),
-            f.membership_tpr_at_1pct_fpr
-                .map_or_else(|| "not measured".into(), |t| percent(t, 1))
-        ));
+        ui.add(
+            egui::Label::new(format!(
+                "{}: {} · members found at 1 %: {}",
+                capitalised(&f.utility_label),
+                f.utility
+                    .map_or_else(|| "not measured".into(), |u| percent(u, 1)),
+                f.members_found().unwrap_or_else(|| "not measured".into())
+            ))
+            .wrap(),
+        );
         let verdict = judge(policy, f);
         let kind = verdict.kind();
         ui.add(
@@ -687,14 +748,23 @@ fn cards_ui(ui: &mut egui::Ui, candidate: &Candidate, n_variants: Option<u64>) {
         ))
         .wrap(),
     );
-    let CandidateRun::Sharing {
-        mechanism, targets, ..
-    } = &candidate.run;
-    let (mechanism, targets) = (*mechanism, *targets);
+    let (kind, maf) = match &candidate.run {
+        CandidateRun::Sharing {
+            mechanism, targets, ..
+        } => (mechanism_kind(*mechanism), maf_source(*mechanism, *targets)),
+        CandidateRun::ModelTraining { .. } => (MechanismKind::DpModel, MafSource::NotUsed),
+    };
     let epsilon_text = match f.epsilon_realised {
+        // A model's epsilon is the accountant's: there is no separate target to compare.
+        Some(_) if kind == MechanismKind::DpModel => format!(
+            "The model's privacy loss is epsilon {} with delta {} (RDP accountant over every \
+             training step).",
+            number(f.epsilon_nominal),
+            number(f.delta)
+        ),
         Some(realised) => realised_epsilon_sentence(f.epsilon_nominal, realised)
             .unwrap_or_else(|e| format!("The realised epsilon cannot be stated: {e}.")),
-        None => chosen_release_sentence(mechanism.label(), f.epsilon_nominal, None),
+        None => chosen_release_sentence(&candidate.run.method(), f.epsilon_nominal, None),
     };
     ui.add(egui::Label::new(epsilon_text).wrap());
     ui.add_space(4.0);
@@ -706,11 +776,11 @@ fn cards_ui(ui: &mut egui::Ui, candidate: &Candidate, n_variants: Option<u64>) {
         _ => (f.epsilon_nominal, EpsilonUnit::Total),
     };
     let description = ReleaseDescription {
-        mechanism: mechanism_kind(mechanism),
+        mechanism: kind,
         epsilon,
         unit,
         delta: f.delta,
-        maf_source: maf_source(mechanism, targets),
+        maf_source: maf,
         realised_total_epsilon: Some(spent),
     };
     match privacy_label(&description) {
@@ -726,7 +796,8 @@ fn cards_ui(ui: &mut egui::Ui, candidate: &Candidate, n_variants: Option<u64>) {
                     ] {
                         ui.strong(heading);
                         for item in items.iter().filter(|i| i.as_str() != RELATIVES_CAUTION) {
-                            ui.add(egui::Label::new(format!("• {item}")).wrap());
+                            // egui's bundled font has no bullet glyph.
+                            ui.add(egui::Label::new(format!("- {item}")).wrap());
                         }
                     }
                 });

@@ -78,6 +78,27 @@ pub fn percent(probability: f64, decimals: usize) -> String {
     format!("{text} %")
 }
 
+/// A probability with its interval when it has one: "12.0 % (8.1 % to 16.3 %)".
+pub fn percent_with_interval(value: f64, interval: Option<(f64, f64)>, decimals: usize) -> String {
+    match interval {
+        Some((lower, upper)) => format!(
+            "{} ({} to {})",
+            percent(value, decimals),
+            percent(lower, decimals),
+            percent(upper, decimals)
+        ),
+        None => percent(value, decimals),
+    }
+}
+
+/// The text with its first letter in upper case, for a label that starts a line.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 /// A probability in words, the way risk communication research recommends: small
 /// chances as "1 in N", larger ones as "N in 100".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,6 +283,22 @@ mod tests {
         assert_eq!(ratio(7287.0 / 9389.0), "0.78");
         assert_eq!(ratio(9230.0 / 9091.0), "1.02");
         assert_eq!(ratio(1.0), "1.00");
+    }
+
+    #[test]
+    fn intervals_and_capitals() {
+        assert_eq!(
+            percent_with_interval(0.12, Some((0.081, 0.163)), 1),
+            "12.0 % (8.1 % to 16.3 %)"
+        );
+        assert_eq!(
+            percent_with_interval(0.0002, Some((0.0, 0.0004)), 1),
+            "under 0.1 % (0.0 % to under 0.1 %)"
+        );
+        assert_eq!(percent_with_interval(0.5, None, 0), "50 %");
+        assert_eq!(capitalised("model accuracy"), "Model accuracy");
+        assert_eq!(capitalised("épsilon"), "Épsilon");
+        assert_eq!(capitalised(""), "");
     }
 
     #[test]

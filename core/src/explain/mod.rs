@@ -56,6 +56,6 @@ pub use odds::{
 };
 pub use persona::{LABEL_ATTACKER, MEMBERSHIP_ATTACKER, Persona};
 pub use tradeoff::{
-    RiskPoint, TradeoffPoint, candidate_risk_sentence, risk_curve_sentence, turning_point_sentence,
-    utility_curve_sentence,
+    RiskPoint, TradeoffPoint, UtilityReference, candidate_risk_sentence, risk_curve_sentence,
+    turning_point_sentence, utility_curve_sentence,
 };

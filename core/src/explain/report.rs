@@ -362,7 +362,7 @@ mod tests {
                 "retention",
                 &[(1.0, 0.2), (10.0, 0.9)],
                 Some((3.0, 0.7)),
-                Some(0.1),
+                Some(crate::explain::tradeoff::UtilityReference::CoinFlip(0.1)),
             ),
             crate::explain::tradeoff::risk_curve_sentence(&[crate::explain::tradeoff::RiskPoint {
                 epsilon: 1.0,

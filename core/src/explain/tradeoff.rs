@@ -62,7 +62,7 @@ pub fn utility_curve_sentence(
     metric: &str,
     points: &[(f64, f64)],
     recommended: Option<(f64, f64)>,
-    control: Option<f64>,
+    reference: Option<UtilityReference>,
 ) -> String {
     let (Some(&(e0, u0)), Some(&(e1, u1))) = (points.first(), points.last()) else {
         return "No run of the sweep has finished yet: the chart fills in as they do.".to_owned();
@@ -95,14 +95,44 @@ pub fn utility_curve_sentence(
         ));
     }
     text.push('.');
-    if let Some(c) = control {
-        text.push_str(&format!(
+    match reference {
+        Some(UtilityReference::CoinFlip(c)) => text.push_str(&format!(
             " The coin-flip control (epsilon 0) keeps {}: that much comes from the public \
              frequencies alone.",
             percent(c, 0)
-        ));
+        )),
+        Some(UtilityReference::WithoutDp(u)) => text.push_str(&format!(
+            " Trained without DP, the same model reaches {}: the most DP training can keep.",
+            percent(u, 0)
+        )),
+        None => {}
     }
     text
+}
+
+/// The run a sweep's utility is read against, drawn as a line on its chart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UtilityReference {
+    /// A sharing sweep's epsilon-0 control: what the public frequencies alone keep.
+    CoinFlip(f64),
+    /// A DP-training sweep's model trained without DP: the most DP can keep.
+    WithoutDp(f64),
+}
+
+impl UtilityReference {
+    pub fn value(self) -> f64 {
+        match self {
+            UtilityReference::CoinFlip(v) | UtilityReference::WithoutDp(v) => v,
+        }
+    }
+
+    /// The line's name on a chart.
+    pub fn label(self) -> &'static str {
+        match self {
+            UtilityReference::CoinFlip(_) => "Coin-flip control (epsilon 0)",
+            UtilityReference::WithoutDp(_) => "Trained without DP",
+        }
+    }
 }
 
 /// One epsilon of the risk chart: the measured attack and the guaranteed ceiling.
@@ -235,7 +265,7 @@ mod tests {
                 "GWAS SNP retention",
                 &points,
                 Some((21_892.0, 0.6)),
-                Some(0.08)
+                Some(UtilityReference::CoinFlip(0.08))
             ),
             "From epsilon 2,736 to 350,272 in total, GWAS SNP retention rises from 12 % to \
              95 %; at the recommended epsilon 21,892 it is 60 %. The coin-flip control \
@@ -243,6 +273,18 @@ mod tests {
         );
         let flat = utility_curve_sentence("x", &[(1.0, 0.5), (2.0, 0.505)], None, None);
         assert_eq!(flat, "From epsilon 1 to 2 in total, x stays near 50 %.");
+        let model = utility_curve_sentence(
+            "model accuracy on held-out people",
+            &[(0.5, 0.55), (8.0, 0.7)],
+            None,
+            Some(UtilityReference::WithoutDp(0.74)),
+        );
+        assert_eq!(
+            model,
+            "From epsilon 0.5 to 8 in total, model accuracy on held-out people rises from 55 % \
+             to 70 %. Trained without DP, the same model reaches 74 %: the most DP training \
+             can keep."
+        );
         assert!(utility_curve_sentence("x", &[], None, None).contains("No run"));
     }
 

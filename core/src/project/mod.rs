@@ -545,6 +545,7 @@ mod tests {
                 utility: Some(0.7),
                 allele_frequency_error: Some(0.01),
                 membership_tpr_at_1pct_fpr: None,
+                membership_tpr_interval: None,
                 membership_auc: Some(0.52),
             },
             cohort_sha256: Some("ab".repeat(32)),

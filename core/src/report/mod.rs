@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::explain::attack::INCONCLUSIVE;
-use crate::explain::format::{number, percent};
+use crate::explain::format::{capitalised, number, percent};
 use crate::explain::odds::{IconArray, posterior_bound};
 use crate::explain::persona::PERSONAS;
 use crate::explain::release::seeded_output_notice;
@@ -586,12 +586,14 @@ fn candidates_table(html: &mut String, project: &Project) {
         );
         let _ = write!(
             html,
-            "<tr><td>{}{marker}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}\
-             </td><td class=\"num\">{}</td><td>{}: {}</td><td>{}</td></tr>",
+            "<tr><td>{}{marker}<br><small>seed {}</small></td><td>{}</td><td class=\"num\">{}\
+             </td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}: {}</td><td>{}</td>\
+             </tr>",
             escape(&c.title()),
+            c.run.seed(),
             escape(&utility),
-            f.membership_tpr_at_1pct_fpr
-                .map_or_else(|| "not measured".to_owned(), |t| percent(t, 1)),
+            f.members_found()
+                .unwrap_or_else(|| "not measured".to_owned()),
             opt(f.membership_auc),
             f.epsilon_spent
                 .map_or_else(|| "no upper limit".to_owned(), number),
@@ -601,13 +603,6 @@ fn candidates_table(html: &mut String, project: &Project) {
         );
     }
     html.push_str("</tbody></table>");
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
 }
 
 fn tradeoff_figure(sweep: &SweepView, chosen: &[&ShareView]) -> String {
@@ -1202,6 +1197,7 @@ mod tests {
                 utility: Some(utility),
                 allele_frequency_error: None,
                 membership_tpr_at_1pct_fpr: Some(0.01),
+                membership_tpr_interval: None,
                 membership_auc: Some(0.5),
             },
             cohort_sha256: Some("cd".repeat(32)),

@@ -7,14 +7,20 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::metrics::Interval;
 use crate::dp::profile::single_pair_tpr;
-use crate::explain::format::number;
+use crate::explain::format::{number, percent_with_interval};
 
+use super::audit::TargetModel;
+use super::audit_sweep::AuditSweepRow;
 use super::share::{Mechanism, TargetChoice};
 use super::sweep::{SweepRow, UtilityMetric};
 
 /// The false-positive rate the dashboard reads membership attacks at (1 %).
 pub const RISK_FPR: f64 = 0.01;
+
+/// The utility of a model candidate.
+pub const MODEL_ACCURACY: &str = "model accuracy on held-out people";
 
 /// Which run a candidate is: enough to rerun it alone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,22 +33,49 @@ pub enum CandidateRun {
         repeat: usize,
         seed: u64,
     },
+    /// One DP point of a model-audit sweep (`run_audit_sweep`): the model trained
+    /// by DP-SGD at this noise multiplier; the sweep's seed reruns it.
+    ModelTraining {
+        /// [`TargetModel::label`]: "logistic regression (L2)".
+        model: String,
+        noise_multiplier: f64,
+        seed: u64,
+    },
 }
 
 impl CandidateRun {
-    /// What made the release: "XOR mechanism (PROVGEN)".
-    pub fn method(&self) -> &'static str {
-        match self {
-            CandidateRun::Sharing { mechanism, .. } => mechanism.label(),
+    /// A run of a model sweep trained with `model`.
+    pub fn model_training(model: &TargetModel, noise_multiplier: f64, seed: u64) -> Self {
+        CandidateRun::ModelTraining {
+            model: model.label().to_owned(),
+            noise_multiplier,
+            seed,
         }
     }
 
-    /// Which run of the grid: "repeat 1, seed 42".
-    pub fn details(&self) -> String {
+    /// What made the release: "XOR mechanism (PROVGEN)", "logistic regression (L2)
+    /// trained with DP-SGD".
+    pub fn method(&self) -> String {
         match self {
-            CandidateRun::Sharing { repeat, seed, .. } => {
-                format!("repeat {}, seed {seed}", repeat + 1)
-            }
+            CandidateRun::Sharing { mechanism, .. } => mechanism.label().to_owned(),
+            CandidateRun::ModelTraining { model, .. } => format!("{model} trained with DP-SGD"),
+        }
+    }
+
+    /// Which run of the grid, short: "repeat 1", "noise multiplier 1.2".
+    pub fn point(&self) -> String {
+        match self {
+            CandidateRun::Sharing { repeat, .. } => format!("repeat {}", repeat + 1),
+            CandidateRun::ModelTraining {
+                noise_multiplier, ..
+            } => format!("noise multiplier {}", number(*noise_multiplier)),
+        }
+    }
+
+    /// The seed that reruns it.
+    pub fn seed(&self) -> u64 {
+        match self {
+            CandidateRun::Sharing { seed, .. } | CandidateRun::ModelTraining { seed, .. } => *seed,
         }
     }
 }
@@ -69,6 +102,10 @@ pub struct CandidateFigures {
     pub allele_frequency_error: Option<f64>,
     /// The strongest membership test's true-positive rate at [`RISK_FPR`], and its AUC.
     pub membership_tpr_at_1pct_fpr: Option<f64>,
+    /// The 95 % interval of that rate, where the attack gives one (model audits:
+    /// Clopper-Pearson on the members found).
+    #[serde(default)]
+    pub membership_tpr_interval: Option<Interval>,
     pub membership_auc: Option<f64>,
 }
 
@@ -89,8 +126,35 @@ impl CandidateFigures {
             utility,
             allele_frequency_error: Some(row.allele_frequency_mae),
             membership_tpr_at_1pct_fpr: row.membership_tpr_at_1pct_fpr,
+            membership_tpr_interval: None,
             membership_auc: row.membership_auc,
         }
+    }
+
+    /// The figures of one DP point of a model-audit sweep: utility is the held-out
+    /// accuracy, risk the attack that finds the most members at [`RISK_FPR`] (with
+    /// its interval) and the largest AUC. `None` for the point trained without DP,
+    /// which has no privacy loss to place on an epsilon axis.
+    pub fn from_audit_row(row: &AuditSweepRow) -> Option<Self> {
+        let epsilon = row.epsilon?;
+        let strongest = row
+            .attacks
+            .iter()
+            .max_by(|a, b| a.tpr_at_1pct_fpr.total_cmp(&b.tpr_at_1pct_fpr));
+        Some(Self {
+            epsilon_nominal: epsilon,
+            epsilon_per_snp: None,
+            // The accountant's epsilon is what the noise gives, not a target.
+            epsilon_realised: Some(epsilon),
+            epsilon_spent: Some(epsilon),
+            delta: row.delta,
+            utility_label: MODEL_ACCURACY.to_owned(),
+            utility: Some(row.test_accuracy),
+            allele_frequency_error: None,
+            membership_tpr_at_1pct_fpr: strongest.map(|a| a.tpr_at_1pct_fpr),
+            membership_tpr_interval: strongest.map(|a| a.tpr_at_1pct_fpr_interval),
+            membership_auc: row.strongest_auc(),
+        })
     }
 
     /// The most any membership attack can find at [`RISK_FPR`] under the
@@ -101,6 +165,14 @@ impl CandidateFigures {
             Some(epsilon) => single_pair_tpr(epsilon, self.delta, RISK_FPR),
             None => 1.0,
         }
+    }
+
+    /// "12.0 % (8.1 % to 16.3 %)": members found at [`RISK_FPR`], with the 95 %
+    /// interval when the attack gives one; `None` when not measured.
+    pub fn members_found(&self) -> Option<String> {
+        let tpr = self.membership_tpr_at_1pct_fpr?;
+        let interval = self.membership_tpr_interval.map(|i| (i.lower, i.upper));
+        Some(percent_with_interval(tpr, interval, 1))
     }
 
     /// "epsilon 16 per SNP (175,136 in total)", or the total alone.
@@ -131,14 +203,15 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// "Candidate 2: XOR mechanism (PROVGEN), epsilon 16 per SNP (175,136 in total), repeat 1, seed 42".
+    /// "Candidate 2: XOR mechanism (PROVGEN), epsilon 16 per SNP (175,136 in total),
+    /// repeat 1" (the seed, up to 20 digits, is shown apart).
     pub fn title(&self) -> String {
         format!(
             "Candidate {}: {}, {}, {}",
             self.id,
             self.run.method(),
             self.figures.epsilon_phrase(),
-            self.run.details()
+            self.run.point()
         )
     }
 
@@ -254,6 +327,7 @@ mod tests {
             utility: Some(utility),
             allele_frequency_error: None,
             membership_tpr_at_1pct_fpr: Some(tpr),
+            membership_tpr_interval: None,
             membership_auc: Some(0.5),
         }
     }
@@ -319,8 +393,9 @@ mod tests {
         assert_eq!(
             candidate.title(),
             "Candidate 3: XOR mechanism (PROVGEN), epsilon 16 per SNP (175,136 in total), \
-             repeat 1, seed 42"
+             repeat 1"
         );
+        assert_eq!(candidate.run.seed(), 42);
         assert!(candidate.is_run(&run));
         assert_eq!(next_candidate_id(&[]), 1);
         assert_eq!(next_candidate_id(std::slice::from_ref(&candidate)), 4);

@@ -262,6 +262,7 @@ mod tests {
             utility,
             allele_frequency_error: None,
             membership_tpr_at_1pct_fpr: tpr,
+            membership_tpr_interval: None,
             membership_auc: None,
         }
     }
