@@ -13,6 +13,7 @@ use genopriv_core::explain::{
 use genopriv_core::study::{GwasRetention, Mechanism, ShareReport};
 
 use super::app::Workspace;
+use super::columns::settings_and_results;
 use super::format::{count, whole_percent};
 use super::protect::{
     EpsilonUnitChoice, ProtectAction, ProtectNotice, ProtectScreen, Release, TargetKind,
@@ -58,29 +59,17 @@ pub(super) fn show(
         .weak(),
     );
     ui.add_space(4.0);
-    ui.horizontal_top(|ui| {
-        ui.vertical(|ui| {
-            ui.set_width(SETTINGS_WIDTH);
-            egui::ScrollArea::vertical()
-                .id_salt("protect_settings")
-                .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    let busy = screen.is_busy();
-                    ui.add_enabled_ui(!busy, |ui| settings_ui(ui, screen, workspace, actions));
-                });
-        });
-        ui.separator();
-        // An explicit width: inside a horizontal row, text would otherwise not wrap.
-        let results_width = ui.available_width().max(320.0);
-        ui.vertical(|ui| {
-            ui.set_width(results_width);
-            ui.set_max_width(results_width);
-            egui::ScrollArea::vertical()
-                .id_salt("protect_results")
-                .auto_shrink([false, false])
-                .show(ui, |ui| results_ui(ui, screen, actions));
-        });
-    });
+    settings_and_results(
+        ui,
+        "protect",
+        &mut (screen, actions),
+        SETTINGS_WIDTH,
+        |ui, (screen, actions)| {
+            let busy = screen.is_busy();
+            ui.add_enabled_ui(!busy, |ui| settings_ui(ui, screen, workspace, actions));
+        },
+        |ui, (screen, actions)| results_ui(ui, screen, actions),
+    );
 }
 
 fn results_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen, actions: &mut Vec<ProtectAction>) {
