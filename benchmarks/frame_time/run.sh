@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Frame times of the desktop window while a sharing sweep runs (issue 6: the window
-# stays responsive, under 16 ms a frame). Opens the window on the demo cohort under
-# Xvfb at 1280 x 800, starts Protect's "Sweep epsilon" with the mouse, lets it run,
-# closes the window (discarding the unsaved sweep) and summarises `--frame-times`:
-# every frame's CPU time (egui's layout and painting, not the wait for the screen).
+# Frame times of the desktop window while studies run (issue 6: the window stays
+# responsive, under 16 ms a frame). Opens the window on the demo cohort under Xvfb at
+# 1280 x 800; with the mouse, starts Protect's "Sweep epsilon" and watches the
+# Trade-offs screen grow, then starts the Audit screen's "Sweep DP noise" and watches
+# again; quits with Ctrl+Q (discarding the unsaved studies) and summarises
+# `--frame-times`: every frame's CPU time (egui's layout and painting, not the wait
+# for the screen), split by whether a job was running.
 #
-# Usage: benchmarks/frame_time/run.sh [path/to/genopriv] [seconds of sweep]
+# Usage: benchmarks/frame_time/run.sh [path/to/genopriv] [seconds for the DP sweep]
 # Needs Xvfb, xdotool and python3. The click positions are those of a 1280 x 800
 # window with the default layout.
 set -euo pipefail
 BIN=${1:-target/release/genopriv}
-SWEEP_SECONDS=${2:-60}
+SWEEP_SECONDS=${2:-70}
 DISPLAY_NUMBER=:91
 OUT=$(mktemp -d)
 trap 'kill "$APP" "$XVFB" 2> /dev/null || true; rm -rf "$OUT"' EXIT
@@ -24,13 +26,24 @@ APP=$!
 sleep 15                                            # the demo cohort loads
 click() { xdotool mousemove "$1" "$2" click 1; sleep 1; }
 click 31 99                                         # Protect
-click "$PANEL_X" "$PANEL_Y"                         # Use the bundled demo panel
-click "$SWEEP_X" "$SWEEP_Y"                         # Sweep epsilon
+click 454 571                                       # Use the bundled demo panel
+click 330 672                                       # Sweep epsilon (sharing)
+sleep 3
+click 31 161                                        # Trade-offs, growing live
+sleep 20
+click 31 130                                        # Audit
+xdotool mousemove 380 600
+for _ in 1 2 3 4 5 6 7 8; do xdotool click 5; done  # scroll to the DP sweep
+click 242 746                                       # Sweep DP noise
+sleep 3
+click 31 161                                        # Trade-offs again
 sleep "$SWEEP_SECONDS"
-xdotool key ctrl+q || true
-xdotool search --name GenoPriv windowclose 2> /dev/null || true
+WINDOW=$(xdotool search --name GenoPriv | head -1)
+xdotool windowfocus "$WINDOW"
+sleep 1
+xdotool key ctrl+q                                  # Quit: "Save your work first?"
 sleep 2
-click "$DISCARD_X" "$DISCARD_Y"                     # Save your work first? Discard changes
+click 580 437                                       # Discard changes
 wait "$APP" || true
 
 python3 - "$OUT/frames.csv" <<'PY'

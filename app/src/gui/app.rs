@@ -205,6 +205,8 @@ pub(super) enum UnsavedChoice {
 }
 
 const OPEN_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+/// Closes the window (asking about unsaved work first), as desktop programs do.
+const QUIT_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
 
 /// The GenoPriv desktop workbench.
 pub struct GenoPrivApp {
@@ -1462,6 +1464,9 @@ impl eframe::App for GenoPrivApp {
         let mut actions = Vec::new();
         if self.running.is_none() && ui.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             actions.push(Action::PickGenotypes);
+        }
+        if ui.input_mut(|i| i.consume_shortcut(&QUIT_SHORTCUT)) {
+            ui.ctx().send_viewport_cmd(ViewportCommand::Close);
         }
         Panel::top("top_bar").show(ui, |ui| self.top_bar(ui, &mut actions));
         Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));

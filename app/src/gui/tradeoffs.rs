@@ -8,6 +8,7 @@
 
 use genopriv_core::audit::metrics::Interval;
 use genopriv_core::explain::UtilityReference;
+use genopriv_core::explain::format::capitalised;
 use genopriv_core::project::Project;
 use genopriv_core::study::candidate::{RISK_FPR, next_candidate_id};
 use genopriv_core::study::{
@@ -81,6 +82,8 @@ pub struct TradeoffData {
     pub reference: Option<UtilityReference>,
     /// What the epsilon axis counts.
     pub epsilon_axis: &'static str,
+    /// The utility chart's y axis: short, the label is in the sentence above.
+    pub utility_axis: String,
     /// `None` while the sweep runs, or when its curve does not bend.
     pub recommended: Option<RecommendedPoint>,
     /// True while runs are still coming in.
@@ -152,6 +155,7 @@ fn model_data(view: &AuditSweepView, live_model: &TargetModel) -> TradeoffData {
         points,
         reference,
         epsilon_axis: "Epsilon per person (log scale)",
+        utility_axis: "Held-out accuracy".to_owned(),
         recommended,
         running: view.result.is_none(),
     }
@@ -224,6 +228,7 @@ fn sharing_data(view: &SweepView, live_targets: TargetChoice) -> TradeoffData {
         points,
         reference,
         epsilon_axis: "Epsilon per person, over all SNPs (log scale)",
+        utility_axis: capitalised(metric.label()),
         recommended,
         running: view.result.is_none(),
     }

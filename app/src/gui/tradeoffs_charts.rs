@@ -8,7 +8,7 @@ use egui::{Align2, Color32};
 use egui_plot::{
     Corner, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text, VLine,
 };
-use genopriv_core::explain::format::{capitalised, number, percent, percent_with_interval};
+use genopriv_core::explain::format::{number, percent, percent_with_interval};
 use genopriv_core::explain::odds::{IconArray, IconState};
 use genopriv_core::explain::{RiskPoint, risk_curve_sentence, utility_curve_sentence};
 use genopriv_core::study::Policy;
@@ -226,8 +226,13 @@ pub fn utility_chart(
         .iter()
         .filter_map(|s| Some([x_of(s.epsilon_total)?, s.utility_mean?]))
         .collect();
-    let y_label = capitalised(&data.utility_label);
-    epsilon_plot("tradeoff_utility", axis, data.epsilon_axis, &y_label).show(ui, |plot| {
+    epsilon_plot(
+        "tradeoff_utility",
+        axis,
+        data.epsilon_axis,
+        &data.utility_axis,
+    )
+    .show(ui, |plot| {
         plot.line(Line::new("Mean over repeats", mean).color(UTILITY_COLOUR));
         plot.points(
             Points::new("Each run", runs)
