@@ -1240,6 +1240,57 @@ mod tests {
     }
 
     #[test]
+    fn a_dp_trained_model_candidate_is_reported_with_its_interval() -> Result<()> {
+        use crate::audit::metrics::Interval;
+        use crate::study::audit_sweep::{AttackPoint, AuditSweepRow};
+        use crate::study::{AttackKind, Candidate, CandidateFigures, CandidateRun, TargetModel};
+        let interval = |lower, upper| Interval { lower, upper };
+        let row = AuditSweepRow {
+            noise_multiplier: Some(4.0),
+            target_epsilon: None,
+            epsilon: Some(1.7),
+            accountant: None,
+            sampling_rate: Some(0.1),
+            steps: Some(100),
+            delta: 1e-5,
+            train_accuracy: 0.6,
+            test_accuracy: 0.587,
+            attacks: vec![AttackPoint {
+                attack: AttackKind::Lira,
+                auc: 0.56,
+                auc_interval: interval(0.5, 0.62),
+                tpr_at_1pct_fpr: 0.04,
+                tpr_at_1pct_fpr_interval: interval(0.015, 0.085),
+                accuracy: 0.52,
+                accuracy_interval: interval(0.47, 0.57),
+                balanced_accuracy: 0.55,
+                advantage: 0.1,
+            }],
+            seed: 12_345_678_901_234_567_890,
+        };
+        let Some(figures) = CandidateFigures::from_audit_row(&row) else {
+            panic!("a DP row has figures");
+        };
+        let mut project = Project::new();
+        project.candidates = vec![Candidate {
+            id: 1,
+            run: CandidateRun::model_training(&TargetModel::Logistic { l2: 0.01 }, 4.0, row.seed),
+            figures,
+            cohort_sha256: None,
+            note: String::new(),
+        }];
+        let html =
+            crate::job::unattended(|job| build_report(&project, &[ReportSection::Decision], job))?;
+        assert!(html.contains(
+            "Candidate 1: logistic regression (L2) trained with DP-SGD, epsilon 1.7, noise \
+             multiplier 4<br><small>seed 12345678901234567890</small>"
+        ));
+        assert!(html.contains("58.7 % model accuracy on held-out people"));
+        assert!(html.contains("4.0 % (1.5 % to 8.5 %)"), "{html}");
+        Ok(())
+    }
+
+    #[test]
     fn escaping_covers_markup_characters() {
         assert_eq!(
             escape(r#"<a href="x">&'"#),
