@@ -237,7 +237,7 @@ fn sharing_data(view: &SweepView, live_targets: TargetChoice) -> TradeoffData {
 fn repeat_of(run: &CandidateRun) -> usize {
     match run {
         CandidateRun::Sharing { repeat, .. } => *repeat,
-        CandidateRun::ModelTraining { .. } => 0,
+        CandidateRun::ModelTraining { .. } | CandidateRun::Synthesis { .. } => 0,
     }
 }
 

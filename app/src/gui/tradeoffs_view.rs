@@ -753,6 +753,7 @@ fn cards_ui(ui: &mut egui::Ui, candidate: &Candidate, n_variants: Option<u64>) {
             mechanism, targets, ..
         } => (mechanism_kind(*mechanism), maf_source(*mechanism, *targets)),
         CandidateRun::ModelTraining { .. } => (MechanismKind::DpModel, MafSource::NotUsed),
+        CandidateRun::Synthesis { .. } => (MechanismKind::SyntheticData, MafSource::NotUsed),
     };
     let epsilon_text = match f.epsilon_realised {
         // A model's epsilon is the accountant's: there is no separate target to compare.

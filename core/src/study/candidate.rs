@@ -15,6 +15,7 @@ use super::audit::TargetModel;
 use super::audit_sweep::AuditSweepRow;
 use super::share::{Mechanism, TargetChoice};
 use super::sweep::{SweepRow, UtilityMetric};
+use super::synth_sweep::SynthSweepRow;
 
 /// The false-positive rate the dashboard reads membership attacks at (1 %).
 pub const RISK_FPR: f64 = 0.01;
@@ -41,6 +42,9 @@ pub enum CandidateRun {
         noise_multiplier: f64,
         seed: u64,
     },
+    /// One synthesis of a synthesis sweep (`run_synth_sweep`): DP synthetic
+    /// genotypes from a chain of this order, rerunnable from its seed.
+    Synthesis { order: usize, seed: u64 },
 }
 
 impl CandidateRun {
@@ -59,6 +63,7 @@ impl CandidateRun {
         match self {
             CandidateRun::Sharing { mechanism, .. } => mechanism.label().to_owned(),
             CandidateRun::ModelTraining { model, .. } => format!("{model} trained with DP-SGD"),
+            CandidateRun::Synthesis { .. } => "DP synthetic genotypes".to_owned(),
         }
     }
 
@@ -69,13 +74,16 @@ impl CandidateRun {
             CandidateRun::ModelTraining {
                 noise_multiplier, ..
             } => format!("noise multiplier {}", number(*noise_multiplier)),
+            CandidateRun::Synthesis { order, .. } => format!("chain of order {order}"),
         }
     }
 
     /// The seed that reruns it.
     pub fn seed(&self) -> u64 {
         match self {
-            CandidateRun::Sharing { seed, .. } | CandidateRun::ModelTraining { seed, .. } => *seed,
+            CandidateRun::Sharing { seed, .. }
+            | CandidateRun::ModelTraining { seed, .. }
+            | CandidateRun::Synthesis { seed, .. } => *seed,
         }
     }
 }
@@ -164,6 +172,27 @@ impl CandidateFigures {
         match self.epsilon_spent {
             Some(epsilon) => single_pair_tpr(epsilon, self.delta, RISK_FPR),
             None => 1.0,
+        }
+    }
+
+    /// The figures of one synthesis of a synthesis sweep: utility is the GWAS
+    /// retention of the training half's hits, risk the strongest membership attack
+    /// on the synthetic data (training people against held-out ones).
+    pub fn from_synth_row(row: &SynthSweepRow) -> Self {
+        Self {
+            epsilon_nominal: row.epsilon,
+            epsilon_per_snp: None,
+            // Gaussian measurements under zCDP, converted to (epsilon, delta):
+            // the budget asked for is the guarantee given.
+            epsilon_realised: Some(row.epsilon),
+            epsilon_spent: Some(row.epsilon),
+            delta: row.delta,
+            utility_label: UtilityMetric::RetentionRate.label().to_owned(),
+            utility: row.gwas_retention,
+            allele_frequency_error: Some(row.allele_frequency_mae),
+            membership_tpr_at_1pct_fpr: row.membership_tpr_at_1pct_fpr,
+            membership_tpr_interval: row.membership_tpr_interval,
+            membership_auc: row.membership_auc,
         }
     }
 

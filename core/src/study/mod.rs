@@ -19,6 +19,7 @@ pub mod recommend;
 pub mod share;
 pub mod sweep;
 pub mod synth;
+pub mod synth_sweep;
 
 pub use audit::{
     AttackKind, AuditSplit, DpTraining, LabelInferenceOutcome, MembershipAttackResult, ModelAudit,
