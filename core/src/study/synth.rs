@@ -210,11 +210,20 @@ pub struct SynthReport {
     pub manifest: Manifest,
 }
 
+/// Per-SNP allele frequencies of the training half and of the synthetic data:
+/// what a frequency scatter draws (kept out of the report, which summarises them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SynthFrequencies {
+    pub training: Vec<f64>,
+    pub synthetic: Vec<f64>,
+}
+
 /// The synthetic data and their report.
 #[derive(Clone, Debug)]
 pub struct SynthOutcome {
     pub synthetic: SyntheticCohort,
     pub report: SynthReport,
+    pub frequencies: SynthFrequencies,
 }
 
 /// Runs one synthesis and its evaluation.
@@ -268,9 +277,12 @@ pub fn run_synth_study(
         MissingPolicy::Reject.n_states(),
         real.n_variants(),
     )?;
+    let frequencies = SynthFrequencies {
+        training: allele_frequencies(&training),
+        synthetic: allele_frequencies(&synthetic.matrix),
+    };
     let allele_frequency = frequency_error(
-        &training,
-        &synthetic.matrix,
+        &frequencies,
         noise_plan.allele_frequency_sd(training.n_samples()),
     )?;
     let ld = ld_preservation(&training, &synthetic.matrix, LdSettings::default(), job)?;
@@ -371,7 +383,11 @@ pub fn run_synth_study(
         input_sha256: None,
         manifest,
     };
-    Ok(SynthOutcome { synthetic, report })
+    Ok(SynthOutcome {
+        synthetic,
+        report,
+        frequencies,
+    })
 }
 
 /// Mixed into the study seed for the split and bootstraps, so they never share
@@ -441,12 +457,10 @@ fn split(n: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
 }
 
 fn frequency_error(
-    real: &GenotypeMatrix,
-    synthetic: &GenotypeMatrix,
+    frequencies: &SynthFrequencies,
     predicted_noise_sd: f64,
 ) -> Result<FrequencyError> {
-    let a = allele_frequencies(real);
-    let b = allele_frequencies(synthetic);
+    let (a, b) = (&frequencies.training, &frequencies.synthetic);
     if a.is_empty() || a.len() != b.len() {
         return Err(Error::Mismatch(format!(
             "cannot compare the frequencies of {} real and {} synthetic variants",
@@ -454,7 +468,7 @@ fn frequency_error(
             b.len()
         )));
     }
-    let errors: Vec<f64> = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).collect();
+    let errors: Vec<f64> = a.iter().zip(b).map(|(x, y)| (x - y).abs()).collect();
     let n = errors.len() as f64;
     Ok(FrequencyError {
         mean_absolute_error: errors.iter().sum::<f64>() / n,
