@@ -5,13 +5,14 @@
 
 use egui::{Align, DragValue, Layout, RichText, Slider};
 use genopriv_core::explain::epsilon::{SLIDER_ANCHORS, slider_epsilon, slider_position};
-use genopriv_core::explain::format::{integer, number, percent};
+use genopriv_core::explain::format::{capitalised, integer, number, percent};
 use genopriv_core::explain::synthesis::{
     RELATIVES_NOTE, budget_sentence, distance_sentence, dp_bound_sentence, estimator_sentence,
     frequency_noise_sentence, measurement_sentence, needed_n_warning, planned_noise_sentence,
-    synthetic_attack_sentence, synthetic_gwas_sentence, train_synthetic_test_real_sentence,
+    synthetic_attack_sentence, synthetic_gwas_sentence, too_few_held_out_sentence,
+    train_synthetic_test_real_sentence,
 };
-use genopriv_core::study::synth::SynthReport;
+use genopriv_core::study::synth::{SynthAttack, SynthReport};
 
 use super::app::Workspace;
 use super::format::count;
@@ -411,21 +412,32 @@ fn manifest_ui(ui: &mut egui::Ui, report: &SynthReport) {
         ui,
         "synth_manifest_table",
         &[
-            "Measurement",
+            "Measured",
             "Tables",
             "Counts each",
-            "Noise sd per count",
-            "Typical noise per count",
+            "Noise sd",
+            "Typical noise",
             "rho",
-            "Share of rho",
+            "Share",
         ],
         rows.into_iter(),
     );
 }
 
-/// The distance check, the attacks beside the DP ceiling, and the ceiling in words.
+/// The DP ceiling in words, the distance check, and the attacks beside the ceiling.
 fn privacy_ui(ui: &mut egui::Ui, report: &SynthReport) {
     ui.strong("Privacy checks");
+    let ceiling = &report.dp_ceiling;
+    if let Some(tpr) = ceiling
+        .fpr
+        .iter()
+        .zip(&ceiling.tpr_max)
+        .find(|(f, _)| **f == 0.01)
+        .map(|(_, t)| *t)
+    {
+        ui.add(egui::Label::new(dp_bound_sentence(report.epsilon, report.delta, tpr)).wrap());
+    }
+    ui.add(egui::Label::new(RichText::new(RELATIVES_NOTE).weak()).wrap());
     let dcr = &report.distance_to_closest_record;
     ui.add(
         egui::Label::new(distance_sentence(
@@ -438,23 +450,31 @@ fn privacy_ui(ui: &mut egui::Ui, report: &SynthReport) {
     for attack in &report.membership {
         ui.add(egui::Label::new(synthetic_attack_sentence(attack)).wrap());
     }
+    let at_1pct = |a: &SynthAttack| {
+        a.operating_points
+            .iter()
+            .find(|p| p.max_fpr == 0.01)
+            .copied()
+    };
+    if let Some(attack) = report
+        .membership
+        .iter()
+        .find(|a| at_1pct(a).is_some_and(|p| !p.reliable))
+    {
+        ui.add(egui::Label::new(too_few_held_out_sentence(attack.n_non_members)).wrap());
+    }
     table(
         ui,
         "synth_attack_table",
         &[
-            "Membership attack",
+            "Attack",
             "AUC (95 % CI)",
-            "Found at 1 % false accusations (95 % CI)",
-            "Most any attack can find",
+            "Found at 1 % false flags (95 % CI)",
+            "DP ceiling",
         ],
         report.membership.iter().map(|a| {
-            let ceiling = a
-                .operating_points
-                .iter()
-                .find(|p| p.max_fpr == 0.01)
-                .map_or_else(|| "undefined".to_owned(), |p| percent(p.dp_ceiling, 1));
             vec![
-                a.name.clone(),
+                capitalised(&a.name),
                 format!(
                     "{} ({} to {})",
                     number(a.auc),
@@ -467,19 +487,8 @@ fn privacy_ui(ui: &mut egui::Ui, report: &SynthReport) {
                     percent(a.tpr_at_1pct_fpr_interval.lower, 1),
                     percent(a.tpr_at_1pct_fpr_interval.upper, 1)
                 ),
-                ceiling,
+                at_1pct(a).map_or_else(|| "undefined".to_owned(), |p| percent(p.dp_ceiling, 1)),
             ]
         }),
     );
-    let ceiling = &report.dp_ceiling;
-    if let Some(tpr) = ceiling
-        .fpr
-        .iter()
-        .zip(&ceiling.tpr_max)
-        .find(|(f, _)| **f == 0.01)
-        .map(|(_, t)| *t)
-    {
-        ui.add(egui::Label::new(dp_bound_sentence(report.epsilon, report.delta, tpr)).wrap());
-    }
-    ui.add(egui::Label::new(RichText::new(RELATIVES_NOTE).weak()).wrap());
 }

@@ -59,12 +59,24 @@ pub fn budget_sentence(epsilon: f64, delta: f64, rho_total: f64, rho_spent: f64)
 /// How far an allele frequency read off the noisy counts may be from the
 /// cohort's, for a standard deviation `sd` on the 0-to-1 scale.
 pub fn frequency_noise_sentence(sd: f64) -> String {
+    if sd >= SWAMPED_FREQUENCY_SD {
+        return format!(
+            "From the noise alone, an allele frequency read off the counts would be off by \
+             about {} on a 0-to-1 scale: the counts say almost nothing about the cohort's \
+             allele frequencies.",
+            number(sd)
+        );
+    }
     format!(
         "From the noise alone, an allele frequency of the synthetic data is typically off by \
          about {} on a 0-to-1 scale (before sampling adds its own variation).",
         number(sd)
     )
 }
+
+/// A frequency noise sd from which a frequency could be anywhere in [0, 1]
+/// (the sd of a uniform draw on [0, 1] is 0.29).
+const SWAMPED_FREQUENCY_SD: f64 = 0.29;
 
 /// The distance-to-closest-record check: the share of synthetic records nearer
 /// to a training record than to a held-out one (half means no sign of copying).
@@ -191,12 +203,21 @@ pub fn needed_n_warning(check: &CellNoiseCheck) -> Option<String> {
         return None;
     }
     Some(format!(
-        "Warning: the noise per count is larger than an average count, so the synthetic data \
-         will carry little of this cohort (an allele frequency would be off by about {} from \
-         the noise alone). An average count reaches its noise with about {} people in the \
-         cohort (half of them train the generator), or for this cohort at epsilon {}. Fewer \
-         SNPs also help: the noise grows with the square root of their number.",
-        number(check.allele_frequency_sd),
+        "Warning: The noise per count is larger than an average count, so the synthetic data \
+         will carry little of this cohort ({}). An average count reaches its noise with about \
+         {} people in the cohort (half of them train the generator), or for this cohort at \
+         epsilon {}. Fewer SNPs also help (prune by LD or keep one region before loading the \
+         cohort): the noise grows with the square root of their number.",
+        if check.allele_frequency_sd >= SWAMPED_FREQUENCY_SD {
+            "from the noise alone, an allele frequency could land almost anywhere between 0 \
+             and 1"
+                .to_owned()
+        } else {
+            format!(
+                "an allele frequency would be off by about {} from the noise alone",
+                number(check.allele_frequency_sd)
+            )
+        },
         integer(check.cohort_needed as u64),
         number(check.epsilon_needed)
     ))
@@ -260,11 +281,7 @@ pub fn synthetic_attack_sentence(attack: &SynthAttack) -> String {
         None => text.push('.'),
     }
     if at_1pct.is_some_and(|p| !p.reliable) {
-        text.push_str(&format!(
-            " {} held-out people are too few to measure a 1 % false-accusation rate reliably. \
-             {INCONCLUSIVE}",
-            integer(attack.n_non_members as u64)
-        ));
+        text.push_str(" At this rate the test is inconclusive (too few held-out people).");
     }
     if !attack.within_dp_bound {
         text.push_str(
@@ -273,6 +290,16 @@ pub fn synthetic_attack_sentence(attack: &SynthAttack) -> String {
         );
     }
     text
+}
+
+/// Said once under attacks whose 1 % operating point rests on too few held-out
+/// people (fewer than 10 expected false positives).
+pub fn too_few_held_out_sentence(n_non_members: usize) -> String {
+    format!(
+        "{} held-out people are too few to measure a 1 % false-accusation rate reliably. \
+         {INCONCLUSIVE}",
+        integer(n_non_members as u64)
+    )
 }
 
 /// GWAS hits kept by the synthetic data.
@@ -372,6 +399,7 @@ mod tests {
             "{s}"
         );
         assert!(frequency_noise_sentence(0.0123).contains("about 0.012 on"));
+        assert!(frequency_noise_sentence(1.6).contains("say almost nothing"));
     }
 
     #[test]
@@ -448,6 +476,17 @@ mod tests {
             "{warning}"
         );
         assert!(warning.contains(&format!("at epsilon {}", number(check.epsilon_needed))));
+        assert!(warning.contains("could land almost anywhere"), "{warning}");
+        let milder = cell_noise_check(&planned, 2_000, 1e-6);
+        assert!(milder.too_noisy && milder.allele_frequency_sd < SWAMPED_FREQUENCY_SD);
+        let milder_warning = needed_n_warning(&milder).unwrap_or_default();
+        assert!(
+            milder_warning.contains(&format!(
+                "off by about {} from",
+                number(milder.allele_frequency_sd)
+            )),
+            "{milder_warning}"
+        );
         assert!(planned_noise_sentence(&check).contains("holds 17 people"));
         // A cohort of 20,000 (10,000 training) has 556 people per cell: no warning.
         let large = cell_noise_check(&planned, 10_000, 1e-6);
@@ -492,8 +531,9 @@ mod tests {
         );
         assert!(s.contains("picks out 2.0 % of the people"), "{s}");
         assert!(s.contains("caps any attack at 12.3 %."), "{s}");
-        assert!(s.contains(INCONCLUSIVE));
+        assert!(s.contains("inconclusive (too few held-out people)"), "{s}");
         assert!(!s.contains("bug"));
+        assert!(too_few_held_out_sentence(300).starts_with("300 held-out people are too few"));
         attack.within_dp_bound = false;
         assert!(synthetic_attack_sentence(&attack).contains("points to a bug"));
     }
