@@ -412,3 +412,54 @@ impl SynthPanel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_settings_follow_the_fields() -> Result<(), String> {
+        let mut form = SynthForm::default();
+        let defaults = form.settings()?;
+        assert_eq!(defaults, SynthSettings::new(3.0, 1e-6, None));
+        form.order = 2;
+        form.as_many_as_training = false;
+        form.n_synthetic = 1234;
+        form.use_seed = true;
+        form.seed_text = "9".into();
+        form.estimator_iterations = 40;
+        form.bootstrap_resamples = 60;
+        let s = form.settings()?;
+        assert_eq!(
+            (s.order, s.n_synthetic, s.seed, s.estimator.max_iterations),
+            (2, Some(1234), Some(9), 40)
+        );
+        assert_eq!(s.bootstrap_resamples, 60);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_delta_and_epsilon_are_explained() {
+        let mut form = SynthForm {
+            delta_text: "0".into(),
+            ..SynthForm::default()
+        };
+        assert!(
+            form.settings()
+                .is_err_and(|m| m.contains("Delta \"0\" is not"))
+        );
+        form.delta_text = " 1e-9 ".into();
+        assert_eq!(form.delta(), Ok(1e-9));
+        form.epsilon = 0.0;
+        assert!(
+            form.settings()
+                .is_err_and(|m| m.contains("Epsilon must be a positive number"))
+        );
+    }
+
+    #[test]
+    fn the_training_half_is_the_larger_half() {
+        assert_eq!(training_size(600), 300);
+        assert_eq!(training_size(601), 301);
+    }
+}

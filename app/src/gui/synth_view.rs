@@ -12,6 +12,7 @@ use genopriv_core::explain::synthesis::{
     synthetic_attack_sentence, synthetic_gwas_sentence, too_few_held_out_sentence,
     train_synthetic_test_real_sentence,
 };
+use genopriv_core::explain::{EpsilonUnit, epsilon_warning};
 use genopriv_core::study::synth::{SynthAttack, SynthReport};
 
 use super::app::Workspace;
@@ -105,6 +106,11 @@ fn budget_ui(ui: &mut egui::Ui, panel: &mut SynthPanel) {
         .map(|a| format!("{} at {}", a.label, number(a.epsilon)))
         .collect();
     ui.add(egui::Label::new(RichText::new(anchors.join("  ·  ")).small().weak()).wrap());
+    match epsilon_warning(form.epsilon, EpsilonUnit::Total) {
+        Ok(Some(warning)) => warning_frame(ui, &warning),
+        Ok(None) => {}
+        Err(e) => warning_frame(ui, &format!("This epsilon cannot be used: {e}.")),
+    }
     ui.horizontal(|ui| {
         let label = ui.label("Delta");
         ui.add(egui::TextEdit::singleline(&mut form.delta_text).desired_width(90.0))
