@@ -95,15 +95,14 @@ fn every_screen_fits_a_small_window_at_200_percent() {
     harness.run();
     harness.state_mut().load_sample_data();
     support::run_until_idle(&mut harness);
+    assert!(
+        harness.state().loaded_shape().is_some(),
+        "{:?}",
+        support::visible_labels(&harness)
+    );
     // A short sharing sweep, so that the Trade-offs screen has runs to lay out.
-    harness
-        .get_by_role_and_label(Role::Button, "Protect")
-        .click();
-    harness.run();
-    harness
-        .get_by_role_and_label(Role::Button, "Use the bundled demo panel")
-        .click();
-    harness.run();
+    click_in_view(&mut harness, "Protect");
+    click_in_view(&mut harness, "Use the bundled demo panel");
     {
         let form = harness.state_mut().protect_form_mut();
         form.use_seed = true;
@@ -112,14 +111,15 @@ fn every_screen_fits_a_small_window_at_200_percent() {
         form.sweep_repeats = 1;
     }
     harness.run();
-    support::click_and_wait(&mut harness, "Sweep epsilon");
     harness
-        .get_by_role_and_label(Role::Button, "Pin run 2")
-        .click();
+        .get_by_role_and_label(Role::Button, "Sweep epsilon")
+        .scroll_to_me();
     harness.run();
+    support::click_and_wait(&mut harness, "Sweep epsilon");
+    click_in_view(&mut harness, "Trade-offs");
+    click_in_view(&mut harness, "Pin run 2");
     for screen in ["Data", "Protect", "Audit", "Trade-offs", "Report", "Learn"] {
-        harness.get_by_role_and_label(Role::Button, screen).click();
-        harness.run();
+        click_in_view(&mut harness, screen);
         let labels = support::visible_labels(&harness);
         assert!(
             labels.len() > 5,
@@ -142,4 +142,14 @@ fn every_screen_fits_a_small_window_at_200_percent() {
             size.x
         );
     }
+}
+
+/// A pointer click on a button, scrolled into the small window first.
+fn click_in_view(harness: &mut Harness<'_, GenoPrivApp>, label: &str) {
+    harness
+        .get_by_role_and_label(Role::Button, label)
+        .scroll_to_me();
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, label).click();
+    harness.run();
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use genopriv_app::gui::{GenoPrivApp, Screen, Startup};
 use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::read::read_genotypes;
@@ -332,4 +332,67 @@ fn missing_statuses_are_explained() {
         .filter(|l| l.contains(message))
         .count();
     assert_eq!(shown, 2, "labels: {:?}", visible_labels(&harness));
+}
+
+/// At 200 % on a 1920 x 1080 screen (960 x 540 points) the Synthesize side and
+/// a finished synthesis wrap their sentences inside the window (tables may
+/// scroll sideways; sentences may not).
+#[test]
+fn synthesis_fits_a_small_window_at_200_percent() {
+    let size = egui::vec2(960.0, 540.0);
+    let mut harness = Harness::builder()
+        .with_size(size)
+        .with_pixels_per_point(2.0)
+        .with_max_steps(24)
+        .build_eframe(|cc| {
+            GenoPrivApp::new(
+                cc,
+                Startup {
+                    sample_data: true,
+                    ..Startup::default()
+                },
+            )
+        });
+    harness.run();
+    run_until_idle(&mut harness);
+    for button in ["Protect", "Synthesize"] {
+        harness
+            .get_by_role_and_label(Role::Button, button)
+            .scroll_to_me();
+        harness.run();
+        harness.get_by_role_and_label(Role::Button, button).click();
+        harness.run();
+    }
+    {
+        let form = harness.state_mut().synth_form_mut();
+        form.use_seed = true;
+        form.seed_text = SEED.to_string();
+        form.estimator_iterations = 5;
+        form.bootstrap_resamples = 20;
+    }
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Run synthesis")
+        .scroll_to_me();
+    harness.run();
+    click_and_wait(&mut harness, "Run synthesis");
+    assert!(harness.state().synth_outcome().is_some());
+    let overflowing: Vec<String> = harness
+        .query_all_by_role(Role::Label)
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            let text = node.value()?;
+            let bounds = node.raw_bounds()?;
+            let sentence = text.len() > 80 && text.contains(' ');
+            (sentence && bounds.x1 > f64::from(size.x) + 0.5)
+                .then(|| format!("{text:?} ends at x = {:.0}", bounds.x1))
+        })
+        .collect();
+    assert!(
+        overflowing.is_empty(),
+        "sentences run past the window's right edge ({} points): {overflowing:#?}",
+        size.x
+    );
+    // The results were laid out too, not only the settings.
+    label_containing(&harness, "The generator counted");
 }

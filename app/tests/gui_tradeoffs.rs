@@ -304,7 +304,9 @@ fn whole_flow_from_the_welcome_screen_to_the_exported_report() -> Result<()> {
     harness
         .get_by_role_and_label(Role::Button, "Try with sample data")
         .click();
-    harness.run();
+    // One frame: the load then runs on a worker, its progress bar animating.
+    harness.step();
+    assert!(harness.state().is_busy());
     run_until_idle(&mut harness);
     assert!(harness.state().loaded_shape().is_some());
 
@@ -344,6 +346,10 @@ fn whole_flow_from_the_welcome_screen_to_the_exported_report() -> Result<()> {
     // A note typed afterwards is unsaved work, and the report waits for it.
     harness
         .get_by_role_and_label(Role::MultilineTextInput, "Note on candidate 1")
+        .focus();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::MultilineTextInput, "Note on candidate 1")
         .type_text("keeps most GWAS hits");
     harness.run();
     assert!(harness.state().has_unsaved_changes());
@@ -370,7 +376,7 @@ fn whole_flow_from_the_welcome_screen_to_the_exported_report() -> Result<()> {
     let expected = job::unattended(|job| build_report(&saved, &ReportSection::ALL, job))?;
     assert_eq!(html, expected);
     assert!(html.contains("Chosen: Candidate 1: XOR mechanism (PROVGEN), epsilon 16 per SNP"));
-    assert!(html.contains("Steward's note: keeps most GWAS hits"));
+    assert!(html.contains("Steward&#39;s note: keeps most GWAS hits"));
 
     // The clinician reads the outcome in plain words and can run nothing.
     harness

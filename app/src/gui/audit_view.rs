@@ -17,6 +17,7 @@ use super::audit::{
     attack_label, attack_meaning, federated_attack, members_for,
 };
 use super::audit_charts::{correlations_ui, gradients_ui, pca_ui, radar_ui, roc_ui};
+use super::columns::settings_and_results;
 use super::format::{count, whole_percent};
 
 const SETTINGS_WIDTH: f32 = 400.0;
@@ -49,28 +50,17 @@ pub(super) fn show(
     };
     ui.add(egui::Label::new(RichText::new(intro).weak()).wrap());
     ui.add_space(4.0);
-    ui.horizontal_top(|ui| {
-        ui.vertical(|ui| {
-            ui.set_width(SETTINGS_WIDTH);
-            egui::ScrollArea::vertical()
-                .id_salt("audit_settings")
-                .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    let busy = screen.is_busy();
-                    ui.add_enabled_ui(!busy, |ui| settings_ui(ui, screen, labelled, actions));
-                });
-        });
-        ui.separator();
-        let results_width = ui.available_width().max(320.0);
-        ui.vertical(|ui| {
-            ui.set_width(results_width);
-            ui.set_max_width(results_width);
-            egui::ScrollArea::vertical()
-                .id_salt("audit_results")
-                .auto_shrink([false, false])
-                .show(ui, |ui| results_ui(ui, screen, actions));
-        });
-    });
+    settings_and_results(
+        ui,
+        "audit",
+        &mut (screen, actions),
+        SETTINGS_WIDTH,
+        |ui, (screen, actions)| {
+            let busy = screen.is_busy();
+            ui.add_enabled_ui(!busy, |ui| settings_ui(ui, screen, labelled, actions));
+        },
+        |ui, (screen, actions)| results_ui(ui, screen, actions),
+    );
 }
 
 fn settings_ui(

@@ -8,7 +8,7 @@ pub fn show(ui: &mut egui::Ui) {
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            ui.set_max_width(900.0);
+            ui.set_max_width(ui.available_width().min(900.0));
             ui.heading("Learn: privacy techniques in plain words");
             ui.add_space(4.0);
             ui.add(egui::Label::new(OVERVIEW).wrap());
@@ -38,7 +38,9 @@ fn technique_card(ui: &mut egui::Ui, t: &Technique) {
             ui.label(RichText::new(t.name).heading());
             ui.add(egui::Label::new(t.how).wrap());
             ui.add_space(6.0);
-            let half = (ui.available_width() - 16.0) / 2.0;
+            // Two columns and the gap between them, with the row's item spacing.
+            let spacing = ui.spacing().item_spacing.x;
+            let half = ((ui.available_width() - 16.0 - 2.0 * spacing) / 2.0).max(0.0);
             ui.horizontal_top(|ui| {
                 ui.vertical(|ui| {
                     ui.set_width(half);

@@ -17,6 +17,7 @@ mod app;
 mod audit;
 mod audit_charts;
 mod audit_view;
+mod columns;
 mod data_screen;
 mod format;
 mod frame_times;

@@ -13,6 +13,7 @@ use genopriv_core::explain::{
 use genopriv_core::study::{GwasRetention, Mechanism, ShareReport};
 
 use super::app::Workspace;
+use super::columns::settings_and_results;
 use super::format::{count, whole_percent};
 use super::protect::{
     EpsilonUnitChoice, ProtectAction, ProtectMode, ProtectNotice, ProtectScreen, Release,
@@ -69,42 +70,28 @@ pub(super) fn show(
     ui.heading(heading);
     ui.add(egui::Label::new(RichText::new(format!("{shape} {intro}")).weak()).wrap());
     ui.add_space(4.0);
-    ui.horizontal_top(|ui| {
-        ui.vertical(|ui| {
-            ui.set_width(SETTINGS_WIDTH);
-            egui::ScrollArea::vertical()
-                .id_salt("protect_settings")
-                .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    let busy = screen.is_busy();
-                    ui.add_enabled_ui(!busy, |ui| {
-                        mode_ui(ui, screen);
-                        match screen.mode {
-                            ProtectMode::Share => settings_ui(ui, screen, workspace, actions),
-                            ProtectMode::Synthesize => {
-                                synth_view::settings_ui(ui, &mut screen.synth, workspace, actions)
-                            }
-                        }
-                    });
-                });
-        });
-        ui.separator();
-        // An explicit width: inside a horizontal row, text would otherwise not wrap.
-        let results_width = ui.available_width().max(320.0);
-        ui.vertical(|ui| {
-            ui.set_width(results_width);
-            ui.set_max_width(results_width);
-            egui::ScrollArea::vertical()
-                .id_salt("protect_results")
-                .auto_shrink([false, false])
-                .show(ui, |ui| match screen.mode {
-                    ProtectMode::Share => results_ui(ui, screen, actions),
+    settings_and_results(
+        ui,
+        "protect",
+        &mut (screen, actions),
+        SETTINGS_WIDTH,
+        |ui, (screen, actions)| {
+            let busy = screen.is_busy();
+            ui.add_enabled_ui(!busy, |ui| {
+                mode_ui(ui, screen);
+                match screen.mode {
+                    ProtectMode::Share => settings_ui(ui, screen, workspace, actions),
                     ProtectMode::Synthesize => {
-                        synth_view::results_ui(ui, &mut screen.synth, actions)
+                        synth_view::settings_ui(ui, &mut screen.synth, workspace, actions)
                     }
-                });
-        });
-    });
+                }
+            });
+        },
+        |ui, (screen, actions)| match screen.mode {
+            ProtectMode::Share => results_ui(ui, screen, actions),
+            ProtectMode::Synthesize => synth_view::results_ui(ui, &mut screen.synth, actions),
+        },
+    );
 }
 
 /// Share or synthesize: the first choice of the settings column.

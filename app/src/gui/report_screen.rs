@@ -283,7 +283,7 @@ pub fn show(
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            ui.set_max_width(980.0);
+            ui.set_max_width(ui.available_width().min(980.0));
             ui.heading("Report");
             ui.label(
                 "The IRB report: one self-contained HTML file with the privacy label, the \
