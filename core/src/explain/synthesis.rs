@@ -314,12 +314,21 @@ pub fn synthetic_gwas_sentence(gwas: &SynthGwas) -> String {
             integer(gwas.top_k.k as u64)
         );
     }
+    let chance = if gwas.tested == 0 {
+        0.0
+    } else {
+        gwas.synthetic_relaxed_hits as f64 / gwas.tested as f64
+    };
     format!(
         "Of the {} SNPs at p < {} in the training half's GWAS, {} still reach p < {} in the \
-         synthetic data's; of its top {} SNPs, {} are also among the synthetic data's top {}.",
+         synthetic data's; by chance alone {} would, as that share of all SNPs reaches p < {} \
+         there. Of the training half's top {} SNPs, {} are also among the synthetic data's top \
+         {}.",
         integer(gwas.real_hits as u64),
         number(gwas.alpha),
         percent(gwas.threshold_retention, 1),
+        number(gwas.alpha / gwas.tau),
+        percent(chance, 1),
         number(gwas.alpha / gwas.tau),
         integer(gwas.top_k.k as u64),
         integer(gwas.top_k.shared as u64),
@@ -554,6 +563,8 @@ mod tests {
             tau: 0.8,
             real_hits: 500,
             threshold_retention: 0.25,
+            tested: 1000,
+            synthetic_relaxed_hits: 100,
             ratio_retention: RatioRetention {
                 rho: 0.01,
                 tau: 0.8,
@@ -572,6 +583,7 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("top 10 SNPs, 4 are"), "{s}");
+        assert!(s.contains("by chance alone 10.0 % would"), "{s}");
         let none = SynthGwas {
             real_hits: 0,
             ..gwas

@@ -101,6 +101,12 @@ pub struct SynthGwas {
     pub real_hits: usize,
     /// PROVGEN threshold retention: real hits found at p < alpha / tau.
     pub threshold_retention: f64,
+    /// SNPs with a defined p-value in both GWAS.
+    pub tested: usize,
+    /// Of those, the ones at p < alpha / tau in the synthetic GWAS: the
+    /// retention that synthetic significance unrelated to the real hits would
+    /// give is `synthetic_relaxed_hits / tested`.
+    pub synthetic_relaxed_hits: usize,
     pub ratio_retention: RatioRetention,
     /// Hit recovery: the synthetic top-k against the real top-k.
     pub top_k: TopKAgreement,
@@ -491,11 +497,22 @@ fn synth_gwas(training: &GenotypeMatrix, real_p: &[f64], synthetic_p: &[f64]) ->
         ..GwasSettings::default()
     };
     let comparison = compare_gwas(training.variants(), real_p, synthetic_p, settings)?;
+    let defined: Vec<(f64, f64)> = real_p
+        .iter()
+        .zip(synthetic_p)
+        .map(|(&p, &q)| (p, q))
+        .filter(|(p, q)| p.is_finite() && q.is_finite())
+        .collect();
     Ok(SynthGwas {
         alpha: settings.alpha,
         tau: settings.tau,
         real_hits: real_p.iter().filter(|&&p| p < settings.alpha).count(),
         threshold_retention: comparison.threshold_retention,
+        tested: defined.len(),
+        synthetic_relaxed_hits: defined
+            .iter()
+            .filter(|&&(_, q)| q < settings.alpha / settings.tau)
+            .count(),
         ratio_retention: comparison.ratio_retention,
         top_k: comparison.top_k,
     })
@@ -915,4 +932,53 @@ fn explanation(
         sentences.push(dp_bound_sentence(settings.epsilon, settings.delta, t));
     }
     sentences
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job;
+    use crate::synthesis::simulate::{SimulationParameters, simulate_cohort};
+
+    /// When the noise swamps the counts, which SNPs are significant in the
+    /// synthetic GWAS has nothing to do with the real hits: the threshold
+    /// retention then sits at the chance level the report states (the share of
+    /// all SNPs significant in the synthetic data), within binomial error.
+    /// Independent SNPs, so that hits are independent draws.
+    #[test]
+    fn swamped_retention_sits_at_the_stated_chance_level() -> Result<()> {
+        let (real, labels) = simulate_cohort(&SimulationParameters {
+            n_samples: 400,
+            n_snps: 3_000,
+            copy_probability: 0.0,
+            effect: 0.3,
+            causal_every: 10,
+            seed: 7,
+        });
+        let inputs = SynthInputs {
+            real,
+            is_case: labels.iter().map(|&y| y == 1).collect(),
+        };
+        let mut settings = SynthSettings::new(0.5, 1e-6, Some(3));
+        settings.bootstrap_resamples = 20;
+        settings.classifier_snps = 10;
+        settings.estimator.max_iterations = 50;
+        let report = job::unattended(|job| run_synth_study(&inputs, &settings, job))?.report;
+        let Some(gwas) = report.gwas else {
+            return Err(Error::Mismatch(format!(
+                "no GWAS comparison: {:?}",
+                report.notices
+            )));
+        };
+        assert!(gwas.real_hits >= 100, "{gwas:?}");
+        assert!(gwas.tested > 0 && gwas.tested <= report.n_variants);
+        let chance = gwas.synthetic_relaxed_hits as f64 / gwas.tested as f64;
+        let sd = (chance * (1.0 - chance) / gwas.real_hits as f64).sqrt();
+        assert!(
+            (gwas.threshold_retention - chance).abs() < 4.0 * sd,
+            "retention {} against chance {chance} (sd {sd})",
+            gwas.threshold_retention
+        );
+        Ok(())
+    }
 }
