@@ -651,8 +651,21 @@ mod tests {
     }
 
     #[test]
-    fn no_forbidden_words() {
+    fn no_forbidden_words() -> crate::error::Result<()> {
+        let planned = crate::synthesis::plan(
+            3.0,
+            1e-6,
+            crate::synthesis::Structure::TanChain,
+            2,
+            3,
+            10_000,
+        )?;
+        let check = cell_noise_check(&planned, 300, 1e-6);
         let sentences = [
+            planned_noise_sentence(&check),
+            needed_n_warning(&check).unwrap_or_default(),
+            frequency_noise_sentence(1.5),
+            too_few_held_out_sentence(300),
             measurement_sentence(3, 18, 1, true, 1.0, 0.8),
             budget_sentence(1.0, 1e-6, 0.02, 0.02),
             frequency_noise_sentence(0.01),
@@ -668,5 +681,6 @@ mod tests {
                 assert!(!lower.contains(word), "{s}");
             }
         }
+        Ok(())
     }
 }
