@@ -307,10 +307,11 @@ pub fn synthetic_gwas_sentence(gwas: &SynthGwas) -> String {
     if gwas.real_hits == 0 {
         return format!(
             "No SNP reaches p < {} in the training half's GWAS, so hit retention cannot be \
-             measured. Of its top {} SNPs, {} are also among the synthetic data's top {}.",
+             measured. Of its top {} SNPs, {} {} also among the synthetic data's top {}.",
             number(gwas.alpha),
             integer(gwas.top_k.k as u64),
             integer(gwas.top_k.shared as u64),
+            if gwas.top_k.shared == 1 { "is" } else { "are" },
             integer(gwas.top_k.k as u64)
         );
     }
@@ -322,7 +323,7 @@ pub fn synthetic_gwas_sentence(gwas: &SynthGwas) -> String {
     format!(
         "Of the {} SNPs at p < {} in the training half's GWAS, {} still reach p < {} in the \
          synthetic data's; by chance alone {} would, as that share of all SNPs reaches p < {} \
-         there. Of the training half's top {} SNPs, {} are also among the synthetic data's top \
+         there. Of the training half's top {} SNPs, {} {} also among the synthetic data's top \
          {}.",
         integer(gwas.real_hits as u64),
         number(gwas.alpha),
@@ -332,6 +333,7 @@ pub fn synthetic_gwas_sentence(gwas: &SynthGwas) -> String {
         number(gwas.alpha / gwas.tau),
         integer(gwas.top_k.k as u64),
         integer(gwas.top_k.shared as u64),
+        if gwas.top_k.shared == 1 { "is" } else { "are" },
         integer(gwas.top_k.k as u64)
     )
 }
@@ -584,6 +586,14 @@ mod tests {
         );
         assert!(s.contains("top 10 SNPs, 4 are"), "{s}");
         assert!(s.contains("by chance alone 10.0 % would"), "{s}");
+        let one = SynthGwas {
+            top_k: TopKAgreement {
+                shared: 1,
+                ..gwas.top_k
+            },
+            ..gwas.clone()
+        };
+        assert!(synthetic_gwas_sentence(&one).contains("top 10 SNPs, 1 is also"));
         let none = SynthGwas {
             real_hits: 0,
             ..gwas
