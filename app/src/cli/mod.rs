@@ -21,7 +21,7 @@ mod run;
 pub(crate) mod share;
 mod simulate;
 mod sweep;
-mod synth;
+pub(crate) mod synth;
 
 use std::fs::File;
 use std::io::Read;

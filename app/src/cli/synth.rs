@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 use genopriv_core::data::read::pheno::{join, read_phenotypes};
-use genopriv_core::data::write::{AtomicFile, write_genotypes_with_meta};
+use genopriv_core::data::write::{AtomicFile, ensure_not_input, write_genotypes_with_meta};
 use genopriv_core::explain::format::number;
 use genopriv_core::study::synth::{
     SynthInputs, SynthOutcome, SynthReport, SynthSettings, run_synth_study,
@@ -58,12 +58,8 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
     let mut inputs = input_files(&args.input);
     inputs.push(args.pheno.clone());
     let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-    let pheno_out = beside(&args.out, "pheno.tsv")?;
-    let manifest_out = beside(&args.out, "manifest.json")?;
     // Fail before the long work if an output would replace an input.
-    let mut report_file = AtomicFile::create(&args.report, &input_refs)?;
-    let mut pheno_file = AtomicFile::create(&pheno_out, &input_refs)?;
-    let mut manifest_file = AtomicFile::create(&manifest_out, &input_refs)?;
+    let outputs = SynthOutputs::claim(&args.out, &args.report, &input_refs)?;
 
     let cohort = load(&args.input, &args.read, job)?;
     let table = read_phenotypes(&args.pheno, None)?;
@@ -105,36 +101,14 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
         job,
     )
     .with_context(|| format!("synthesizing from {}", args.input.display()))?;
-    outcome.report.input_sha256 = Some(input_sha256.clone());
-    outcome.report.manifest.inputs = vec![
-        InputHash {
-            path: args.input.display().to_string(),
-            sha256: input_sha256,
-        },
-        InputHash {
-            path: args.pheno.display().to_string(),
-            sha256: pheno_sha256,
-        },
-    ];
-
-    let manifest_text = serde_json::to_string_pretty(&outcome.report.manifest)?;
-    writeln!(manifest_file, "{manifest_text}").map_err(|e| Error::io(&manifest_out, e))?;
-    pheno_file
-        .write_all(phenotype_table(&outcome).as_bytes())
-        .map_err(|e| Error::io(&pheno_out, e))?;
-    let report_text = serde_json::to_string_pretty(&outcome.report)?;
-    writeln!(report_file, "{report_text}").map_err(|e| Error::io(&args.report, e))?;
-    // The genotypes last: any failure before this point leaves no output at all.
-    write_genotypes_with_meta(
-        &outcome.synthetic.matrix,
-        &args.out,
-        &input_refs,
-        &vcf_meta(&outcome.report),
-        job,
-    )?;
-    manifest_file.commit()?;
-    pheno_file.commit()?;
-    report_file.commit()?;
+    record_inputs(
+        &mut outcome.report,
+        &args.input,
+        input_sha256,
+        &args.pheno,
+        pheno_sha256,
+    );
+    outputs.write(&outcome, &input_refs, job)?;
     for warning in outcome
         .report
         .notices
@@ -147,12 +121,115 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Records the two inputs' checksums in the report and its manifest.
+pub fn record_inputs(
+    report: &mut SynthReport,
+    genotypes: &Path,
+    genotypes_sha256: String,
+    phenotypes: &Path,
+    phenotypes_sha256: String,
+) {
+    report.input_sha256 = Some(genotypes_sha256.clone());
+    report.manifest.inputs = vec![
+        InputHash {
+            path: genotypes.display().to_string(),
+            sha256: genotypes_sha256,
+        },
+        InputHash {
+            path: phenotypes.display().to_string(),
+            sha256: phenotypes_sha256,
+        },
+    ];
+}
+
+/// Where a synthesis went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SynthFiles {
+    pub genotypes: PathBuf,
+    /// `OUT.pheno.tsv`: the synthetic people's case/control labels.
+    pub phenotypes: PathBuf,
+    /// `OUT.manifest.json`: the release manifest.
+    pub manifest: PathBuf,
+    /// The evaluation report (internal: it names the training samples).
+    pub report: PathBuf,
+}
+
+/// The files of one synthesis (genotypes, phenotypes and manifest beside them,
+/// and the report), claimed before the long work so that a name that would
+/// replace an input fails at once; nothing is visible until all are written.
+/// Both `genopriv synth` and the desktop export write through it.
+pub struct SynthOutputs {
+    files: SynthFiles,
+    report: AtomicFile,
+    phenotypes: AtomicFile,
+    manifest: AtomicFile,
+}
+
+impl SynthOutputs {
+    pub fn claim(out: &Path, report: &Path, inputs: &[&Path]) -> Result<Self, Error> {
+        let files = SynthFiles {
+            genotypes: out.to_path_buf(),
+            phenotypes: beside(out, "pheno.tsv")?,
+            manifest: beside(out, "manifest.json")?,
+            report: report.to_path_buf(),
+        };
+        ensure_not_input(out, inputs)?;
+        Ok(Self {
+            report: AtomicFile::create(&files.report, inputs)?,
+            phenotypes: AtomicFile::create(&files.phenotypes, inputs)?,
+            manifest: AtomicFile::create(&files.manifest, inputs)?,
+            files,
+        })
+    }
+
+    /// Writes everything; the genotypes last, so that any failure before them
+    /// leaves no output at all.
+    pub fn write(
+        mut self,
+        outcome: &SynthOutcome,
+        inputs: &[&Path],
+        job: Job<'_>,
+    ) -> Result<SynthFiles, Error> {
+        let files = &self.files;
+        write_json(
+            &mut self.manifest,
+            &files.manifest,
+            &outcome.report.manifest,
+        )?;
+        self.phenotypes
+            .write_all(phenotype_table(outcome).as_bytes())
+            .map_err(|e| Error::io(&files.phenotypes, e))?;
+        write_json(&mut self.report, &files.report, &outcome.report)?;
+        write_genotypes_with_meta(
+            &outcome.synthetic.matrix,
+            &files.genotypes,
+            inputs,
+            &vcf_meta(&outcome.report),
+            job,
+        )?;
+        self.manifest.commit()?;
+        self.phenotypes.commit()?;
+        self.report.commit()?;
+        Ok(self.files)
+    }
+}
+
+fn write_json(
+    file: &mut AtomicFile,
+    path: &Path,
+    value: &impl serde::Serialize,
+) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::invalid(path, format!("the JSON could not be encoded: {e}")))?;
+    writeln!(file, "{text}").map_err(|e| Error::io(path, e))
+}
+
 /// `OUT` without its genotype extension (and `.gz`), plus `.suffix`.
-fn beside(out: &Path, suffix: &str) -> anyhow::Result<PathBuf> {
+pub fn beside(out: &Path, suffix: &str) -> Result<PathBuf, Error> {
     let name = out
         .file_name()
         .and_then(|n| n.to_str())
-        .with_context(|| format!("the output {} has no usable file name", out.display()))?;
+        .ok_or_else(|| Error::invalid(out, "the output has no usable file name"))?;
     let base = name.strip_suffix(".gz").unwrap_or(name);
     let stem = base.rsplit_once('.').map_or(base, |(stem, _)| stem);
     Ok(out.with_file_name(format!("{stem}.{suffix}")))
@@ -249,7 +326,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn side_files_drop_the_genotype_extension() -> anyhow::Result<()> {
+    fn side_files_drop_the_genotype_extension() -> Result<(), Error> {
         assert_eq!(
             beside(Path::new("/x/out.vcf.gz"), "manifest.json")?,
             PathBuf::from("/x/out.manifest.json")

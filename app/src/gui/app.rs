@@ -21,10 +21,12 @@ use super::report_screen::{ReportAction, ReportScreen};
 use super::roles::{ROLE_NOTE, Role};
 use super::sample_data::locate_sample_data;
 use super::summary::{DataSummary, LoadedData};
+use super::synth::SynthForm;
 use super::tradeoffs::{TradeoffSource, TradeoffsScreen};
 use super::{audit_view, data_screen, learn, protect_view, report_screen, tradeoffs_view, welcome};
 use genopriv_core::study::audit_sweep::AuditSweepResult;
 use genopriv_core::study::federated::FederatedAuditReport;
+use genopriv_core::study::synth::SynthOutcome;
 use genopriv_core::study::{Mechanism, ModelAuditReport, ShareReport};
 
 /// The genotype reader the window uses: `genopriv_core`'s by default; tests may
@@ -438,6 +440,26 @@ impl GenoPrivApp {
     /// `<name>.report.json` (what the export dialog does, without the dialog).
     pub fn export_release(&mut self, data: PathBuf) {
         self.protect.export_release(data, &self.ctx);
+    }
+
+    /// The Synthesize settings of the Protect screen (tests set them without the widgets).
+    pub fn synth_form_mut(&mut self) -> &mut SynthForm {
+        &mut self.protect.synth.form
+    }
+
+    /// The last synthesis on the Protect screen: the synthetic data and their report.
+    pub fn synth_outcome(&self) -> Option<&SynthOutcome> {
+        self.protect
+            .synth
+            .result
+            .as_ref()
+            .map(|r| r.outcome.as_ref())
+    }
+
+    /// Starts writing the last synthesis to `data` with its side files and report
+    /// (what the export dialog does, without the dialog).
+    pub fn export_synthesis(&mut self, data: PathBuf) {
+        self.protect.synth.export(data, &self.ctx);
     }
 
     /// Samples and variants of the loaded dataset, if any.
@@ -941,6 +963,7 @@ impl GenoPrivApp {
                 protect.run_sweep(workspace, &self.ctx);
             }
             ProtectAction::Cancel => protect.cancel(),
+            ProtectAction::Synth(action) => protect.synth.apply(action, workspace, &self.ctx),
             ProtectAction::DismissNotice => protect.notice = None,
             ProtectAction::UseBundledPanel => protect.set_panel(protect.bundled_panel.clone()),
             ProtectAction::UseRecommended { per_snp } => {

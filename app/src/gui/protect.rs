@@ -24,6 +24,17 @@ use super::app::Workspace;
 use super::jobs::{BackgroundJob, Outcome};
 use super::protect_charts::ReleaseCharts;
 use super::sample_data::locate_sample_data;
+use super::synth::{SynthAction, SynthPanel};
+
+/// What the Protect screen makes of the cohort.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProtectMode {
+    /// A perturbed copy of the real genotypes (XOR, randomized response).
+    #[default]
+    Share,
+    /// Differentially private synthetic genotypes.
+    Synthesize,
+}
 
 /// How the epsilon on the slider is counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,15 +222,23 @@ pub enum ProtectAction {
     Cancel,
     PickPanel,
     UseBundledPanel,
-    UseRecommended { per_snp: f64 },
+    UseRecommended {
+        per_snp: f64,
+    },
     Export,
     DismissNotice,
+    /// One of the Synthesize side's actions.
+    Synth(SynthAction),
 }
 
 /// The Protect screen.
 #[derive(Default)]
 pub struct ProtectScreen {
+    /// Share a perturbed copy or synthesize.
+    pub mode: ProtectMode,
     pub form: ProtectForm,
+    /// The Synthesize side: its settings, results and jobs.
+    pub synth: SynthPanel,
     /// The workspace the screen last saw; a change drops results and caches.
     workspace: u64,
     /// The bundled demo panel, offered when the bundled sample cohort is loaded.
@@ -250,6 +269,7 @@ impl ProtectScreen {
         self.task = None;
         self.exported = None;
         self.notice = None;
+        self.synth.forget_results();
         let old_bundled = self.bundled_panel.take();
         self.bundled_panel = workspace.and_then(|ws| {
             let sample = locate_sample_data().ok()?;
@@ -270,7 +290,7 @@ impl ProtectScreen {
     }
 
     pub fn is_busy(&self) -> bool {
-        self.task.is_some()
+        self.task.is_some() || self.synth.is_busy()
     }
 
     /// Whether runs can reuse the prepared study (for the screen and tests).
@@ -483,6 +503,7 @@ impl ProtectScreen {
 
     /// Takes what the running job sent since the last frame.
     pub fn poll(&mut self) {
+        self.synth.poll();
         let Some(task) = &mut self.task else { return };
         match task {
             Task::Release(job) => {
@@ -598,7 +619,7 @@ impl Preparation {
 }
 
 /// The files a genotype input consists of (a PLINK set is three).
-fn files_of(path: &Path) -> Vec<PathBuf> {
+pub(super) fn files_of(path: &Path) -> Vec<PathBuf> {
     match GenotypeFormat::from_path(path) {
         Ok(GenotypeFormat::PlinkBed) => {
             let (bed, bim, fam) = plink_paths(path);

@@ -16,9 +16,11 @@ use super::app::Workspace;
 use super::columns::settings_and_results;
 use super::format::{count, whole_percent};
 use super::protect::{
-    EpsilonUnitChoice, ProtectAction, ProtectNotice, ProtectScreen, Release, TargetKind,
+    EpsilonUnitChoice, ProtectAction, ProtectMode, ProtectNotice, ProtectScreen, Release,
+    TargetKind,
 };
 use super::protect_charts::{frequency_ui, manhattan_ui, sweep_ui};
+use super::synth_view;
 
 /// What each mechanism is, in one line.
 fn mechanism_meaning(m: Mechanism) -> &'static str {
@@ -48,16 +50,25 @@ pub(super) fn show(
     actions: &mut Vec<ProtectAction>,
 ) {
     let n_variants = workspace.data.summary.n_variants;
-    ui.heading("Protect: share a perturbed copy of the cohort");
-    ui.label(
-        RichText::new(format!(
-            "{} samples × {} SNPs. The shared copy keeps the GWAS signal as well as the \
-             privacy budget allows; every figure is measured on this cohort.",
-            count(workspace.data.summary.n_samples),
-            count(n_variants)
-        ))
-        .weak(),
+    let shape = format!(
+        "{} samples × {} SNPs.",
+        count(workspace.data.summary.n_samples),
+        count(n_variants)
     );
+    let (heading, intro) = match screen.mode {
+        ProtectMode::Share => (
+            "Protect: share a perturbed copy of the cohort",
+            "The shared copy keeps the GWAS signal as well as the privacy budget allows; every \
+             figure is measured on this cohort.",
+        ),
+        ProtectMode::Synthesize => (
+            "Protect: synthesize a cohort with differential privacy",
+            "Synthetic people are drawn from noisy counts of the real ones; half of the cohort \
+             trains the generator, the other half is held out to check utility and privacy.",
+        ),
+    };
+    ui.heading(heading);
+    ui.add(egui::Label::new(RichText::new(format!("{shape} {intro}")).weak()).wrap());
     ui.add_space(4.0);
     settings_and_results(
         ui,
@@ -66,10 +77,36 @@ pub(super) fn show(
         SETTINGS_WIDTH,
         |ui, (screen, actions)| {
             let busy = screen.is_busy();
-            ui.add_enabled_ui(!busy, |ui| settings_ui(ui, screen, workspace, actions));
+            ui.add_enabled_ui(!busy, |ui| {
+                mode_ui(ui, screen);
+                match screen.mode {
+                    ProtectMode::Share => settings_ui(ui, screen, workspace, actions),
+                    ProtectMode::Synthesize => {
+                        synth_view::settings_ui(ui, &mut screen.synth, workspace, actions)
+                    }
+                }
+            });
         },
-        |ui, (screen, actions)| results_ui(ui, screen, actions),
+        |ui, (screen, actions)| match screen.mode {
+            ProtectMode::Share => results_ui(ui, screen, actions),
+            ProtectMode::Synthesize => synth_view::results_ui(ui, &mut screen.synth, actions),
+        },
     );
+}
+
+/// Share or synthesize: the first choice of the settings column.
+fn mode_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen) {
+    ui.horizontal(|ui| {
+        ui.selectable_value(
+            &mut screen.mode,
+            ProtectMode::Share,
+            "Share a perturbed copy",
+        )
+        .on_hover_text("Release the real genotypes with random flips (XOR, randomized response)");
+        ui.selectable_value(&mut screen.mode, ProtectMode::Synthesize, "Synthesize")
+            .on_hover_text("Release synthetic people drawn from noisy counts of the cohort");
+    });
+    ui.add_space(4.0);
 }
 
 fn results_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen, actions: &mut Vec<ProtectAction>) {
@@ -245,7 +282,7 @@ fn epsilon_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen, n_variants: usize) 
     }
 }
 
-fn round_2_significant(x: f64) -> f64 {
+pub(super) fn round_2_significant(x: f64) -> f64 {
     if x <= 0.0 || !x.is_finite() {
         return x;
     }
@@ -354,11 +391,24 @@ fn randomness_ui(ui: &mut egui::Ui, screen: &mut ProtectScreen) {
 fn task_ui(ui: &mut egui::Ui, screen: &ProtectScreen, actions: &mut Vec<ProtectAction>) {
     let Some(task) = &screen.task else { return };
     let (stage, fraction) = task.progress();
+    if job_frame(ui, task.title(), stage, fraction) {
+        actions.push(ProtectAction::Cancel);
+    }
+}
+
+/// A running job: its title, stage and progress bar; true when Cancel was clicked.
+pub(super) fn job_frame(
+    ui: &mut egui::Ui,
+    title: &str,
+    stage: &str,
+    fraction: Option<f32>,
+) -> bool {
+    let mut cancel = false;
     egui::Frame::group(ui.style())
         .inner_margin(10.0)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.strong(task.title());
+            ui.strong(title);
             ui.label(format!("{stage}…"));
             ui.horizontal(|ui| {
                 let bar = match fraction {
@@ -366,19 +416,27 @@ fn task_ui(ui: &mut egui::Ui, screen: &ProtectScreen, actions: &mut Vec<ProtectA
                     None => ProgressBar::new(0.0).animate(true).text(stage.to_string()),
                 };
                 ui.add_sized([420.0, 18.0], bar);
-                if ui.button("Cancel").clicked() {
-                    actions.push(ProtectAction::Cancel);
-                }
+                cancel = ui.button("Cancel").clicked();
             });
         });
+    cancel
 }
 
 fn notice_ui(ui: &mut egui::Ui, screen: &ProtectScreen, actions: &mut Vec<ProtectAction>) {
-    let Some(notice) = &screen.notice else { return };
+    if let Some(notice) = &screen.notice
+        && notice_frame(ui, notice)
+    {
+        actions.push(ProtectAction::DismissNotice);
+    }
+}
+
+/// A problem or note in a framed box; true when Dismiss was clicked.
+pub(super) fn notice_frame(ui: &mut egui::Ui, notice: &ProtectNotice) -> bool {
     let (marker, text, colour) = match notice {
         ProtectNotice::Problem(t) => ("Problem", t, ui.visuals().error_fg_color),
         ProtectNotice::Note(t) => ("Note", t, ui.visuals().weak_text_color()),
     };
+    let mut dismiss = false;
     egui::Frame::group(ui.style())
         .stroke(egui::Stroke::new(1.5, colour))
         .inner_margin(10.0)
@@ -387,17 +445,16 @@ fn notice_ui(ui: &mut egui::Ui, screen: &ProtectScreen, actions: &mut Vec<Protec
             ui.horizontal(|ui| {
                 ui.label(RichText::new(marker).strong().color(colour));
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    if ui.button("Dismiss").clicked() {
-                        actions.push(ProtectAction::DismissNotice);
-                    }
+                    dismiss = ui.button("Dismiss").clicked();
                 });
             });
             ui.add(egui::Label::new(text.as_str()).wrap());
         });
+    dismiss
 }
 
 /// A warning in a framed box: coloured, and always labelled in words.
-fn warning_frame(ui: &mut egui::Ui, text: &str) {
+pub(super) fn warning_frame(ui: &mut egui::Ui, text: &str) {
     let colour = ui.visuals().warn_fg_color;
     egui::Frame::group(ui.style())
         .stroke(egui::Stroke::new(1.5, colour))
@@ -480,7 +537,7 @@ fn release_ui(ui: &mut egui::Ui, release: &Release, busy: bool, actions: &mut Ve
         if notice.starts_with("Warning") {
             warning_frame(ui, notice);
         } else {
-            ui.add(egui::Label::new(format!("• {notice}")).wrap());
+            ui.add(egui::Label::new(notice.as_str()).wrap());
         }
     }
 }

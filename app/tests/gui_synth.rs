@@ -1,0 +1,398 @@
+//! The Synthesize side of the Protect screen driven through its accessibility
+//! tree (egui_kittest): a small seeded synthesis of the demo cohort, its report
+//! checked against the same study run here directly with `genopriv_core`, the
+//! sentences on screen against the core's, the export read back (the core's
+//! reader, bcftools, sha256sum), Cancel, and the missing-phenotype message.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use genopriv_app::gui::{GenoPrivApp, Screen, Startup};
+use genopriv_core::data::read::pheno::{join, read_phenotypes};
+use genopriv_core::data::read::read_genotypes;
+use genopriv_core::data::{GenotypeMatrix, ReadOptions};
+use genopriv_core::explain::synthesis::{
+    cell_noise_check, frequency_error_sentence, ld_decay_sentence, needed_n_warning,
+    synthetic_attack_sentence,
+};
+use genopriv_core::study::synth::{SynthInputs, SynthReport, run_synth_study};
+use genopriv_core::synthesis::{Structure, plan};
+use genopriv_core::{Error, Result, job};
+use support::{click_and_wait, label_containing, run_until_idle, visible_labels};
+
+const SEED: u64 = 5;
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../sample_data")
+        .join(name)
+}
+
+/// The demo cohort and every sample's status, read directly with the core.
+fn cohort() -> Result<(GenotypeMatrix, Vec<bool>)> {
+    job::unattended(|job| {
+        let cohort = read_genotypes(&sample("demo_cohort.vcf.gz"), &ReadOptions::default(), job)?;
+        let table = read_phenotypes(&sample("demo_cohort.pheno.tsv"), None)?;
+        let joined = join(&table, cohort.matrix.samples());
+        let status = table.case_control(&joined, "case")?.status;
+        let is_case = status
+            .iter()
+            .map(|s| s.ok_or_else(|| Error::Parameter("a demo sample has no status".into())))
+            .collect::<Result<Vec<bool>>>()?;
+        Ok((cohort.matrix, is_case))
+    })
+}
+
+fn sha256sum(path: &Path) -> String {
+    let output = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("sha256sum is needed for this test and could not run: {e}"));
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `bcftools query` of the genotypes as allele counts, one line per SNP.
+fn bcftools_allele_counts(path: &Path) -> Vec<Vec<u8>> {
+    let output = std::process::Command::new("bcftools")
+        .args(["query", "-f", "[%GT\\t]\\n"])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("bcftools is needed for this test and could not run: {e}"));
+    assert!(
+        output.status.success(),
+        "bcftools cannot read the export: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            line.split('\t')
+                .filter(|gt| !gt.is_empty())
+                .map(|gt| gt.bytes().filter(|&b| b == b'1').count() as u8)
+                .collect()
+        })
+        .collect()
+}
+
+fn same_calls(a: &GenotypeMatrix, b: &GenotypeMatrix) -> bool {
+    a.n_samples() == b.n_samples()
+        && a.samples() == b.samples()
+        && a.variants() == b.variants()
+        && (0..a.n_variants()).all(|j| a.calls(j).eq(b.calls(j)))
+}
+
+/// What the export writes for a JSON side file.
+fn pretty_json(value: &impl serde::Serialize) -> String {
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| panic!("not JSON: {e}"))
+    )
+}
+
+/// Reports compared as JSON: NaN (an undefined figure) equals itself there.
+fn same_report(a: &SynthReport, b: &SynthReport) -> bool {
+    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
+}
+
+/// The app on the Protect screen's Synthesize side; tall, so that every result
+/// is laid out without scrolling.
+fn synthesize_screen(startup: Startup) -> Harness<'static, GenoPrivApp> {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 4600.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| GenoPrivApp::new(cc, startup));
+    harness.run();
+    run_until_idle(&mut harness);
+    harness
+        .get_by_role_and_label(Role::Button, "Protect")
+        .click();
+    harness.run();
+    assert_eq!(harness.state().screen(), Screen::Protect);
+    harness
+        .get_by_role_and_label(Role::Button, "Synthesize")
+        .click();
+    harness.run();
+    label_containing(
+        &harness,
+        "Protect: synthesize a cohort with differential privacy",
+    );
+    harness
+}
+
+#[test]
+fn seeded_synthesis_matches_the_core_and_exports() -> Result<()> {
+    let mut harness = synthesize_screen(Startup {
+        sample_data: true,
+        ..Startup::default()
+    });
+
+    // Before running: the demo cohort (300 training people, 10,946 SNPs) is far
+    // too small for epsilon 3, and the screen says so with the core's figures.
+    let planned = plan(3.0, 1e-6, Structure::TanChain, 2, 3, 10_946)?;
+    let check = cell_noise_check(&planned, 300, 1e-6);
+    let Some(warning) = needed_n_warning(&check) else {
+        panic!("epsilon 3 on 300 training people should be too noisy: {check:?}");
+    };
+    label_containing(&harness, warning.trim_start_matches("Warning: "));
+
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Study mode: fixed seed (not for release)")
+        .click();
+    harness.run();
+    {
+        // A small study: the numbers without a widget-friendly path are set directly.
+        let form = harness.state_mut().synth_form_mut();
+        assert!(form.use_seed);
+        assert_eq!(form.seed_text, "1", "study mode starts with a ready seed");
+        form.seed_text = SEED.to_string();
+        form.estimator_iterations = 20;
+        form.bootstrap_resamples = 50;
+    }
+    harness.run();
+    click_and_wait(&mut harness, "Run synthesis");
+    let Some(window) = harness.state().synth_outcome().cloned() else {
+        panic!("no synthesis; labels: {:?}", visible_labels(&harness));
+    };
+
+    // The same study, run by the core.
+    let settings = harness
+        .state_mut()
+        .synth_form_mut()
+        .settings()
+        .unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(settings.seed, Some(SEED));
+    assert_eq!(settings.epsilon, 3.0);
+    assert_eq!(settings.delta, 1e-6);
+    let (real, is_case) = cohort()?;
+    let mut expected =
+        job::unattended(|job| run_synth_study(&SynthInputs { real, is_case }, &settings, job))?;
+    // The window records its inputs' checksums; sha256sum computes them again.
+    let report = &window.report;
+    assert_eq!(
+        report.input_sha256.as_deref(),
+        Some(sha256sum(&sample("demo_cohort.vcf.gz")).as_str())
+    );
+    let hashes: Vec<&str> = report
+        .manifest
+        .inputs
+        .iter()
+        .map(|i| i.sha256.as_str())
+        .collect();
+    assert_eq!(
+        hashes,
+        [
+            sha256sum(&sample("demo_cohort.vcf.gz")),
+            sha256sum(&sample("demo_cohort.pheno.tsv"))
+        ]
+    );
+    expected.report.input_sha256 = report.input_sha256.clone();
+    expected.report.manifest.inputs = report.manifest.inputs.clone();
+    assert!(
+        same_report(report, &expected.report),
+        "the window's synthesis report differs from the core's"
+    );
+    assert!(same_calls(
+        &window.synthetic.matrix,
+        &expected.synthetic.matrix
+    ));
+    assert_eq!(window.frequencies, expected.frequencies);
+    assert!(report.not_for_release);
+
+    // On screen: every sentence of the core's explanation (the manifest's
+    // measurement, the budget, the frequency noise, the distance check and the
+    // DP bound), each attack beside its ceiling, and both charts' sentences.
+    let explanation = &expected.report.explanation;
+    for start in ["The generator counted", "Whatever method an attacker uses"] {
+        assert!(
+            explanation.iter().any(|s| s.starts_with(start)),
+            "the core's explanation has no sentence starting {start:?}"
+        );
+    }
+    for sentence in explanation {
+        label_containing(&harness, sentence);
+    }
+    assert_eq!(report.membership.len(), 3);
+    for attack in &report.membership {
+        label_containing(&harness, &synthetic_attack_sentence(attack));
+    }
+    label_containing(&harness, &ld_decay_sentence(&report.ld));
+    label_containing(
+        &harness,
+        &frequency_error_sentence(&report.allele_frequency, 10_946),
+    );
+    label_containing(&harness, "Study output, not for release");
+
+    // A chart's table view.
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Table view: LD decay")
+        .click();
+    harness.run();
+    harness.get_by_label("Synthetic mean r\u{b2}");
+
+    // Export, and read everything back.
+    let dir = std::env::temp_dir().join(format!("genopriv-gui-synth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let out = dir.join("synthetic.vcf.gz");
+    harness.state_mut().export_synthesis(out.clone());
+    run_until_idle(&mut harness);
+    label_containing(&harness, "Exported:");
+    let back = job::unattended(|job| read_genotypes(&out, &ReadOptions::default(), job))?;
+    assert!(
+        same_calls(&back.matrix, &window.synthetic.matrix),
+        "the exported VCF is not the synthetic cohort"
+    );
+    let counts = bcftools_allele_counts(&out);
+    assert_eq!(counts.len(), window.synthetic.matrix.n_variants());
+    for (j, row) in counts.iter().enumerate() {
+        assert!(
+            window.synthetic.matrix.calls(j).eq(row.iter().copied()),
+            "bcftools reads other calls at SNP {j}"
+        );
+    }
+    let read = |name: &str| -> Result<String> {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))
+    };
+    let pheno = read("synthetic.pheno.tsv")?;
+    let mut lines = pheno.lines();
+    assert_eq!(lines.next(), Some("sample_id\tcase"));
+    let rows: Vec<String> = lines.map(str::to_owned).collect();
+    let wanted: Vec<String> = window
+        .synthetic
+        .matrix
+        .samples()
+        .iter()
+        .zip(&window.synthetic.labels)
+        .map(|(s, y)| format!("{s}\t{y}"))
+        .collect();
+    assert_eq!(rows, wanted);
+    // The side files hold exactly the JSON of the window's manifest and report
+    // (compared as text: parsing JSON back may move the last digit of a float).
+    assert!(
+        read("synthetic.manifest.json")? == pretty_json(&report.manifest),
+        "the exported manifest is not the window's"
+    );
+    assert!(
+        read("synthetic.report.json")? == pretty_json(report),
+        "the exported report is not the window's"
+    );
+    std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+
+    // Cancel: a second run stops, and the first run's results stay.
+    harness
+        .get_by_role_and_label(Role::Button, "Run synthesis")
+        .click();
+    harness.step();
+    assert!(harness.state().is_busy());
+    // The Cancel button is drawn from the frame after the job started.
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    harness.run();
+    assert!(!harness.state().is_busy());
+    label_containing(&harness, "Synthesizing was cancelled; nothing was changed");
+    assert!(
+        harness
+            .state()
+            .synth_outcome()
+            .is_some_and(|o| same_report(&o.report, report))
+    );
+    Ok(())
+}
+
+/// Without phenotypes the side says what is missing, before and on Run.
+#[test]
+fn missing_statuses_are_explained() {
+    let mut harness = synthesize_screen(Startup {
+        open: Some(sample("demo_cohort.vcf.gz")),
+        ..Startup::default()
+    });
+    let message = "Synthesis needs case/control statuses: add a phenotype table on the Data \
+                   screen first.";
+    label_containing(&harness, message);
+    harness
+        .get_by_role_and_label(Role::Button, "Run synthesis")
+        .click();
+    harness.run();
+    assert!(!harness.state().is_busy());
+    assert!(harness.state().synth_outcome().is_none());
+    // The settings column and the problem notice both say it.
+    let shown = visible_labels(&harness)
+        .iter()
+        .filter(|l| l.contains(message))
+        .count();
+    assert_eq!(shown, 2, "labels: {:?}", visible_labels(&harness));
+}
+
+/// At 200 % on a 1920 x 1080 screen (960 x 540 points) the Synthesize side and
+/// a finished synthesis wrap their sentences inside the window (tables may
+/// scroll sideways; sentences may not).
+#[test]
+fn synthesis_fits_a_small_window_at_200_percent() {
+    let size = egui::vec2(960.0, 540.0);
+    let mut harness = Harness::builder()
+        .with_size(size)
+        .with_pixels_per_point(2.0)
+        .with_max_steps(24)
+        .build_eframe(|cc| {
+            GenoPrivApp::new(
+                cc,
+                Startup {
+                    sample_data: true,
+                    ..Startup::default()
+                },
+            )
+        });
+    harness.run();
+    run_until_idle(&mut harness);
+    for button in ["Protect", "Synthesize"] {
+        harness
+            .get_by_role_and_label(Role::Button, button)
+            .scroll_to_me();
+        harness.run();
+        harness.get_by_role_and_label(Role::Button, button).click();
+        harness.run();
+    }
+    {
+        let form = harness.state_mut().synth_form_mut();
+        form.use_seed = true;
+        form.seed_text = SEED.to_string();
+        form.estimator_iterations = 5;
+        form.bootstrap_resamples = 20;
+    }
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Run synthesis")
+        .scroll_to_me();
+    harness.run();
+    click_and_wait(&mut harness, "Run synthesis");
+    assert!(harness.state().synth_outcome().is_some());
+    let overflowing: Vec<String> = harness
+        .query_all_by_role(Role::Label)
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            let text = node.value()?;
+            let bounds = node.raw_bounds()?;
+            let sentence = text.len() > 80 && text.contains(' ');
+            (sentence && bounds.x1 > f64::from(size.x) + 0.5)
+                .then(|| format!("{text:?} ends at x = {:.0}", bounds.x1))
+        })
+        .collect();
+    assert!(
+        overflowing.is_empty(),
+        "sentences run past the window's right edge ({} points): {overflowing:#?}",
+        size.x
+    );
+    // The results were laid out too, not only the settings.
+    label_containing(&harness, "The generator counted");
+}
