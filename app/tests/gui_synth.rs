@@ -19,7 +19,9 @@ use genopriv_core::explain::synthesis::{
     cell_noise_check, frequency_error_sentence, ld_decay_sentence, needed_n_warning,
     synthetic_attack_sentence,
 };
+use genopriv_core::study::CandidateFigures;
 use genopriv_core::study::synth::{SynthInputs, SynthReport, run_synth_study};
+use genopriv_core::study::synth_sweep::run_synth_sweep;
 use genopriv_core::synthesis::{Structure, plan};
 use genopriv_core::{Error, Result, job};
 use support::{click_and_wait, label_containing, run_until_idle, visible_labels};
@@ -110,7 +112,8 @@ fn synthesize_screen(startup: Startup) -> Harness<'static, GenoPrivApp> {
         .with_size(egui::vec2(1280.0, 4600.0))
         .with_max_steps(24)
         .build_eframe(|cc| GenoPrivApp::new(cc, startup));
-    harness.run();
+    // The sample loads on a worker from the first frame: step, do not settle.
+    harness.step();
     run_until_idle(&mut harness);
     harness
         .get_by_role_and_label(Role::Button, "Protect")
@@ -353,7 +356,8 @@ fn synthesis_fits_a_small_window_at_200_percent() {
                 },
             )
         });
-    harness.run();
+    // The sample loads on a worker from the first frame: step, do not settle.
+    harness.step();
     run_until_idle(&mut harness);
     for button in ["Protect", "Synthesize"] {
         harness
@@ -395,4 +399,82 @@ fn synthesis_fits_a_small_window_at_200_percent() {
     );
     // The results were laid out too, not only the settings.
     label_containing(&harness, "The generator counted");
+}
+
+/// A seeded synthesis sweep: the window's result equals the core's for the same
+/// settings, and the Trade-offs screen draws it as its own source, whose pinned
+/// runs carry the core's figures.
+#[test]
+fn synthesis_sweep_matches_the_core_and_reaches_the_dashboard() -> Result<()> {
+    let mut harness = synthesize_screen(Startup {
+        sample_data: true,
+        ..Startup::default()
+    });
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Study mode: fixed seed (not for release)")
+        .click();
+    harness.run();
+    {
+        let form = harness.state_mut().synth_form_mut();
+        form.seed_text = SEED.to_string();
+        form.estimator_iterations = 20;
+        form.bootstrap_resamples = 50;
+        form.sweep_text = "30, 300".into();
+    }
+    harness.run();
+    click_and_wait(&mut harness, "Sweep epsilon (synthesis)");
+    let Some(window) = harness.state().synth_sweep_result().cloned() else {
+        panic!("no sweep; labels: {:?}", visible_labels(&harness));
+    };
+    let settings = harness
+        .state_mut()
+        .synth_form_mut()
+        .sweep_settings(SEED)
+        .unwrap_or_else(|m| panic!("{m}"));
+    let (real, is_case) = cohort()?;
+    let expected = job::unattended(|job| {
+        run_synth_sweep(&SynthInputs { real, is_case }, &settings, &|_| {}, job)
+    })?;
+    assert_eq!(
+        serde_json::to_value(&window).ok(),
+        serde_json::to_value(&expected).ok(),
+        "the window's sweep differs from the core's"
+    );
+    assert_eq!(expected.rows.len(), 2);
+    // More budget keeps the frequencies closer.
+    let errors: Vec<f64> = expected
+        .rows
+        .iter()
+        .map(|r| r.allele_frequency_mae)
+        .collect();
+    assert!(errors.windows(2).all(|w| w[1] < w[0]), "{errors:?}");
+
+    harness
+        .get_by_role_and_label(Role::Button, "Trade-offs")
+        .click();
+    harness.run();
+    label_containing(&harness, "Synthesis sweep (chain of order 1): 2 runs");
+    harness
+        .get_by_role_and_label(Role::Button, "Pin run 2")
+        .click();
+    harness.run();
+    let pinned = harness
+        .state()
+        .tradeoffs()
+        .candidates
+        .first()
+        .map(|c| (c.figures.clone(), c.title()));
+    let Some((figures, title)) = pinned else {
+        panic!("nothing pinned; labels: {:?}", visible_labels(&harness));
+    };
+    let Some(row) = expected.rows.last() else {
+        panic!("two rows");
+    };
+    assert_eq!(figures, CandidateFigures::from_synth_row(row));
+    assert_eq!(
+        title,
+        "Candidate 1: DP synthetic genotypes, epsilon 300, chain of order 1"
+    );
+    label_containing(&harness, "Seed ");
+    Ok(())
 }

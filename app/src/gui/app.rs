@@ -27,6 +27,7 @@ use super::{audit_view, data_screen, learn, protect_view, report_screen, tradeof
 use genopriv_core::study::audit_sweep::AuditSweepResult;
 use genopriv_core::study::federated::FederatedAuditReport;
 use genopriv_core::study::synth::SynthOutcome;
+use genopriv_core::study::synth_sweep::SynthSweepResult;
 use genopriv_core::study::{Mechanism, ModelAuditReport, ShareReport};
 
 /// The genotype reader the window uses: `genopriv_core`'s by default; tests may
@@ -413,7 +414,7 @@ impl GenoPrivApp {
     }
 
     /// Whether a sweep has at least one finished run to trade off.
-    /// Whether a sharing sweep or a DP-training sweep has a finished run to draw.
+    /// Whether a sharing, DP-training or synthesis sweep has a finished run to draw.
     fn has_sweep(&self) -> bool {
         self.protect
             .sweep
@@ -424,6 +425,12 @@ impl GenoPrivApp {
                 .sweep
                 .as_ref()
                 .is_some_and(|s| s.rows.iter().any(|r| r.epsilon.is_some()))
+            || self
+                .protect
+                .synth
+                .sweep
+                .as_ref()
+                .is_some_and(|s| !s.rows.is_empty())
     }
 
     /// The Protect screen's settings (tests set them without the widgets).
@@ -445,6 +452,15 @@ impl GenoPrivApp {
     /// The Synthesize settings of the Protect screen (tests set them without the widgets).
     pub fn synth_form_mut(&mut self) -> &mut SynthForm {
         &mut self.protect.synth.form
+    }
+
+    /// The finished synthesis sweep on the Protect screen.
+    pub fn synth_sweep_result(&self) -> Option<&SynthSweepResult> {
+        self.protect
+            .synth
+            .sweep
+            .as_ref()
+            .and_then(|v| v.result.as_ref())
     }
 
     /// The last synthesis on the Protect screen: the synthetic data and their report.
@@ -1258,7 +1274,17 @@ impl GenoPrivApp {
                         view,
                         model: self.audit.form.model.target(self.audit.form.penalty),
                     });
-                let sources = sharing.into_iter().chain(model).collect();
+                let synthesis = self
+                    .protect
+                    .synth
+                    .sweep
+                    .as_ref()
+                    .filter(|view| !view.rows.is_empty())
+                    .map(|view| TradeoffSource::Synthesis {
+                        view,
+                        order: self.protect.synth.form.order,
+                    });
+                let sources = sharing.into_iter().chain(model).chain(synthesis).collect();
                 tradeoffs_view::show(ui, &mut self.tradeoffs, sources, actions);
             }
             _ => welcome::show(ui, actions),

@@ -347,25 +347,11 @@ impl AuditForm {
                     .into(),
             );
         }
-        let mut noise_multipliers = Vec::new();
-        for part in self.sweep_noise_text.split([',', ' ', ';']) {
-            let part = part.trim();
-            if part.is_empty() {
-                continue;
-            }
-            match part.parse::<f64>() {
-                Ok(v) if v.is_finite() && v > 0.0 => noise_multipliers.push(v),
-                _ => {
-                    return Err(format!(
-                        "\"{part}\" is not a noise multiplier: give positive numbers separated \
-                         by commas, such as 0.5, 1, 2, 4."
-                    ));
-                }
-            }
-        }
-        if noise_multipliers.is_empty() {
-            return Err("Give at least one noise multiplier to sweep.".into());
-        }
+        let noise_multipliers = super::format::positive_numbers(
+            &self.sweep_noise_text,
+            "a noise multiplier",
+            "0.5, 1, 2, 4",
+        )?;
         let audit = AuditForm {
             dp: false,
             ..self.clone()

@@ -39,6 +39,34 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
+/// Positive numbers typed as a list ("0.5, 1 2; 4"), or a sentence naming the
+/// first entry that is not one; `what` names an entry ("a noise multiplier").
+pub fn positive_numbers(text: &str, what: &str, example: &str) -> Result<Vec<f64>, String> {
+    let mut values = Vec::new();
+    for part in text.split([',', ' ', ';']) {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        match part.parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 => values.push(v),
+            _ => {
+                return Err(format!(
+                    "\"{part}\" is not {what}: give positive numbers separated by commas, such \
+                     as {example}."
+                ));
+            }
+        }
+    }
+    if values.is_empty() {
+        return Err(format!(
+            "Give at least one {} to sweep.",
+            what.trim_start_matches("a ").trim_start_matches("an ")
+        ));
+    }
+    Ok(values)
+}
+
 /// A form's study seed: `None` when study mode is off (fresh randomness), the
 /// typed number when on; anything else is an error the form shows.
 pub fn study_seed(use_seed: bool, text: &str) -> Result<Option<u64>, String> {

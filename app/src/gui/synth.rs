@@ -7,8 +7,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crossbeam_channel::Receiver;
 use genopriv_core::explain::synthesis::{CellNoiseCheck, cell_noise_check};
+use genopriv_core::study::os_seed;
 use genopriv_core::study::synth::{SynthInputs, SynthOutcome, SynthSettings, run_synth_study};
+use genopriv_core::study::synth_sweep::{
+    SynthSweepResult, SynthSweepRow, SynthSweepSettings, run_synth_sweep,
+};
 use genopriv_core::synthesis::{MissingPolicy, Structure, plan};
 use genopriv_core::{Error, Job};
 
@@ -37,6 +42,8 @@ pub struct SynthForm {
     /// The estimator's iteration cap.
     pub estimator_iterations: usize,
     pub bootstrap_resamples: usize,
+    /// The epsilons a sweep tries, as typed ("1, 3, 10").
+    pub sweep_text: String,
 }
 
 impl Default for SynthForm {
@@ -52,6 +59,7 @@ impl Default for SynthForm {
             seed_text: String::new(),
             estimator_iterations: defaults.estimator.max_iterations,
             bootstrap_resamples: defaults.bootstrap_resamples,
+            sweep_text: "1, 3, 10, 30, 100".into(),
         }
     }
 }
@@ -88,6 +96,30 @@ impl SynthForm {
         settings.bootstrap_resamples = self.bootstrap_resamples;
         Ok(settings)
     }
+}
+
+impl SynthForm {
+    /// The sweep's grid: the form's settings at each typed epsilon, seeded with
+    /// `seed` (a sweep is a study), or the form's first problem.
+    pub fn sweep_settings(&self, seed: u64) -> Result<SynthSweepSettings, String> {
+        let epsilons =
+            super::format::positive_numbers(&self.sweep_text, "an epsilon", "1, 3, 10, 30")?;
+        let base = SynthSettings {
+            seed: Some(seed),
+            ..self.settings()?
+        };
+        Ok(SynthSweepSettings { base, epsilons })
+    }
+}
+
+/// A synthesis sweep's rows as they finish, then its result.
+#[derive(Default)]
+pub struct SynthSweepView {
+    pub rows: Vec<SynthSweepRow>,
+    pub result: Option<SynthSweepResult>,
+    /// SHA-256 of the cohort file, once the sweep finished: the Trade-offs
+    /// screen's budget ledger is kept by it.
+    pub cohort_sha256: Option<String>,
 }
 
 /// The people a synthesis trains on: the larger half of the cohort.
@@ -172,6 +204,10 @@ pub struct Synthesis {
 /// The job the Synthesize side is running (one at a time).
 pub enum SynthTask {
     Run(BackgroundJob<Box<Synthesis>>),
+    Sweep(
+        BackgroundJob<Box<(SynthSweepResult, String)>>,
+        Receiver<SynthSweepRow>,
+    ),
     Export(BackgroundJob<SynthFiles>),
 }
 
@@ -179,6 +215,7 @@ impl SynthTask {
     pub fn title(&self) -> &str {
         match self {
             SynthTask::Run(job) => &job.title,
+            SynthTask::Sweep(job, _) => &job.title,
             SynthTask::Export(job) => &job.title,
         }
     }
@@ -186,6 +223,7 @@ impl SynthTask {
     pub fn progress(&self) -> (&str, Option<f32>) {
         match self {
             SynthTask::Run(job) => (&job.stage, job.fraction),
+            SynthTask::Sweep(job, _) => (&job.stage, job.fraction),
             SynthTask::Export(job) => (&job.stage, job.fraction),
         }
     }
@@ -194,6 +232,7 @@ impl SynthTask {
 /// What the Synthesize controls ask for; applied after drawing.
 pub enum SynthAction {
     Run,
+    Sweep,
     Cancel,
     Export,
     DismissNotice,
@@ -204,6 +243,7 @@ pub enum SynthAction {
 pub struct SynthPanel {
     pub form: SynthForm,
     pub result: Option<Synthesis>,
+    pub sweep: Option<SynthSweepView>,
     pub task: Option<SynthTask>,
     pub notice: Option<ProtectNotice>,
     pub exported: Option<SynthFiles>,
@@ -218,6 +258,7 @@ impl SynthPanel {
     /// A new cohort or phenotype join drops the results (and stops a running job).
     pub fn forget_results(&mut self) {
         self.result = None;
+        self.sweep = None;
         self.task = None;
         self.notice = None;
         self.exported = None;
@@ -257,6 +298,7 @@ impl SynthPanel {
     pub fn apply(&mut self, action: SynthAction, workspace: &Workspace, ctx: &egui::Context) {
         match action {
             SynthAction::Run => self.run(workspace, ctx),
+            SynthAction::Sweep => self.run_sweep(workspace, ctx),
             SynthAction::Cancel => self.cancel(),
             SynthAction::DismissNotice => self.notice = None,
             SynthAction::Export => {
@@ -323,6 +365,49 @@ impl SynthPanel {
         });
     }
 
+    /// Starts a synthesis sweep on a worker; its rows appear as they finish. Without
+    /// a study seed, one is drawn from the operating system and recorded.
+    pub fn run_sweep(&mut self, workspace: &Workspace, ctx: &egui::Context) {
+        let checked = prerequisites(workspace).and_then(|is_case| {
+            let seed = self.form.seed()?;
+            self.form.sweep_settings(0)?;
+            Ok((is_case, seed))
+        });
+        let (is_case, fixed_seed) = match checked {
+            Ok(checked) => checked,
+            Err(message) => {
+                self.notice = Some(ProtectNotice::Problem(message));
+                return;
+            }
+        };
+        let form = self.form.clone();
+        let real = workspace.data.dataset.matrix.clone();
+        let cohort_file = first_file(&workspace.data.dataset.source);
+        let (row_tx, row_rx) = crossbeam_channel::unbounded();
+        let row_ctx = ctx.clone();
+        let work = move |job: Job<'_>| -> Result<Box<(SynthSweepResult, String)>, Error> {
+            let seed = match fixed_seed {
+                Some(seed) => seed,
+                None => os_seed()?,
+            };
+            let settings = form.sweep_settings(seed).map_err(Error::Parameter)?;
+            let on_row = move |row: &SynthSweepRow| {
+                // The side may have dropped the sweep (cancelled): nothing to tell.
+                let _ = row_tx.send(row.clone());
+                row_ctx.request_repaint();
+            };
+            let inputs = SynthInputs { real, is_case };
+            let result = run_synth_sweep(&inputs, &settings, &on_row, job)?;
+            let cohort_sha256 = crate::cli::sha256_file(&cohort_file, job)?;
+            Ok(Box::new((result, cohort_sha256)))
+        };
+        self.start("Sweeping epsilon (synthesis)".into(), ctx, |title, ctx| {
+            BackgroundJob::spawn(title, ctx, work).map(|job| SynthTask::Sweep(job, row_rx))
+        });
+        // Rows stream in from now on; a worker that did not start left a notice.
+        self.sweep = self.task.is_some().then(SynthSweepView::default);
+    }
+
     /// Writes the synthetic genotypes to `data` (format from its name) with
     /// `OUT.pheno.tsv`, `OUT.manifest.json` beside them and the report as
     /// `<name>.report.json`, all atomically, on a worker.
@@ -348,6 +433,9 @@ impl SynthPanel {
 
     pub fn cancel(&mut self) {
         if let Some(task) = self.task.take() {
+            if matches!(task, SynthTask::Sweep(..)) {
+                self.sweep = None;
+            }
             self.notice = Some(ProtectNotice::Note(format!(
                 "{} was cancelled; nothing was changed.",
                 task.title()
@@ -384,6 +472,24 @@ impl SynthPanel {
                 if let Some(done) = self.finished(outcome, "The synthesis failed") {
                     self.result = Some(*done);
                     self.exported = None;
+                }
+            }
+            SynthTask::Sweep(job, rows) => {
+                if let Some(view) = &mut self.sweep {
+                    view.rows.extend(rows.try_iter());
+                }
+                let Some(outcome) = job.poll() else { return };
+                self.task = None;
+                match self.finished(outcome, "The synthesis sweep failed") {
+                    Some(done) => {
+                        let (result, cohort_sha256) = *done;
+                        self.sweep = Some(SynthSweepView {
+                            rows: result.rows.clone(),
+                            result: Some(result),
+                            cohort_sha256: Some(cohort_sha256),
+                        });
+                    }
+                    None => self.sweep = None,
                 }
             }
             SynthTask::Export(job) => {

@@ -13,13 +13,16 @@ use genopriv_core::explain::synthesis::{
     train_synthetic_test_real_sentence,
 };
 use genopriv_core::explain::{EpsilonUnit, epsilon_warning};
+use genopriv_core::study::CandidateFigures;
 use genopriv_core::study::synth::{SynthAttack, SynthReport};
 
 use super::app::Workspace;
-use super::format::count;
+use super::format::{count, plural};
 use super::protect::ProtectAction;
 use super::protect_view::{job_frame, notice_frame, round_2_significant, warning_frame};
-use super::synth::{SynthAction, SynthPanel, Synthesis, prerequisites, training_size};
+use super::synth::{
+    SynthAction, SynthPanel, SynthSweepView, Synthesis, prerequisites, training_size,
+};
 use super::synth_charts::{frequency_ui, ld_decay_ui};
 use super::table::table;
 
@@ -75,7 +78,87 @@ pub(super) fn settings_ui(
             {
                 push(actions, SynthAction::Run);
             }
+            ui.add_space(10.0);
+            ui.strong("What would each epsilon give?");
+            ui.add(
+                egui::Label::new(
+                    RichText::new(
+                        "Synthesizes and checks the cohort once per epsilon with the settings \
+                         above; the runs appear on the Trade-offs screen beside any sharing \
+                         sweep.",
+                    )
+                    .small()
+                    .weak(),
+                )
+                .wrap(),
+            );
+            ui.horizontal(|ui| {
+                let label = ui.label("Epsilons");
+                ui.add(
+                    egui::TextEdit::singleline(&mut panel.form.sweep_text)
+                        .desired_width(160.0)
+                        .hint_text("1, 3, 10, 30"),
+                )
+                .labelled_by(label.id);
+            });
+            if ui
+                .button("Sweep epsilon (synthesis)")
+                .on_hover_text("One synthesis study per epsilon, seeded: a study, not a release")
+                .clicked()
+            {
+                push(actions, SynthAction::Sweep);
+            }
         });
+}
+
+/// The sweep's runs so far, with the recommended epsilon once it is done.
+fn sweep_ui(ui: &mut egui::Ui, view: &SynthSweepView) {
+    ui.strong("Synthesis sweep: utility and risk by epsilon");
+    match view.result.as_ref() {
+        None => {
+            ui.label(format!(
+                "{} done; the rest follow.",
+                plural(view.rows.len(), "epsilon", "epsilons")
+            ));
+        }
+        Some(result) => {
+            let sentence = match &result.recommendation {
+                Some(r) => format!(
+                    "Recommended: epsilon {}, where GWAS retention levels off at {}. The \
+                     Trade-offs screen draws the runs beside the guaranteed ceiling.",
+                    number(r.epsilon),
+                    percent(r.gwas_retention, 1)
+                ),
+                None => "No recommendation: GWAS retention does not level off over these \
+                         epsilons (or the training half has no hit to retain). Try a wider \
+                         range."
+                    .to_owned(),
+            };
+            ui.add(egui::Label::new(sentence).wrap());
+        }
+    }
+    table(
+        ui,
+        "synth_sweep_table",
+        &[
+            "Epsilon",
+            "GWAS retention",
+            "Frequency error",
+            "Members found at 1 %",
+        ],
+        view.rows.iter().map(|row| {
+            let figures = CandidateFigures::from_synth_row(row);
+            vec![
+                number(row.epsilon),
+                row.gwas_retention
+                    .map_or_else(|| "no hits".to_owned(), |r| percent(r, 1)),
+                format!("{:.3}", row.allele_frequency_mae),
+                figures
+                    .members_found()
+                    .unwrap_or_else(|| "not measured".to_owned()),
+            ]
+        }),
+    );
 }
 
 fn budget_ui(ui: &mut egui::Ui, panel: &mut SynthPanel) {
@@ -219,6 +302,10 @@ pub(super) fn results_ui(
         && notice_frame(ui, notice)
     {
         push(actions, SynthAction::DismissNotice);
+    }
+    if let Some(view) = &panel.sweep {
+        sweep_ui(ui, view);
+        ui.separator();
     }
     let busy = panel.is_busy();
     let current = panel.form.settings().ok();

@@ -18,6 +18,7 @@ use genopriv_core::study::{
 
 use super::audit::AuditSweepView;
 use super::protect::SweepView;
+use super::synth::SynthSweepView;
 
 /// Where the dashboard's points come from. Each source turns its rows into
 /// [`SourcePoint`]s: another sweep is one more variant and one more arm in
@@ -35,6 +36,12 @@ pub enum TradeoffSource<'a> {
         view: &'a AuditSweepView,
         model: TargetModel,
     },
+    /// The Protect screen's synthesis sweep; `order` is the form's chain order,
+    /// which the sweep uses while it runs (the form is locked then).
+    Synthesis {
+        view: &'a SynthSweepView,
+        order: usize,
+    },
 }
 
 /// Which sweep the dashboard shows when both screens have one.
@@ -43,6 +50,7 @@ pub enum SourceKind {
     #[default]
     Sharing,
     ModelTraining,
+    Synthesis,
 }
 
 impl SourceKind {
@@ -50,6 +58,7 @@ impl SourceKind {
         match self {
             SourceKind::Sharing => "Sharing the genotypes (Protect screen)",
             SourceKind::ModelTraining => "Releasing a DP-trained model (Audit screen)",
+            SourceKind::Synthesis => "Releasing synthetic genotypes (Protect screen)",
         }
     }
 }
@@ -95,6 +104,7 @@ impl TradeoffSource<'_> {
         match self {
             TradeoffSource::Sharing { view, targets, .. } => sharing_data(view, *targets),
             TradeoffSource::ModelTraining { view, model } => model_data(view, model),
+            TradeoffSource::Synthesis { view, order } => synthesis_data(view, *order),
         }
     }
 
@@ -102,6 +112,7 @@ impl TradeoffSource<'_> {
         match self {
             TradeoffSource::Sharing { .. } => SourceKind::Sharing,
             TradeoffSource::ModelTraining { .. } => SourceKind::ModelTraining,
+            TradeoffSource::Synthesis { .. } => SourceKind::Synthesis,
         }
     }
 
@@ -111,7 +122,46 @@ impl TradeoffSource<'_> {
         match self {
             TradeoffSource::Sharing { cohort_sha256, .. } => *cohort_sha256,
             TradeoffSource::ModelTraining { view, .. } => view.cohort_sha256.as_deref(),
+            TradeoffSource::Synthesis { view, .. } => view.cohort_sha256.as_deref(),
         }
+    }
+}
+
+fn synthesis_data(view: &SynthSweepView, live_order: usize) -> TradeoffData {
+    let order = view
+        .result
+        .as_ref()
+        .map_or(live_order, |r| r.settings.base.order);
+    // Rows arrive by increasing epsilon, and the finished result keeps that order.
+    let points = view
+        .rows
+        .iter()
+        .map(|row| SourcePoint {
+            run: CandidateRun::Synthesis {
+                order,
+                seed: row.seed,
+            },
+            figures: CandidateFigures::from_synth_row(row),
+        })
+        .collect();
+    let recommended = view
+        .result
+        .as_ref()
+        .and_then(|r| r.recommendation)
+        .map(|r| RecommendedPoint {
+            epsilon_total: r.epsilon,
+            epsilon_per_snp: None,
+            utility: r.gwas_retention,
+        });
+    TradeoffData {
+        title: format!("Synthesis sweep (chain of order {order})"),
+        utility_label: UtilityMetric::RetentionRate.label().to_owned(),
+        points,
+        reference: None,
+        epsilon_axis: "Epsilon per person (log scale)",
+        utility_axis: capitalised(UtilityMetric::RetentionRate.label()),
+        recommended,
+        running: view.result.is_none(),
     }
 }
 

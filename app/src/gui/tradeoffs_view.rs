@@ -120,18 +120,17 @@ pub(super) fn show(
             );
         }
         None if !data.running => {
-            ui.label(format!(
-                "No recommendation: the utility curve does not level off over this grid. Try a \
-                 wider range of {} on the {} screen.",
-                match source.kind() {
-                    SourceKind::Sharing => "epsilons",
-                    SourceKind::ModelTraining => "noise multipliers",
-                },
-                match source.kind() {
-                    SourceKind::Sharing => "Protect",
-                    SourceKind::ModelTraining => "Audit",
-                }
-            ));
+            let (grid, screen) = match source.kind() {
+                SourceKind::Sharing | SourceKind::Synthesis => ("epsilons", "Protect"),
+                SourceKind::ModelTraining => ("noise multipliers", "Audit"),
+            };
+            ui.add(
+                egui::Label::new(format!(
+                    "No recommendation: the utility curve does not level off over this grid. \
+                     Try a wider range of {grid} on the {screen} screen."
+                ))
+                .wrap(),
+            );
         }
         None => {}
     }
