@@ -1508,7 +1508,7 @@ impl eframe::App for GenoPrivApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let busy = self.is_busy();
         if let Some(times) = &mut self.frame_times {
-            times.record(frame.info().cpu_usage, busy);
+            times.record(frame.info().cpu_usage, busy, self.prefs.screen.title());
         }
         let mut actions = Vec::new();
         if self.running.is_none() && ui.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {

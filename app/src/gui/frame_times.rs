@@ -10,11 +10,11 @@ use genopriv_core::data::write::AtomicFile;
 /// The frames of one session.
 pub struct FrameTimes {
     path: PathBuf,
-    /// (CPU seconds, whether a job was running) per frame.
-    frames: Vec<(f32, bool)>,
-    /// Whether a job ran during the previous frame: eframe reports each frame's
-    /// time one frame late.
-    busy_before: bool,
+    /// (CPU seconds, whether a job was running, the screen shown) per frame.
+    frames: Vec<(f32, bool, &'static str)>,
+    /// Whether a job ran during the previous frame, and its screen: eframe
+    /// reports each frame's time one frame late.
+    before: (bool, &'static str),
 }
 
 impl FrameTimes {
@@ -22,26 +22,32 @@ impl FrameTimes {
         Self {
             path,
             frames: Vec::new(),
-            busy_before: false,
+            before: (false, ""),
         }
     }
 
     /// Records the previous frame's time (`cpu_usage`: `ui` and painting, not the
-    /// wait for the screen) and notes whether a job runs now.
-    pub fn record(&mut self, cpu_usage: Option<f32>, busy_now: bool) {
+    /// wait for the screen) and notes whether a job runs now, on which screen.
+    pub fn record(&mut self, cpu_usage: Option<f32>, busy_now: bool, screen: &'static str) {
         if let Some(seconds) = cpu_usage {
-            self.frames.push((seconds, self.busy_before));
+            self.frames.push((seconds, self.before.0, self.before.1));
         }
-        self.busy_before = busy_now;
+        self.before = (busy_now, screen);
     }
 
-    /// Writes `frame,busy,cpu_ms` rows.
+    /// Writes `frame,busy,screen,cpu_ms` rows.
     pub fn write(&self) -> genopriv_core::Result<()> {
         let mut out = AtomicFile::create(&self.path, &[])?;
         let io = |e| genopriv_core::Error::io(&self.path, e);
-        writeln!(out, "frame,busy,cpu_ms").map_err(io)?;
-        for (index, (seconds, busy)) in self.frames.iter().enumerate() {
-            writeln!(out, "{},{},{:.3}", index + 1, busy, seconds * 1000.0).map_err(io)?;
+        writeln!(out, "frame,busy,screen,cpu_ms").map_err(io)?;
+        for (index, (seconds, busy, screen)) in self.frames.iter().enumerate() {
+            writeln!(
+                out,
+                "{},{busy},{screen},{:.3}",
+                index + 1,
+                seconds * 1000.0
+            )
+            .map_err(io)?;
         }
         out.commit()
     }
@@ -58,13 +64,16 @@ mod tests {
         let mut times = FrameTimes::new(path.clone());
         // Frame 1 has no time yet; frame 2 reports frame 1's, frame 3 frame 2's:
         // both ran a job, frame 3 does not.
-        times.record(None, true);
-        times.record(Some(0.004), true);
-        times.record(Some(0.0125), false);
+        times.record(None, true, "Protect");
+        times.record(Some(0.004), true, "Trade-offs");
+        times.record(Some(0.0125), false, "Trade-offs");
         times.write()?;
         let text = std::fs::read_to_string(&path).map_err(|e| genopriv_core::Error::io(&path, e));
         let _ = std::fs::remove_file(&path);
-        assert_eq!(text?, "frame,busy,cpu_ms\n1,true,4.000\n2,true,12.500\n");
+        assert_eq!(
+            text?,
+            "frame,busy,screen,cpu_ms\n1,true,Protect,4.000\n2,true,Trade-offs,12.500\n"
+        );
         Ok(())
     }
 }
