@@ -70,20 +70,9 @@ fn is_disabled(harness: &Harness<'_, GenoPrivApp>, prefix: &str) -> bool {
         .is_disabled()
 }
 
-#[test]
-fn pins_compares_chooses_and_judges_the_core_sweep() -> Result<()> {
-    let mut harness = Harness::builder()
-        // Tall, so that both columns are laid out without scrolling.
-        .with_size(egui::vec2(1400.0, 3600.0))
-        .with_max_steps(24)
-        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
-    harness.run();
-    harness.state_mut().load_sample_data();
-    support::run_until_idle(&mut harness);
-    assert!(
-        is_disabled(&harness, "Trade-offs"),
-        "Trade-offs needs a sweep first"
-    );
+/// Protect's "Sweep epsilon" over [`SWEEP_PER_SNP`] with the bundled panel and
+/// [`SEED`], through the widgets, run to the end.
+fn seeded_sharing_sweep(harness: &mut Harness<'_, GenoPrivApp>) {
     harness
         .get_by_role_and_label(Role::Button, "Protect")
         .click();
@@ -100,7 +89,24 @@ fn pins_compares_chooses_and_judges_the_core_sweep() -> Result<()> {
         form.sweep_repeats = 1;
     }
     harness.run();
-    click_and_wait(&mut harness, "Sweep epsilon");
+    click_and_wait(harness, "Sweep epsilon");
+}
+
+#[test]
+fn pins_compares_chooses_and_judges_the_core_sweep() -> Result<()> {
+    let mut harness = Harness::builder()
+        // Tall, so that both columns are laid out without scrolling.
+        .with_size(egui::vec2(1400.0, 3600.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
+    harness.run();
+    harness.state_mut().load_sample_data();
+    support::run_until_idle(&mut harness);
+    assert!(
+        is_disabled(&harness, "Trade-offs"),
+        "Trade-offs needs a sweep first"
+    );
+    seeded_sharing_sweep(&mut harness);
     assert!(!is_disabled(&harness, "Trade-offs"));
     harness
         .get_by_role_and_label(Role::Button, "Trade-offs")
@@ -310,23 +316,7 @@ fn whole_flow_from_the_welcome_screen_to_the_exported_report() -> Result<()> {
     run_until_idle(&mut harness);
     assert!(harness.state().loaded_shape().is_some());
 
-    harness
-        .get_by_role_and_label(Role::Button, "Protect")
-        .click();
-    harness.run();
-    harness
-        .get_by_role_and_label(Role::Button, "Use the bundled demo panel")
-        .click();
-    harness.run();
-    {
-        let form = harness.state_mut().protect_form_mut();
-        form.use_seed = true;
-        form.seed_text = SEED.to_string();
-        form.sweep_per_snp = SWEEP_PER_SNP.to_vec();
-        form.sweep_repeats = 1;
-    }
-    harness.run();
-    click_and_wait(&mut harness, "Sweep epsilon");
+    seeded_sharing_sweep(&mut harness);
     harness
         .get_by_role_and_label(Role::Button, "Trade-offs")
         .click();

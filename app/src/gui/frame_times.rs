@@ -41,13 +41,7 @@ impl FrameTimes {
         let io = |e| genopriv_core::Error::io(&self.path, e);
         writeln!(out, "frame,busy,screen,cpu_ms").map_err(io)?;
         for (index, (seconds, busy, screen)) in self.frames.iter().enumerate() {
-            writeln!(
-                out,
-                "{},{busy},{screen},{:.3}",
-                index + 1,
-                seconds * 1000.0
-            )
-            .map_err(io)?;
+            writeln!(out, "{},{busy},{screen},{:.3}", index + 1, seconds * 1000.0).map_err(io)?;
         }
         out.commit()
     }

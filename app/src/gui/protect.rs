@@ -471,17 +471,7 @@ impl ProtectScreen {
         ctx: &egui::Context,
         spawn: impl FnOnce(String, &egui::Context) -> std::io::Result<Task>,
     ) {
-        self.task = None;
-        self.notice = None;
-        match spawn(title.clone(), ctx) {
-            Ok(task) => self.task = Some(task),
-            Err(e) => {
-                self.notice = Some(ProtectNotice::Problem(format!(
-                    "{title} could not start: the system refused to start a worker thread: {e}."
-                )))
-            }
-        }
-        ctx.request_repaint();
+        start_task(&mut self.task, &mut self.notice, title, ctx, spawn);
     }
 
     /// What a job needs to get a prepared study: the cached one, or the inputs to
@@ -616,6 +606,28 @@ impl Preparation {
             input_files,
         }))
     }
+}
+
+/// Replaces `task` with the job `spawn` starts (the Share and Synthesize sides
+/// run one job at a time each), or says in `notice` why it could not start.
+pub(super) fn start_task<T>(
+    task: &mut Option<T>,
+    notice: &mut Option<ProtectNotice>,
+    title: String,
+    ctx: &egui::Context,
+    spawn: impl FnOnce(String, &egui::Context) -> std::io::Result<T>,
+) {
+    *task = None;
+    *notice = None;
+    match spawn(title.clone(), ctx) {
+        Ok(started) => *task = Some(started),
+        Err(e) => {
+            *notice = Some(ProtectNotice::Problem(format!(
+                "{title} could not start: the system refused to start a worker thread: {e}."
+            )))
+        }
+    }
+    ctx.request_repaint();
 }
 
 /// The files a genotype input consists of (a PLINK set is three).

@@ -20,7 +20,7 @@ use genopriv_core::{Error, Job};
 use super::app::Workspace;
 use super::format::{count, plural};
 use super::jobs::{BackgroundJob, Outcome};
-use super::protect::{ProtectNotice, first_file, report_path_for};
+use super::protect::{ProtectNotice, first_file, report_path_for, start_task};
 use super::synth_charts::SynthCharts;
 use crate::cli::synth::{SynthFiles, SynthOutputs, record_inputs};
 
@@ -449,17 +449,7 @@ impl SynthPanel {
         ctx: &egui::Context,
         spawn: impl FnOnce(String, &egui::Context) -> std::io::Result<SynthTask>,
     ) {
-        self.task = None;
-        self.notice = None;
-        match spawn(title.clone(), ctx) {
-            Ok(task) => self.task = Some(task),
-            Err(e) => {
-                self.notice = Some(ProtectNotice::Problem(format!(
-                    "{title} could not start: the system refused to start a worker thread: {e}."
-                )))
-            }
-        }
-        ctx.request_repaint();
+        start_task(&mut self.task, &mut self.notice, title, ctx, spawn);
     }
 
     /// Takes what the running job sent since the last frame.
