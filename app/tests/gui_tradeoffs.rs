@@ -352,7 +352,8 @@ fn whole_flow_from_the_welcome_screen_to_the_exported_report() -> Result<()> {
     harness
         .get_by_role_and_label(Role::Button, "Save project")
         .click();
-    harness.run();
+    // The save runs on a worker, its progress bar animating: step, do not settle.
+    harness.step();
     run_until_idle(&mut harness);
     assert!(!harness.state().has_unsaved_changes());
     assert!(!is_disabled(&harness, "Export report"));
