@@ -36,11 +36,13 @@ impl fmt::Display for Location {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {source}", path.display())]
+    /// The operating system's reason is part of the message, and deliberately
+    /// not also the error's `source()`: a chain printer (anyhow's `{:#}`) would
+    /// say it twice.
+    #[error("{}: {reason}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        reason: std::io::Error,
     },
 
     /// Malformed content at a known place in a file.
@@ -76,7 +78,7 @@ impl Error {
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            reason: source,
         }
     }
 

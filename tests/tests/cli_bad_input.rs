@@ -137,3 +137,25 @@ fn location_detection_is_strict() {
     assert!(!has_location("x.vcf: no line given"));
     assert!(!has_location("x.vcf: line of samples"));
 }
+
+#[test]
+fn a_missing_file_is_named_once_with_its_reason_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let missing = dir.path().join("not_there.vcf");
+    let run = genopriv(["inspect".as_ref(), missing.as_os_str()])?;
+    assert!(!run.success && run.code == Some(1), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("not_there.vcf").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    // The operating system's reason, said once (not again as the error's cause).
+    assert_eq!(
+        run.stderr.matches("os error 2").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    Ok(())
+}

@@ -1371,7 +1371,7 @@ fn describe_error(error: &Error) -> String {
     if !text.ends_with('.') {
         text.push('.');
     }
-    if let Error::Io { source, .. } = error
+    if let Error::Io { reason: source, .. } = error
         && source.kind() == std::io::ErrorKind::NotFound
     {
         text.push_str(" Check that the file still exists and that the path is right.");
