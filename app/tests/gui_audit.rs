@@ -14,7 +14,7 @@ use genopriv_app::gui::{AuditPlan, GenoPrivApp, ModelChoice, Screen, Startup};
 use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::read::read_genotypes;
 use genopriv_core::data::{GenotypeMatrix, ReadOptions};
-use genopriv_core::explain::format::{number, percent};
+use genopriv_core::explain::format::{auc, number, percent};
 use genopriv_core::models::fedavg::Aggregation;
 use genopriv_core::stats::top_label_correlations;
 use genopriv_core::study::audit_sweep::run_audit_sweep;
@@ -137,9 +137,9 @@ fn seeded_dp_audit_matches_the_core_and_cancels() -> Result<()> {
             &harness,
             &format!(
                 "AUC {} (95 % CI {} to {})",
-                number(attack.auc),
-                number(attack.auc_interval.lower),
-                number(attack.auc_interval.upper)
+                auc(attack.auc),
+                auc(attack.auc_interval.lower),
+                auc(attack.auc_interval.upper)
             ),
         );
     }

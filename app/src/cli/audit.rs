@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::write::AtomicFile;
-use genopriv_core::explain::format::number;
+use genopriv_core::explain::format::{auc, number};
 use genopriv_core::models::CnnArchitecture;
 use genopriv_core::study::audit_table::{attack_table, write_csv};
 use genopriv_core::study::{
@@ -335,9 +335,9 @@ fn attack_line(attack: &MembershipAttackResult) -> String {
         "{}: AUC {} (95% CI {} to {}), TPR at 1% FPR {}, balanced accuracy {}; at the \
          calibrated threshold precision {}, recall {}, F1 {} (prevalence {})\n",
         attack.attack.id(),
-        number(attack.auc),
-        number(attack.auc_interval.lower),
-        number(attack.auc_interval.upper),
+        auc(attack.auc),
+        auc(attack.auc_interval.lower),
+        auc(attack.auc_interval.upper),
         number(attack.tpr_at_1pct_fpr),
         number(attack.balanced_accuracy),
         number(attack.at_threshold.precision),

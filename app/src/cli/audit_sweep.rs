@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use genopriv_core::data::read::matrix_csv::{MatrixCoding, read_with};
 use genopriv_core::data::read::pheno::{ColumnValues, join, read_phenotypes};
 use genopriv_core::data::write::AtomicFile;
-use genopriv_core::explain::format::number;
+use genopriv_core::explain::format::{auc, number};
 use genopriv_core::study::audit_sweep::{
     AuditSweepResult, AuditSweepRow, AuditSweepSettings, DpSchedule, NoiseGrid,
     prepare_balanced_audit, prepare_trait,
@@ -294,7 +294,7 @@ fn row_summary(row: &AuditSweepRow) -> String {
     let attacks: Vec<String> = row
         .attacks
         .iter()
-        .map(|a| format!("{} AUC {}", a.attack.id(), number(a.auc)))
+        .map(|a| format!("{} AUC {}", a.attack.id(), auc(a.auc)))
         .collect();
     format!(
         "{privacy}: accuracy train {} test {}; {}",

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::write::{AtomicFile, ensure_not_input, write_genotypes_with_meta};
-use genopriv_core::explain::format::number;
+use genopriv_core::explain::format::{auc, number};
 use genopriv_core::study::synth::{
     SynthInputs, SynthOutcome, SynthReport, SynthSettings, run_synth_study,
 };
@@ -304,9 +304,9 @@ fn summary(r: &SynthReport) -> String {
         s.push_str(&format!(
             "membership test, {}: AUC {} (95% CI {} to {}), TPR at 1% FPR {} (DP ceiling {})\n",
             a.name,
-            number(a.auc),
-            number(a.auc_interval.lower),
-            number(a.auc_interval.upper),
+            auc(a.auc),
+            auc(a.auc_interval.lower),
+            auc(a.auc_interval.upper),
             number(a.tpr_at_1pct_fpr),
             a.operating_points
                 .iter()

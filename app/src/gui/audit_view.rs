@@ -3,7 +3,7 @@
 //! plain sentence per attack with AUC and TPR at 1 % FPR, then the charts).
 
 use egui::{DragValue, ProgressBar, RichText};
-use genopriv_core::explain::format::{integer, number, percent};
+use genopriv_core::explain::format::{auc, integer, number, percent};
 use genopriv_core::explain::model_audit::tpr_at_fpr_phrase;
 use genopriv_core::models::fedavg::Aggregation;
 use genopriv_core::study::federated::{FederatedAuditReport, ObservedUpdate};
@@ -387,9 +387,9 @@ fn sweep_ui(ui: &mut egui::Ui, sweep: &AuditSweepView) {
                         ui.label(strongest.map_or("-".into(), |a| {
                             format!(
                                 "{} ({} to {}) {}",
-                                number(a.auc),
-                                number(a.auc_interval.lower),
-                                number(a.auc_interval.upper),
+                                auc(a.auc),
+                                auc(a.auc_interval.lower),
+                                auc(a.auc_interval.upper),
                                 attack_label(a.attack)
                             )
                         }));
@@ -610,9 +610,9 @@ fn attack_ui(ui: &mut egui::Ui, title: &str, attack: &MembershipAttackResult) {
     ui.label(
         RichText::new(format!(
             "AUC {} (95 % CI {} to {}) · TPR at 1 % FPR: {tpr_text}",
-            number(attack.auc),
-            number(attack.auc_interval.lower),
-            number(attack.auc_interval.upper),
+            auc(attack.auc),
+            auc(attack.auc_interval.lower),
+            auc(attack.auc_interval.upper),
         ))
         .small(),
     );
@@ -735,9 +735,9 @@ fn attack_grid(ui: &mut egui::Ui, report: &ModelAuditReport) {
                 ui.label(attack_label(a.attack));
                 ui.label(format!(
                     "{} ({} to {})",
-                    number(a.auc),
-                    number(a.auc_interval.lower),
-                    number(a.auc_interval.upper)
+                    auc(a.auc),
+                    auc(a.auc_interval.lower),
+                    auc(a.auc_interval.upper)
                 ));
                 ui.label(point(0.01));
                 ui.label(point(0.1));

@@ -5,7 +5,7 @@
 
 use egui::{Align, DragValue, Layout, RichText, Slider};
 use genopriv_core::explain::epsilon::{SLIDER_ANCHORS, slider_epsilon, slider_position};
-use genopriv_core::explain::format::{capitalised, integer, number, percent};
+use genopriv_core::explain::format::{auc, capitalised, integer, number, percent};
 use genopriv_core::explain::synthesis::{
     RELATIVES_NOTE, budget_sentence, distance_sentence, dp_bound_sentence, estimator_sentence,
     frequency_noise_sentence, measurement_sentence, needed_n_warning, planned_noise_sentence,
@@ -570,9 +570,9 @@ fn privacy_ui(ui: &mut egui::Ui, report: &SynthReport) {
                 capitalised(&a.name),
                 format!(
                     "{} ({} to {})",
-                    number(a.auc),
-                    number(a.auc_interval.lower),
-                    number(a.auc_interval.upper)
+                    auc(a.auc),
+                    auc(a.auc_interval.lower),
+                    auc(a.auc_interval.upper)
                 ),
                 format!(
                     "{} ({} to {})",

@@ -78,6 +78,16 @@ pub fn percent(probability: f64, decimals: usize) -> String {
     format!("{text} %")
 }
 
+/// An AUC (or an end of its interval) with two decimals, so a table's column of
+/// them lines up ("0.60", not "0.6" beside "0.54").
+pub fn auc(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.2}")
+    } else {
+        number(value)
+    }
+}
+
 /// A probability with its interval when it has one: "12.0 % (8.1 % to 16.3 %)".
 pub fn percent_with_interval(value: f64, interval: Option<(f64, f64)>, decimals: usize) -> String {
     match interval {
@@ -296,6 +306,10 @@ mod tests {
             "under 0.1 % (0.0 % to under 0.1 %)"
         );
         assert_eq!(percent_with_interval(0.5, None, 0), "50 %");
+        assert_eq!(
+            (auc(0.6), auc(0.537), auc(1.0)),
+            ("0.60".into(), "0.54".into(), "1.00".into())
+        );
         assert_eq!(capitalised("model accuracy"), "Model accuracy");
         assert_eq!(capitalised("épsilon"), "Épsilon");
         assert_eq!(capitalised(""), "");
