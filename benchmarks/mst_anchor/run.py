@@ -29,8 +29,8 @@ runs for hours. The script therefore runs each size given with --snps, stops MST
 reported), and fits MST's times over the sizes that finished to extrapolate.
 
 Usage: python3 run.py [--genopriv PATH] [--snps 50,100,1000] [--epsilon 3] [--delta 1e-6]
-                      [--mst-timeout 3600]
-Writes results.md beside this script. Needs numpy, scipy, pandas and
+                      [--mst-timeout 3600] [--out results.md]
+Writes the results (results.md) beside this script. Needs numpy, scipy, pandas and
 smartnoise-synth (PyPI).
 """
 import argparse
@@ -211,6 +211,7 @@ def main():
     parser.add_argument("--epsilon", type=float, default=3.0)
     parser.add_argument("--delta", type=float, default=1e-6)
     parser.add_argument("--mst-timeout", type=float, default=3600.0)
+    parser.add_argument("--out", default="results.md", help="file beside this script")
     args = parser.parse_args()
     runs = []
     for snps in [int(v) for v in args.snps.split(",")]:
@@ -274,7 +275,7 @@ def write_results(args, runs):
         lines += ["", "Cross-check with GenoPriv's own report: allele-frequency MAE "
                   f"{report['allele_frequency']['mean_absolute_error']:.4f}, GWAS threshold "
                   f"retention {report['gwas']['threshold_retention']:.2f}."]
-    with open(os.path.join(HERE, "results.md"), "w") as f:
+    with open(os.path.join(HERE, args.out), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
