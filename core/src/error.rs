@@ -70,6 +70,11 @@ pub enum Error {
     #[error("invalid parameter: {0}")]
     Parameter(String),
 
+    /// A cross-silo session failed: a peer left, timed out, misbehaved or
+    /// disagreed on the set-up. The message says which site and at which step.
+    #[error("{0}")]
+    Session(String),
+
     #[error("cancelled")]
     Cancelled,
 }

@@ -1,5 +1,5 @@
 //! The headless command-line interface: `inspect`, `freq`, `convert`, `accountant`,
-//! `gwas`, `share`, `sweep`, `synth`, `audit model` / `audit sweep`, `simulate`, and
+//! `gwas`, `share`, `sweep`, `synth`, `silo host` / `silo join`, `audit model` / `audit sweep`, `simulate`, and
 //! for projects `run` and `report`.
 //!
 //! Every command reads through `genopriv-core`, shows progress on stderr only when
@@ -19,6 +19,7 @@ mod project;
 pub(crate) mod report;
 mod run;
 pub(crate) mod share;
+mod silo;
 mod simulate;
 mod sweep;
 pub(crate) mod synth;
@@ -82,6 +83,10 @@ pub enum Command {
     /// Differentially private synthetic genotypes and phenotypes, with their release
     /// manifest and a utility and privacy report
     Synth(synth::SynthArgs),
+    /// Synthesize together with other sites, none revealing its data: `silo host`
+    /// opens a session, `silo join` joins it
+    #[command(subcommand)]
+    Silo(silo::SiloCommand),
     /// Privacy audits of a model before release: membership and label inference
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -134,6 +139,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Share(args) => share::run(&args, job),
         Command::Sweep(args) => sweep::run(&args, job),
         Command::Synth(args) => synth::run(&args, job),
+        Command::Silo(command) => silo::run(&command, job),
         Command::Audit(command) => audit::run(&command, job),
         Command::Simulate(args) => simulate::run(&args, job),
         Command::Run(args) => run::run(&args, job),

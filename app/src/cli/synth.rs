@@ -12,7 +12,7 @@ use genopriv_core::explain::format::{auc, number};
 use genopriv_core::study::synth::{
     SynthInputs, SynthOutcome, SynthReport, SynthSettings, run_synth_study,
 };
-use genopriv_core::synthesis::InputHash;
+use genopriv_core::synthesis::{InputHash, Manifest, SyntheticCohort};
 use genopriv_core::{Error, Job};
 
 use super::{ReadArgs, input_files, load, sha256_file};
@@ -62,27 +62,12 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
     let outputs = SynthOutputs::claim(&args.out, &args.report, &input_refs)?;
 
     let cohort = load(&args.input, &args.read, job)?;
-    let table = read_phenotypes(&args.pheno, None)?;
-    let joined = join(&table, cohort.matrix.samples());
-    let status = table.case_control(&joined, &args.case_column)?;
-    let is_case = status
-        .status
-        .iter()
-        .zip(cohort.matrix.samples())
-        .map(|(s, sample)| {
-            s.ok_or_else(|| {
-                Error::invalid(
-                    &args.pheno,
-                    format!(
-                        "sample {sample} of {} has no case/control value in column `{}`; \
-                         synthesis needs every sample's status",
-                        args.input.display(),
-                        args.case_column
-                    ),
-                )
-            })
-        })
-        .collect::<Result<Vec<bool>, Error>>()?;
+    let is_case = case_status(
+        &args.input,
+        &args.pheno,
+        &args.case_column,
+        cohort.matrix.samples(),
+    )?;
     let input_sha256 = sha256_file(
         input_refs.first().copied().unwrap_or(args.input.as_path()),
         job,
@@ -119,6 +104,36 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
     }
     print!("{}", summary(&outcome.report));
     Ok(())
+}
+
+/// Every sample's case/control status from the phenotype table; a sample
+/// without one is an error naming it (synthesis models the label).
+pub(crate) fn case_status(
+    genotypes: &Path,
+    pheno: &Path,
+    case_column: &str,
+    samples: &[String],
+) -> Result<Vec<bool>, Error> {
+    let table = read_phenotypes(pheno, None)?;
+    let joined = join(&table, samples);
+    let status = table.case_control(&joined, case_column)?;
+    status
+        .status
+        .iter()
+        .zip(samples)
+        .map(|(s, sample)| {
+            s.ok_or_else(|| {
+                Error::invalid(
+                    pheno,
+                    format!(
+                        "sample {sample} of {} has no case/control value in column \
+                         `{case_column}`; synthesis needs every sample's status",
+                        genotypes.display(),
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Records the two inputs' checksums in the report and its manifest.
@@ -159,58 +174,99 @@ pub struct SynthFiles {
 /// replace an input fails at once; nothing is visible until all are written.
 /// Both `genopriv synth` and the desktop export write through it.
 pub struct SynthOutputs {
-    files: SynthFiles,
+    release: ReleaseOutputs,
+    report_path: PathBuf,
     report: AtomicFile,
-    phenotypes: AtomicFile,
-    manifest: AtomicFile,
 }
 
 impl SynthOutputs {
     pub fn claim(out: &Path, report: &Path, inputs: &[&Path]) -> Result<Self, Error> {
-        let files = SynthFiles {
-            genotypes: out.to_path_buf(),
-            phenotypes: beside(out, "pheno.tsv")?,
-            manifest: beside(out, "manifest.json")?,
-            report: report.to_path_buf(),
-        };
-        ensure_not_input(out, inputs)?;
         Ok(Self {
-            report: AtomicFile::create(&files.report, inputs)?,
-            phenotypes: AtomicFile::create(&files.phenotypes, inputs)?,
-            manifest: AtomicFile::create(&files.manifest, inputs)?,
-            files,
+            release: ReleaseOutputs::claim(out, inputs)?,
+            report_path: report.to_path_buf(),
+            report: AtomicFile::create(report, inputs)?,
         })
     }
 
-    /// Writes everything; the genotypes last, so that any failure before them
-    /// leaves no output at all.
+    /// Writes everything; the report is committed last, after the release files.
     pub fn write(
         mut self,
         outcome: &SynthOutcome,
         inputs: &[&Path],
         job: Job<'_>,
     ) -> Result<SynthFiles, Error> {
-        let files = &self.files;
-        write_json(
-            &mut self.manifest,
-            &files.manifest,
+        write_json(&mut self.report, &self.report_path, &outcome.report)?;
+        let release = self.release.write(
             &outcome.report.manifest,
-        )?;
-        self.phenotypes
-            .write_all(phenotype_table(outcome).as_bytes())
-            .map_err(|e| Error::io(&files.phenotypes, e))?;
-        write_json(&mut self.report, &files.report, &outcome.report)?;
-        write_genotypes_with_meta(
-            &outcome.synthetic.matrix,
-            &files.genotypes,
-            inputs,
+            &outcome.synthetic,
             &vcf_meta(&outcome.report),
+            inputs,
             job,
         )?;
+        self.report.commit()?;
+        Ok(SynthFiles {
+            genotypes: release.genotypes,
+            phenotypes: release.phenotypes,
+            manifest: release.manifest,
+            report: self.report_path,
+        })
+    }
+}
+
+/// The released files alone: synthetic genotypes, OUT.pheno.tsv and
+/// OUT.manifest.json (what `genopriv silo` writes at every site).
+pub struct ReleaseOutputs {
+    genotypes: PathBuf,
+    phenotypes_path: PathBuf,
+    manifest_path: PathBuf,
+    phenotypes: AtomicFile,
+    manifest: AtomicFile,
+}
+
+/// Where a release went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleaseFiles {
+    pub genotypes: PathBuf,
+    pub phenotypes: PathBuf,
+    pub manifest: PathBuf,
+}
+
+impl ReleaseOutputs {
+    pub fn claim(out: &Path, inputs: &[&Path]) -> Result<Self, Error> {
+        let phenotypes_path = beside(out, "pheno.tsv")?;
+        let manifest_path = beside(out, "manifest.json")?;
+        ensure_not_input(out, inputs)?;
+        Ok(Self {
+            genotypes: out.to_path_buf(),
+            phenotypes: AtomicFile::create(&phenotypes_path, inputs)?,
+            manifest: AtomicFile::create(&manifest_path, inputs)?,
+            phenotypes_path,
+            manifest_path,
+        })
+    }
+
+    /// Writes the three files; the genotypes last, so that any failure before
+    /// them leaves no output at all.
+    pub fn write(
+        mut self,
+        manifest: &Manifest,
+        synthetic: &SyntheticCohort,
+        meta: &[(String, String)],
+        inputs: &[&Path],
+        job: Job<'_>,
+    ) -> Result<ReleaseFiles, Error> {
+        write_json(&mut self.manifest, &self.manifest_path, manifest)?;
+        self.phenotypes
+            .write_all(phenotype_table(synthetic).as_bytes())
+            .map_err(|e| Error::io(&self.phenotypes_path, e))?;
+        write_genotypes_with_meta(&synthetic.matrix, &self.genotypes, inputs, meta, job)?;
         self.manifest.commit()?;
         self.phenotypes.commit()?;
-        self.report.commit()?;
-        Ok(self.files)
+        Ok(ReleaseFiles {
+            genotypes: self.genotypes,
+            phenotypes: self.phenotypes_path,
+            manifest: self.manifest_path,
+        })
     }
 }
 
@@ -236,15 +292,9 @@ pub fn beside(out: &Path, suffix: &str) -> Result<PathBuf, Error> {
 }
 
 /// `sample_id case` rows, 1 = case, in the synthetic matrix's order.
-fn phenotype_table(outcome: &SynthOutcome) -> String {
+fn phenotype_table(synthetic: &SyntheticCohort) -> String {
     let mut text = String::from("sample_id\tcase\n");
-    for (sample, label) in outcome
-        .synthetic
-        .matrix
-        .samples()
-        .iter()
-        .zip(&outcome.synthetic.labels)
-    {
+    for (sample, label) in synthetic.matrix.samples().iter().zip(&synthetic.labels) {
         text.push_str(&format!("{sample}\t{label}\n"));
     }
     text

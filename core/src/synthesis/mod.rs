@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod sample;
+pub mod silo;
 pub mod simulate;
 pub mod zcdp;
 
@@ -133,6 +134,9 @@ pub struct Manifest {
     pub estimator: Option<EstimatorReport>,
     pub n_synthetic: usize,
     pub inputs: Vec<InputHash>,
+    /// Present when several sites measured together (spec §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_silo: Option<silo::CrossSiloRecord>,
 }
 
 /// The outcome of [`synthesize`].
@@ -147,7 +151,7 @@ pub struct Synthesis {
 }
 
 /// Seeds of the two random stages, drawn from one master generator.
-fn stage_seeds(policy: SeedPolicy) -> Result<([u8; 32], [u8; 32])> {
+pub(crate) fn stage_seeds(policy: SeedPolicy) -> Result<([u8; 32], [u8; 32])> {
     let mut master = match policy {
         SeedPolicy::Study { seed } => ChaCha20Rng::seed_from_u64(seed),
         SeedPolicy::Release => ChaCha20Rng::try_from_rng(&mut SysRng)
@@ -170,29 +174,109 @@ pub fn synthesize(
     job: Job<'_>,
 ) -> Result<Synthesis> {
     let rho = zcdp::cdp_rho(config.epsilon, config.delta)?;
-    if config.n_synthetic == 0 {
+    check_n_synthetic(config.n_synthetic)?;
+    let tables = count(
+        matrix,
+        labels,
+        config.structure,
+        config.missing,
+        config.n_classes,
+        job,
+    )?;
+    let (noise_seed, sampling_seed) = stage_seeds(config.seed)?;
+    let sigma = zcdp::sigma_for(rho, tables.n_marginals())?;
+    let sampler = DiscreteGaussian::new(sigma * sigma)?;
+    let noisy = measure::add_noise(&tables.values, tables.cells, &sampler, noise_seed, job)?;
+    let measured = Measured {
+        noisy,
+        sigma: sampler.sigma2().sqrt(),
+        rho_charged: tables.n_marginals() as f64 / (2.0 * sampler.sigma2()),
+    };
+    let shape = tables.shape();
+    drop(tables);
+    release(
+        config,
+        rho,
+        &shape,
+        measured,
+        matrix.variants(),
+        sampling_seed,
+        "exact discrete Gaussian (Canonne, Kamath, Steinke 2020)",
+        job,
+    )
+}
+
+pub(crate) fn check_n_synthetic(n_synthetic: usize) -> Result<()> {
+    if n_synthetic == 0 {
         return Err(Error::Parameter(
             "the number of synthetic individuals must be positive".into(),
         ));
     }
-    let (labels, n_classes): (Vec<u8>, usize) = match (config.structure, labels) {
+    Ok(())
+}
+
+/// What the measured tables look like, without their values.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TableShape {
+    pub domain: ChainDomain,
+    pub structure: Structure,
+    pub description: &'static str,
+    /// Cells of one measured table.
+    pub cells: usize,
+    pub snps_per_table: usize,
+}
+
+/// Exact count tables of one cohort, before noise: what a site measures.
+pub(crate) struct CountTables {
+    pub domain: ChainDomain,
+    pub structure: Structure,
+    pub description: &'static str,
+    pub cells: usize,
+    pub snps_per_table: usize,
+    pub values: Vec<u64>,
+}
+
+impl CountTables {
+    pub fn n_marginals(&self) -> usize {
+        self.values.len() / self.cells.max(1)
+    }
+
+    pub fn shape(&self) -> TableShape {
+        TableShape {
+            domain: self.domain,
+            structure: self.structure,
+            description: self.description,
+            cells: self.cells,
+            snps_per_table: self.snps_per_table,
+        }
+    }
+}
+
+/// The tables a structure measures, counted exactly.
+pub(crate) fn count(
+    matrix: &GenotypeMatrix,
+    labels: Option<&[u8]>,
+    structure: Structure,
+    missing: MissingPolicy,
+    n_classes: usize,
+    job: Job<'_>,
+) -> Result<CountTables> {
+    let (labels, n_classes): (Vec<u8>, usize) = match (structure, labels) {
         (Structure::Chain, _) => (vec![0; matrix.n_samples()], 1),
-        (_, Some(labels)) => (labels.to_vec(), config.n_classes),
+        (_, Some(labels)) => (labels.to_vec(), n_classes),
         (_, None) => {
             return Err(Error::Parameter(
                 "this structure models the phenotype label, but no labels were given".into(),
             ));
         }
     };
-    let n_states = config.missing.n_states();
-    let order = match config.structure {
+    let n_states = missing.n_states();
+    let order = match structure {
         Structure::SecondOrderTanChain => 2,
         Structure::TanChain | Structure::Chain | Structure::Independent => 1,
     };
     let domain = ChainDomain::with_order(n_classes, n_states, matrix.n_variants(), order)?;
-    let (noise_seed, sampling_seed) = stage_seeds(config.seed)?;
-
-    let (description, cells, counts, snps_per_clique) = match config.structure {
+    let (description, cells, values, snps_per_table) = match structure {
         Structure::Independent => (
             "(y, s_i) for every SNP i",
             n_classes * n_states,
@@ -218,61 +302,88 @@ pub fn synthesize(
             2,
         ),
     };
-    let n_marginals = counts.len() / cells;
-    let sigma = zcdp::sigma_for(rho, n_marginals)?;
-    let sampler = DiscreteGaussian::new(sigma * sigma)?;
-    let sigma_used = sampler.sigma2().sqrt();
-    let noisy = measure::add_noise(&counts, cells, &sampler, noise_seed, job)?;
-    drop(counts);
+    Ok(CountTables {
+        domain,
+        structure,
+        description,
+        cells,
+        snps_per_table,
+        values,
+    })
+}
 
-    let (cohort, model, estimator) = if config.structure == Structure::Independent {
+/// Noisy tables and what their noise cost.
+pub(crate) struct Measured {
+    pub noisy: Vec<i64>,
+    /// Standard deviation of the noise in each cell.
+    pub sigma: f64,
+    /// ρ charged for the measurement.
+    pub rho_charged: f64,
+}
+
+/// Everything after the measurement, all post-processing: fit the model to the
+/// noisy tables, sample, and write the manifest.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn release(
+    config: &SynthesisConfig,
+    rho: f64,
+    shape: &TableShape,
+    measured: Measured,
+    variants: &[crate::data::Variant],
+    sampling_seed: [u8; 32],
+    noise_distribution: &str,
+    job: Job<'_>,
+) -> Result<Synthesis> {
+    let domain = shape.domain;
+    let (cohort, model, estimator) = if shape.structure == Structure::Independent {
         let cohort = sample::sample_independent(
-            &noisy,
-            n_classes,
-            n_states,
+            &measured.noisy,
+            domain.n_classes,
+            domain.n_states,
             config.n_synthetic,
-            matrix.variants(),
+            variants,
             sampling_seed,
             job,
         )?;
         (cohort, None, None)
     } else {
-        let as_float: Vec<f64> = noisy.iter().map(|&v| v as f64).collect();
+        let as_float: Vec<f64> = measured.noisy.iter().map(|&v| v as f64).collect();
         let (model, report) =
-            ChainModel::fit(domain, &as_float, sigma_used, config.estimator, job)?;
-        let cohort = model.sample(config.n_synthetic, matrix.variants(), sampling_seed, job)?;
+            ChainModel::fit(domain, &as_float, measured.sigma, config.estimator, job)?;
+        let cohort = model.sample(config.n_synthetic, variants, sampling_seed, job)?;
         (cohort, Some(model), Some(report))
     };
 
-    let cliques = noisy
-        .chunks(cells)
+    let n_marginals = measured.noisy.len() / shape.cells.max(1);
+    let cliques = measured
+        .noisy
+        .chunks(shape.cells)
         .enumerate()
         .map(|(i, table)| CliqueMeasurement {
-            variants: (i..i + snps_per_clique).collect(),
+            variants: (i..i + shape.snps_per_table).collect(),
             noisy_counts: table.to_vec(),
         })
         .collect();
-    let l2_sensitivity = (n_marginals as f64).sqrt();
     let manifest = Manifest {
         epsilon: config.epsilon,
         delta: config.delta,
         rho,
         privacy_unit: "individual".into(),
         neighbour_definition: "add/remove one individual".into(),
-        structure: config.structure,
+        structure: shape.structure,
         structure_provenance: "public: follows the SNP order (chrom, pos); no budget spent".into(),
         missing_policy: config.missing,
-        n_classes,
-        n_states,
-        n_variants: matrix.n_variants(),
-        noise_distribution: "exact discrete Gaussian (Canonne, Kamath, Steinke 2020)".into(),
+        n_classes: domain.n_classes,
+        n_states: domain.n_states,
+        n_variants: variants.len(),
+        noise_distribution: noise_distribution.into(),
         measurements: vec![MeasurementGroup {
-            description: description.into(),
-            cells_per_clique: cells,
-            l2_sensitivity,
-            sigma: sigma_used,
-            rho: (n_marginals as f64) / (2.0 * sampler.sigma2()),
-            expected_absolute_error: sigma_used * (2.0 / std::f64::consts::PI).sqrt(),
+            description: shape.description.into(),
+            cells_per_clique: shape.cells,
+            l2_sensitivity: (n_marginals as f64).sqrt(),
+            sigma: measured.sigma,
+            rho: measured.rho_charged,
+            expected_absolute_error: measured.sigma * (2.0 / std::f64::consts::PI).sqrt(),
             cliques,
         }],
         seed_policy: config.seed,
@@ -280,10 +391,11 @@ pub fn synthesize(
         estimator,
         n_synthetic: config.n_synthetic,
         inputs: Vec::new(),
+        cross_silo: None,
     };
     Ok(Synthesis {
         cohort,
-        labels_modelled: config.structure != Structure::Chain,
+        labels_modelled: shape.structure != Structure::Chain,
         model,
         manifest,
     })
