@@ -62,27 +62,12 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
     let outputs = SynthOutputs::claim(&args.out, &args.report, &input_refs)?;
 
     let cohort = load(&args.input, &args.read, job)?;
-    let table = read_phenotypes(&args.pheno, None)?;
-    let joined = join(&table, cohort.matrix.samples());
-    let status = table.case_control(&joined, &args.case_column)?;
-    let is_case = status
-        .status
-        .iter()
-        .zip(cohort.matrix.samples())
-        .map(|(s, sample)| {
-            s.ok_or_else(|| {
-                Error::invalid(
-                    &args.pheno,
-                    format!(
-                        "sample {sample} of {} has no case/control value in column `{}`; \
-                         synthesis needs every sample's status",
-                        args.input.display(),
-                        args.case_column
-                    ),
-                )
-            })
-        })
-        .collect::<Result<Vec<bool>, Error>>()?;
+    let is_case = case_status(
+        &args.input,
+        cohort.matrix.samples(),
+        &args.pheno,
+        &args.case_column,
+    )?;
     let input_sha256 = sha256_file(
         input_refs.first().copied().unwrap_or(args.input.as_path()),
         job,
@@ -119,6 +104,37 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
     }
     print!("{}", summary(&outcome.report));
     Ok(())
+}
+
+/// Every sample's case/control status (true = case) from column `case_column`
+/// of the phenotype table; a sample without one is an error naming it.
+/// `genopriv sweep --method synth` reads its cohort the same way.
+pub fn case_status(
+    input: &Path,
+    samples: &[String],
+    pheno: &Path,
+    case_column: &str,
+) -> Result<Vec<bool>, Error> {
+    let table = read_phenotypes(pheno, None)?;
+    let joined = join(&table, samples);
+    let status = table.case_control(&joined, case_column)?;
+    status
+        .status
+        .iter()
+        .zip(samples)
+        .map(|(s, sample)| {
+            s.ok_or_else(|| {
+                Error::invalid(
+                    pheno,
+                    format!(
+                        "sample {sample} of {} has no case/control value in column \
+                         `{case_column}`; synthesis needs every sample's status",
+                        input.display()
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Records the two inputs' checksums in the report and its manifest.
