@@ -52,7 +52,8 @@ fn projection_matches_plink2_scores() {
         .unwrap()
         .matrix;
     let n = cohort.n_samples();
-    let (reference_rows, other_rows): (Vec<usize>, Vec<usize>) = ((0..n / 2).collect(), (n / 2..n).collect());
+    let (reference_rows, other_rows): (Vec<usize>, Vec<usize>) =
+        ((0..n / 2).collect(), (n / 2..n).collect());
     let names = |rows: &[usize]| -> String {
         rows.iter()
             .map(|&i| cohort.samples()[i].clone() + "\n")
@@ -63,7 +64,15 @@ fn projection_matches_plink2_scores() {
     let vcf = vcf.to_str().unwrap();
     plink2(
         &[
-            "--vcf", vcf, "--keep", "ref.txt", "--freq", "--pca", "3", "allele-wts", "--out",
+            "--vcf",
+            vcf,
+            "--keep",
+            "ref.txt",
+            "--freq",
+            "--pca",
+            "3",
+            "allele-wts",
+            "--out",
             "ref",
         ],
         dir.path(),

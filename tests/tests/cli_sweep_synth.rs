@@ -113,7 +113,11 @@ fn synthesis_rows_join_the_sharing_rows_and_rerun_alone() -> TestResult {
         "--json".as_ref(),
         json.as_os_str(),
     ])?;
-    assert!(run.stdout.contains("Synthesis sweep seed 11"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Synthesis sweep seed 11"),
+        "{}",
+        run.stdout
+    );
 
     let rows = read_table(&table)?;
     let of = |method: &str| -> Vec<&HashMap<String, String>> {
@@ -122,7 +126,11 @@ fn synthesis_rows_join_the_sharing_rows_and_rerun_alone() -> TestResult {
             .collect()
     };
     let (shared, synthesized) = (of("share"), of("synth"));
-    assert_eq!(shared.len() + synthesized.len(), rows.len(), "unknown method");
+    assert_eq!(
+        shared.len() + synthesized.len(),
+        rows.len(),
+        "unknown method"
+    );
     let epsilons = |rows: &[&HashMap<String, String>]| -> TestResult<Vec<f64>> {
         rows.iter().map(|r| cell(r, "epsilon_nominal")).collect()
     };
@@ -157,10 +165,17 @@ fn synthesis_rows_join_the_sharing_rows_and_rerun_alone() -> TestResult {
         }
     }
     for row in &synthesized {
-        for column in ["point_error", "epsilon_realised", "coin_flip_retention_rate"] {
+        for column in [
+            "point_error",
+            "epsilon_realised",
+            "coin_flip_retention_rate",
+        ] {
             assert_eq!(row.get(column).map(String::as_str), Some("NA"), "{column}");
         }
-        assert_eq!(row.get("mechanism").map(String::as_str), Some("chain_order_1"));
+        assert_eq!(
+            row.get("mechanism").map(String::as_str),
+            Some("chain_order_1")
+        );
         assert_eq!(row.get("repeat").map(String::as_str), Some("0"));
         let epsilon = cell(row, "epsilon_nominal")?;
         assert_eq!(cell(row, "epsilon_nominal_per_snp")?, epsilon / 300.0);
@@ -242,7 +257,11 @@ fn synthesis_rows_join_the_sharing_rows_and_rerun_alone() -> TestResult {
         assert_eq!(held_out.len(), 300);
         let expected = ks_brute_force(&held_out, &synthetic);
         let reported = json_f64(&components[axis]["ks_distance"], "KS distance")?;
-        assert!((expected - reported).abs() < 1e-12, "PC{}: {expected} vs {reported}", axis + 1);
+        assert!(
+            (expected - reported).abs() < 1e-12,
+            "PC{}: {expected} vs {reported}",
+            axis + 1
+        );
     }
     let largest = components
         .iter()
@@ -252,7 +271,10 @@ fn synthesis_rows_join_the_sharing_rows_and_rerun_alone() -> TestResult {
         .fold(0.0, f64::max);
     assert!((overlap - (1.0 - largest)).abs() < 1e-12);
     let explanation = report["explanation"].to_string();
-    assert!(explanation.contains("principal components"), "{explanation}");
+    assert!(
+        explanation.contains("principal components"),
+        "{explanation}"
+    );
     Ok(())
 }
 

@@ -254,7 +254,13 @@ impl SynthRequest {
         let epsilons: Vec<f64> = args
             .epsilons
             .iter()
-            .map(|&e| if args.per_snp { e * n_variants as f64 } else { e })
+            .map(|&e| {
+                if args.per_snp {
+                    e * n_variants as f64
+                } else {
+                    e
+                }
+            })
             .collect();
         (0..args.repeats)
             .map(|repeat| -> anyhow::Result<SynthRepeat> {
@@ -268,9 +274,8 @@ impl SynthRequest {
                     base,
                     epsilons: epsilons.clone(),
                 };
-                let result = run_synth_sweep(&inputs, &settings, &|_| {}, job).with_context(
-                    || format!("synthesizing from {}", args.study.input.display()),
-                )?;
+                let result = run_synth_sweep(&inputs, &settings, &|_| {}, job)
+                    .with_context(|| format!("synthesizing from {}", args.study.input.display()))?;
                 Ok(SynthRepeat { result, n_variants })
             })
             .collect()

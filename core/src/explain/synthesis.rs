@@ -481,7 +481,10 @@ mod tests {
         let s = pca_overlap_sentence(&pca);
         assert!(s.contains("top 3 principal components"), "{s}");
         assert!(s.contains("overlap 58 % on the component"), "{s}");
-        assert!(s.contains("(component 2: the two distributions are 42 % apart"), "{s}");
+        assert!(
+            s.contains("(component 2: the two distributions are 42 % apart"),
+            "{s}"
+        );
         assert!(s.contains("0.12 standard deviations"), "{s}");
         assert!(s.contains("on 1 of them the difference is larger"), "{s}");
         pca.components_differing = 0;

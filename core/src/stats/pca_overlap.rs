@@ -255,10 +255,7 @@ pub fn pca_overlap(
         n_first: first.n_samples(),
         n_second: second.n_samples(),
         overlap: 1.0 - worst,
-        components_differing: compared
-            .iter()
-            .filter(|c| c.ks_p_value < threshold)
-            .count(),
+        components_differing: compared.iter().filter(|c| c.ks_p_value < threshold).count(),
         components: compared,
         first_scatter: scatter(&a),
         second_scatter: scatter(&b),
@@ -426,11 +423,17 @@ mod tests {
     }
 
     fn populations(n_snps: usize, rng: &mut ChaCha8Rng) -> (Vec<f64>, Vec<f64>) {
-        let a: Vec<f64> = (0..n_snps).map(|_| 0.1 + 0.8 * rng.random::<f64>()).collect();
+        let a: Vec<f64> = (0..n_snps)
+            .map(|_| 0.1 + 0.8 * rng.random::<f64>())
+            .collect();
         let b = a
             .iter()
             .map(|&p| {
-                let shifted = if rng.random::<bool>() { p + 0.2 } else { p - 0.2 };
+                let shifted = if rng.random::<bool>() {
+                    p + 0.2
+                } else {
+                    p - 0.2
+                };
                 shifted.clamp(0.02, 0.98)
             })
             .collect();
@@ -446,7 +449,8 @@ mod tests {
         let same = mixture(300, 0.5, &a, &b, &mut rng);
         let shifted = mixture(300, 0.9, &a, &b, &mut rng);
         let settings = PcaOverlapSettings::default();
-        let alike = unattended(|job| pca_overlap(&reference, &first, &same, settings, job)).unwrap();
+        let alike =
+            unattended(|job| pca_overlap(&reference, &first, &same, settings, job)).unwrap();
         let unlike =
             unattended(|job| pca_overlap(&reference, &first, &shifted, settings, job)).unwrap();
         assert_eq!(alike.components.len(), 10);
