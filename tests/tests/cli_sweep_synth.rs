@@ -251,12 +251,12 @@ fn synthesis_rows_join_the_sharing_rows_and_rerun_alone() -> TestResult {
     // 2 from the scatter's coordinates, and the overlap as 1 - the largest one.
     let components = pca["components"].as_array().ok_or("no components")?;
     assert_eq!(components.len(), 10);
-    for axis in 0..2 {
+    for (axis, component) in components.iter().take(2).enumerate() {
         let held_out = scatter_axis(&pca["first_scatter"], axis)?;
         let synthetic = scatter_axis(&pca["second_scatter"], axis)?;
         assert_eq!(held_out.len(), 300);
         let expected = ks_brute_force(&held_out, &synthetic);
-        let reported = json_f64(&components[axis]["ks_distance"], "KS distance")?;
+        let reported = json_f64(&component["ks_distance"], "KS distance")?;
         assert!(
             (expected - reported).abs() < 1e-12,
             "PC{}: {expected} vs {reported}",

@@ -364,7 +364,7 @@ fn synth_summary(seed: u64, repeats: &[SynthRepeat]) -> String {
             .filter_map(|r| r.result.rows.get(k))
             .collect();
         let mean = |f: &dyn Fn(&SynthSweepRow) -> Option<f64>| -> String {
-            let values: Vec<f64> = rows.iter().filter_map(|r| f(*r)).collect();
+            let values: Vec<f64> = rows.iter().filter_map(|r| f(r)).collect();
             if values.is_empty() {
                 "undefined".to_owned()
             } else {

@@ -219,7 +219,7 @@ pub fn frequency_ui(ui: &mut egui::Ui, charts: &SynthCharts, show_table: &mut bo
 /// principal components; the table view lists every component's comparison.
 pub fn pca_ui(ui: &mut egui::Ui, pca: &PcaOverlap) {
     // The switch lives in the window's memory: it is view state, not a result.
-    let id = egui::Id::new("synth_pca_table_view");
+    let id = egui::Id::unique("synth_pca_table_view");
     let mut show_table = ui.data(|d| d.get_temp::<bool>(id).unwrap_or(false));
     ui.horizontal(|ui| {
         ui.strong("Principal components: held-out real people vs synthetic");

@@ -481,9 +481,15 @@ mod tests {
         let fitted = unattended(|job| pca(&reference, 3, job)).unwrap();
         let scores = unattended(|job| projector.project(&reference, job)).unwrap();
         let m = projector.n_variants_used() as f64;
-        for c in 0..3 {
-            let scale = (m * fitted.eigenvalues[c]).sqrt();
-            for (s, u) in scores[c].iter().zip(&fitted.eigenvectors[c]) {
+        assert_eq!(scores.len(), 3);
+        for (c, ((component, eigenvector), lambda)) in scores
+            .iter()
+            .zip(&fitted.eigenvectors)
+            .zip(&fitted.eigenvalues)
+            .enumerate()
+        {
+            let scale = (m * lambda).sqrt();
+            for (s, u) in component.iter().zip(eigenvector) {
                 assert!((s - scale * u).abs() < 1e-6 * scale, "component {c}");
             }
         }
