@@ -6,7 +6,7 @@
 use egui::RichText;
 use egui_plot::{Legend, Line, Plot, Points};
 use genopriv_core::data::Variant;
-use genopriv_core::explain::format::{integer, number, percent};
+use genopriv_core::explain::format::{integer, percent};
 use genopriv_core::explain::synthesis::{
     frequency_error_sentence, ld_decay_sentence, pca_overlap_sentence,
 };
@@ -14,7 +14,7 @@ use genopriv_core::stats::pca_overlap::PcaOverlap;
 use genopriv_core::study::synth::SynthOutcome;
 
 use super::plots;
-use super::protect_charts::{FrequencyRow, ORIGINAL_COLOUR, SHARED_COLOUR};
+use super::protect_charts::{FrequencyRow, ORIGINAL_COLOUR, SHARED_COLOUR, p_text};
 use super::table::table;
 
 const PLOT_HEIGHT: f32 = 240.0;
@@ -243,7 +243,7 @@ pub fn pca_ui(ui: &mut egui::Ui, pca: &PcaOverlap) {
                     c.component.to_string(),
                     percent(c.explained, 1),
                     format!("{:.3}", c.ks_distance),
-                    number(c.ks_p_value),
+                    p_text(c.ks_p_value),
                     format!("{:.3}", c.wasserstein_in_sd),
                 ]
             }),

@@ -377,16 +377,22 @@ pub fn pca_overlap_sentence(pca: &PcaOverlap) -> String {
             integer(n as u64)
         ),
     };
+    let shift = number(worst.wasserstein_in_sd);
+    let unit = if shift == "1" {
+        "standard deviation"
+    } else {
+        "standard deviations"
+    };
     format!(
         "Placed on the training half's top {} principal components (the main axes of \
          ancestry), synthetic and held-out real people overlap {} on the component where they \
-         differ most (component {}: the two distributions are {} apart at most, and on average \
-         {} standard deviations); 100 % would be the same spread on every component, and {}.",
+         differ most (component {}: the two distributions are {} apart at most, and matching \
+         them would move people by {shift} {unit} of the real spread on average); 100 % would \
+         be the same spread on every component, and {}.",
         integer(k as u64),
         percent(pca.overlap, 0),
         worst.component,
         percent(worst.ks_distance, 0),
-        number(worst.wasserstein_in_sd),
         differing
     )
 }
@@ -485,10 +491,13 @@ mod tests {
             s.contains("(component 2: the two distributions are 42 % apart"),
             "{s}"
         );
-        assert!(s.contains("0.12 standard deviations"), "{s}");
+        assert!(s.contains("by 0.12 standard deviations of the real"), "{s}");
         assert!(s.contains("on 1 of them the difference is larger"), "{s}");
         pca.components_differing = 0;
-        assert!(pca_overlap_sentence(&pca).contains("on none of them"));
+        pca.components[1].wasserstein_in_sd = 1.0;
+        let s = pca_overlap_sentence(&pca);
+        assert!(s.contains("on none of them"), "{s}");
+        assert!(s.contains("by 1 standard deviation of"), "{s}");
         pca.components.clear();
         assert!(pca_overlap_sentence(&pca).starts_with("No principal component"));
     }
