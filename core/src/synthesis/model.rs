@@ -658,7 +658,8 @@ fn project_onto_simplex(values: &mut [f64], total: f64) {
 const START_ROUNDS: usize = 50;
 
 /// Log-potentials of a chain whose clique marginals are the noisy tables made
-/// consistent [derived]: each table is clipped below at [`FLOOR`] and
+/// consistent [derived]: each table is projected onto the simplex of tables
+/// summing to N (see [`project_onto_simplex`]), raised to at least [`FLOOR`] and
 /// normalised; P(y) is the mean over all tables; each separator is the mean of
 /// the two tables that share it, rescaled to that P(y); each table is then
 /// fitted to its two separators by iterative proportional fitting. θ is
