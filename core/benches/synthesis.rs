@@ -141,6 +141,11 @@ fn full_size() {
                 synthesis.manifest.estimator
             );
             clock.print(finished);
+            let real = allele_frequencies(&matrix);
+            let synthetic = allele_frequencies(&synthesis.cohort.matrix);
+            if let Ok(mae) = mean_absolute_error(&real, &synthetic) {
+                eprintln!("  allele-frequency MAE, synthetic vs real: {mae:.5}");
+            }
         }
         Err(error) => eprintln!("synthesis failed: {error}"),
     }
