@@ -285,7 +285,7 @@ fn words(values: &[u64]) -> Vec<u8> {
 }
 
 fn unwords(body: &[u8], what: &str) -> std::result::Result<Vec<u64>, String> {
-    if body.len() % 8 != 0 {
+    if !body.len().is_multiple_of(8) {
         return Err(format!(
             "{what} of {} bytes, not a whole number of 8-byte cells",
             body.len()
