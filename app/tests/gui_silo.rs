@@ -105,10 +105,17 @@ fn demo() -> Startup {
 }
 
 /// Steps the window (a session runs on a worker) until `done` holds.
-fn step_until(harness: &mut Harness<'_, GenoPrivApp>, what: &str, done: impl Fn(&GenoPrivApp) -> bool) {
+fn step_until(
+    harness: &mut Harness<'_, GenoPrivApp>,
+    what: &str,
+    done: impl Fn(&GenoPrivApp) -> bool,
+) {
     let deadline = Instant::now() + DEADLINE;
     while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "{what} did not happen within {DEADLINE:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {DEADLINE:?}"
+        );
         harness.step();
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -131,9 +138,14 @@ fn the_window_hosts_a_session_and_exports_the_shared_cohort() -> Result<()> {
         ..HostForm::default()
     };
     harness.run();
-    harness.get_by_role_and_label(Role::Button, "Open session").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Open session")
+        .click();
     harness.step();
-    assert!(harness.state().is_busy(), "the session should run on a worker");
+    assert!(
+        harness.state().is_busy(),
+        "the session should run on a worker"
+    );
     harness.step();
 
     // The code and the address, as shown.
@@ -181,13 +193,19 @@ fn the_window_hosts_a_session_and_exports_the_shared_cohort() -> Result<()> {
         .unwrap_or_else(|_| Err(Error::Session("the joining site panicked".into())))?;
 
     let Some(outcome) = harness.state().silo().outcome() else {
-        panic!("the window's session did not complete; labels: {:?}", visible_labels(&harness));
+        panic!(
+            "the window's session did not complete; labels: {:?}",
+            visible_labels(&harness)
+        );
     };
     let sites = vec!["Leeds".to_owned(), "Lyon".to_owned()];
     assert_eq!(outcome.sites, sites);
     assert_eq!(joined.sites, sites);
     assert!(!outcome.not_for_release);
-    assert!(same_calls(&outcome.synthesis.cohort.matrix, &joined.synthesis.cohort.matrix));
+    assert!(same_calls(
+        &outcome.synthesis.cohort.matrix,
+        &joined.synthesis.cohort.matrix
+    ));
     label_containing(&harness, &session_complete_sentence(200, 10_946, &sites));
     label_containing(&harness, "Lyon is ready");
 
@@ -197,10 +215,16 @@ fn the_window_hosts_a_session_and_exports_the_shared_cohort() -> Result<()> {
     harness.state_mut().export_silo(out.clone());
     run_until_idle(&mut harness);
     label_containing(&harness, "Exported:");
-    assert_eq!(files_in(&dir)?, ["shared.manifest.json", "shared.pheno.tsv", "shared.vcf.gz"]);
+    assert_eq!(
+        files_in(&dir)?,
+        ["shared.manifest.json", "shared.pheno.tsv", "shared.vcf.gz"]
+    );
     let back = job::unattended(|job| read_genotypes(&out, &ReadOptions::default(), job))?;
     let expected = &joined.synthesis.cohort;
-    assert!(same_calls(&back.matrix, &expected.matrix), "the export is not the shared cohort");
+    assert!(
+        same_calls(&back.matrix, &expected.matrix),
+        "the export is not the shared cohort"
+    );
     let pheno_path = dir.join("shared.pheno.tsv");
     let pheno = std::fs::read_to_string(&pheno_path).map_err(|e| Error::io(&pheno_path, e))?;
     let wanted: Vec<String> = std::iter::once("sample_id\tcase".to_owned())
@@ -285,9 +309,15 @@ fn a_set_up_the_site_did_not_agree_to_aborts_with_nothing_released() -> Result<(
     step_until(&mut harness, "the abort", |app| !app.is_busy());
     harness.run();
     let Some(abort) = harness.state().silo().abort().map(str::to_owned) else {
-        panic!("the session did not abort; labels: {:?}", visible_labels(&harness));
+        panic!(
+            "the session did not abort; labels: {:?}",
+            visible_labels(&harness)
+        );
     };
-    assert!(abort.starts_with("The session was aborted: the host proposes epsilon 5 (you agreed to 3)"), "{abort}");
+    assert!(
+        abort.starts_with("The session was aborted: the host proposes epsilon 5 (you agreed to 3)"),
+        "{abort}"
+    );
     assert!(abort.ends_with("Nothing was released."), "{abort}");
     label_containing(&harness, &abort);
     label_containing(&harness, "Session aborted");
@@ -307,10 +337,15 @@ fn a_set_up_the_site_did_not_agree_to_aborts_with_nothing_released() -> Result<(
     let Err(Error::Session(reason)) = at_host else {
         panic!("the host finished without its second site");
     };
-    assert!(reason.contains("only 0 of the 1 other sites joined"), "{reason}");
+    assert!(
+        reason.contains("only 0 of the 1 other sites joined"),
+        "{reason}"
+    );
 
     // Back to the forms: the join form is there again, filled in.
-    harness.get_by_role_and_label(Role::Button, "Back to the forms").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Back to the forms")
+        .click();
     harness.run();
     assert!(harness.state().silo().abort().is_none());
     harness.get_by_role_and_label(Role::Button, "Join");
@@ -329,14 +364,19 @@ fn bad_input_is_refused_before_anything_starts() {
         ("This site's name", "Lyon"),
         ("Epsilon this site agreed to", "3"),
     ] {
-        harness.get_by_role_and_label(Role::TextInput, field).focus();
+        harness
+            .get_by_role_and_label(Role::TextInput, field)
+            .focus();
         harness.run();
         harness
             .get_by_role_and_label(Role::TextInput, field)
             .type_text(text);
         harness.run();
     }
-    assert_eq!(harness.state_mut().silo_mut().join_form.code_text, "ABCD-1234");
+    assert_eq!(
+        harness.state_mut().silo_mut().join_form.code_text,
+        "ABCD-1234"
+    );
     harness.get_by_role_and_label(Role::Button, "Join").click();
     harness.run();
     assert!(!harness.state().is_busy());
@@ -346,7 +386,9 @@ fn bad_input_is_refused_before_anything_starts() {
         .get_by_role_and_label(Role::Button, "← Back to synthesis on this computer")
         .click();
     harness.run();
-    harness.get_by_role_and_label(Role::Button, "Host a session…").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Host a session…")
+        .click();
     harness.run();
     {
         let form = &mut harness.state_mut().silo_mut().host_form;
@@ -356,7 +398,9 @@ fn bad_input_is_refused_before_anything_starts() {
         form.site_name = "Leeds".into();
     }
     harness.run();
-    harness.get_by_role_and_label(Role::Button, "Open session").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Open session")
+        .click();
     harness.run();
     assert!(!harness.state().is_busy());
     assert!(harness.state().silo().hosting().is_none());
@@ -378,7 +422,9 @@ fn bad_input_is_refused_before_anything_starts() {
         form.n_synthetic_text = "100".into();
         form.site_name = "Leeds".into();
     }
-    harness.get_by_role_and_label(Role::Button, "Open session").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Open session")
+        .click();
     harness.run();
     assert!(!harness.state().is_busy());
     assert!(harness.state().silo().hosting().is_none());

@@ -227,7 +227,11 @@ fn host(args: &HostArgs, job: Job<'_>) -> anyhow::Result<()> {
     println!("Waiting for {} site(s) to join…", args.sites - 1);
     let name = args.site.name.clone().unwrap_or_else(|| "host".to_owned());
     let outcome = session
-        .run(site_input(&args.site, &site, name), options(&args.site)?, job)
+        .run(
+            site_input(&args.site, &site, name),
+            options(&args.site)?,
+            job,
+        )
         .context("the cross-silo session did not finish; nothing was written")?;
     finish(outcome, outputs, &refs, &args.site.out, job)
 }
@@ -323,7 +327,10 @@ fn finish(
             manifest.delta,
             noise_split_sentence(&record.noise)
         );
-        println!("{}", threat_model_sentence(record.sites.len(), record.tolerance));
+        println!(
+            "{}",
+            threat_model_sentence(record.sites.len(), record.tolerance)
+        );
     }
     if outcome.not_for_release {
         eprintln!(

@@ -179,7 +179,9 @@ impl JoinForm {
     pub fn plan(&self) -> Result<JoinPlan, String> {
         let address_text = self.address_text.trim();
         if address_text.is_empty() {
-            return Err("Type the host's address as the host shows it, for example 10.0.0.5:7468.".into());
+            return Err(
+                "Type the host's address as the host shows it, for example 10.0.0.5:7468.".into(),
+            );
         }
         let address = address_text
             .to_socket_addrs()
@@ -208,7 +210,9 @@ impl JoinForm {
                 .parse::<f64>()
                 .ok()
                 .filter(|e| e.is_finite() && *e > 0.0)
-                .ok_or_else(|| format!("The agreed epsilon \"{text}\" is not a positive number."))?,
+                .ok_or_else(|| {
+                    format!("The agreed epsilon \"{text}\" is not a positive number.")
+                })?,
         };
         let delta = match self.delta_text.trim() {
             "" => None,
@@ -254,10 +258,9 @@ fn site_name(text: &str) -> Result<String, String> {
 fn optional_count(text: &str, what: &str) -> Result<Option<usize>, String> {
     match text.trim() {
         "" => Ok(None),
-        text => text
-            .parse::<usize>()
-            .map(Some)
-            .map_err(|_| format!("The {what} \"{text}\" is not a whole number (or leave it empty).")),
+        text => text.parse::<usize>().map(Some).map_err(|_| {
+            format!("The {what} \"{text}\" is not a whole number (or leave it empty).")
+        }),
     }
 }
 
@@ -464,7 +467,8 @@ impl SiloPanel {
     /// Opens the session (binding is instant, so it happens here) and runs it on a worker.
     pub fn start_host(&mut self, workspace: &Workspace, ctx: &egui::Context) {
         self.forget();
-        let checked = Self::site_data(workspace).and_then(|data| Ok((data, self.host_form.plan()?)));
+        let checked =
+            Self::site_data(workspace).and_then(|data| Ok((data, self.host_form.plan()?)));
         let (data, plan) = match checked {
             Ok(checked) => checked,
             Err(problem) => {
@@ -513,7 +517,8 @@ impl SiloPanel {
     /// Joins the session the form names, on a worker.
     pub fn start_join(&mut self, workspace: &Workspace, ctx: &egui::Context) {
         self.forget();
-        let checked = Self::site_data(workspace).and_then(|data| Ok((data, self.join_form.plan()?)));
+        let checked =
+            Self::site_data(workspace).and_then(|data| Ok((data, self.join_form.plan()?)));
         let (data, plan) = match checked {
             Ok(checked) => checked,
             Err(problem) => {
@@ -575,8 +580,7 @@ impl SiloPanel {
             )));
         }
         if self.export.take().is_some() {
-            self.export_problem =
-                Some("The export was cancelled; no file was written.".to_owned());
+            self.export_problem = Some("The export was cancelled; no file was written.".to_owned());
         }
     }
 
@@ -750,7 +754,12 @@ mod tests {
     #[test]
     fn host_form_checks_every_field() -> Result<(), String> {
         let plan = host_form().plan()?;
-        assert_eq!(plan.listen, "0.0.0.0:7468".parse::<SocketAddr>().map_err(|e| e.to_string())?);
+        assert_eq!(
+            plan.listen,
+            "0.0.0.0:7468"
+                .parse::<SocketAddr>()
+                .map_err(|e| e.to_string())?
+        );
         assert_eq!(plan.parameters.sites, 2);
         assert_eq!(plan.parameters.n_synthetic, 500);
         assert_eq!(plan.parameters.structure, Structure::TanChain);
@@ -758,13 +767,56 @@ mod tests {
         let refused = |form: HostForm, part: &str| {
             assert!(form.plan().is_err_and(|m| m.contains(part)), "{part}");
         };
-        refused(HostForm { tolerance: 2, ..host_form() }, "collusion tolerance (2) must be below the number of sites (2)");
-        refused(HostForm { sites: 1, tolerance: 0, ..host_form() }, "at least 2 sites");
-        refused(HostForm { n_synthetic_text: String::new(), ..host_form() }, "how many synthetic people");
-        refused(HostForm { n_synthetic_text: "0".into(), ..host_form() }, "\"0\" is not a number of synthetic people");
-        refused(HostForm { listen_text: "here".into(), ..host_form() }, "\"here\" is not an address to listen on");
-        refused(HostForm { site_name: " ".into(), ..host_form() }, "Give this site a name");
-        refused(HostForm { delta_text: "2".into(), ..host_form() }, "Delta \"2\" is not");
+        refused(
+            HostForm {
+                tolerance: 2,
+                ..host_form()
+            },
+            "collusion tolerance (2) must be below the number of sites (2)",
+        );
+        refused(
+            HostForm {
+                sites: 1,
+                tolerance: 0,
+                ..host_form()
+            },
+            "at least 2 sites",
+        );
+        refused(
+            HostForm {
+                n_synthetic_text: String::new(),
+                ..host_form()
+            },
+            "how many synthetic people",
+        );
+        refused(
+            HostForm {
+                n_synthetic_text: "0".into(),
+                ..host_form()
+            },
+            "\"0\" is not a number of synthetic people",
+        );
+        refused(
+            HostForm {
+                listen_text: "here".into(),
+                ..host_form()
+            },
+            "\"here\" is not an address to listen on",
+        );
+        refused(
+            HostForm {
+                site_name: " ".into(),
+                ..host_form()
+            },
+            "Give this site a name",
+        );
+        refused(
+            HostForm {
+                delta_text: "2".into(),
+                ..host_form()
+            },
+            "Delta \"2\" is not",
+        );
         Ok(())
     }
 
@@ -782,16 +834,55 @@ mod tests {
         assert_eq!(plan.code.to_string(), code);
         assert_eq!(
             plan.agreement,
-            Agreement { epsilon: 3.0, delta: None, sites: None, min_tolerance: None }
+            Agreement {
+                epsilon: 3.0,
+                delta: None,
+                sites: None,
+                min_tolerance: None
+            }
         );
         let refused = |form: JoinForm, part: &str| {
-            assert!(form.plan().is_err_and(|m| m.contains(part)), "{part}: {:?}", form.plan().err());
+            assert!(
+                form.plan().is_err_and(|m| m.contains(part)),
+                "{part}: {:?}",
+                form.plan().err()
+            );
         };
-        refused(JoinForm { code_text: "ABCD-1234".into(), ..form.clone() }, "is not a session code");
-        refused(JoinForm { address_text: "no port".into(), ..form.clone() }, "\"no port\" is not a host address");
-        refused(JoinForm { epsilon_text: String::new(), ..form.clone() }, "Type the epsilon this site agreed to");
-        refused(JoinForm { sites_text: "two".into(), ..form.clone() }, "number of sites \"two\"");
-        refused(JoinForm { site_name: String::new(), ..form.clone() }, "Give this site a name");
+        refused(
+            JoinForm {
+                code_text: "ABCD-1234".into(),
+                ..form.clone()
+            },
+            "is not a session code",
+        );
+        refused(
+            JoinForm {
+                address_text: "no port".into(),
+                ..form.clone()
+            },
+            "\"no port\" is not a host address",
+        );
+        refused(
+            JoinForm {
+                epsilon_text: String::new(),
+                ..form.clone()
+            },
+            "Type the epsilon this site agreed to",
+        );
+        refused(
+            JoinForm {
+                sites_text: "two".into(),
+                ..form.clone()
+            },
+            "number of sites \"two\"",
+        );
+        refused(
+            JoinForm {
+                site_name: String::new(),
+                ..form.clone()
+            },
+            "Give this site a name",
+        );
         let strict = JoinForm {
             delta_text: "1e-6".into(),
             sites_text: "3".into(),
@@ -800,7 +891,12 @@ mod tests {
         };
         assert_eq!(
             strict.plan()?.agreement,
-            Agreement { epsilon: 3.0, delta: Some(1e-6), sites: Some(3), min_tolerance: Some(1) }
+            Agreement {
+                epsilon: 3.0,
+                delta: Some(1e-6),
+                sites: Some(3),
+                min_tolerance: Some(1)
+            }
         );
         Ok(())
     }

@@ -14,7 +14,9 @@ use super::app::Workspace;
 use super::format::count;
 use super::protect::ProtectAction;
 use super::protect_view::{job_frame, warning_frame};
-use super::silo::{DEFAULT_LISTEN, Hosting, SessionEnd, SessionRole, SiloAction, SiloPanel, WizardKind};
+use super::silo::{
+    DEFAULT_LISTEN, Hosting, SessionEnd, SessionRole, SiloAction, SiloPanel, WizardKind,
+};
 use super::synth::SynthAction;
 use super::synth_view::budget_controls;
 
@@ -66,10 +68,7 @@ pub(super) fn form_ui(
     workspace: &Workspace,
     actions: &mut Vec<ProtectAction>,
 ) {
-    if ui
-        .button("← Back to synthesis on this computer")
-        .clicked()
-    {
+    if ui.button("← Back to synthesis on this computer").clicked() {
         push(actions, SiloAction::Close);
     }
     ui.add_space(4.0);
@@ -88,9 +87,7 @@ pub(super) fn form_ui(
             }
             if let Some(problem) = &silo.problem {
                 ui.add_space(6.0);
-                ui.label(
-                    RichText::new(problem.as_str()).color(ui.visuals().error_fg_color),
-                );
+                ui.label(RichText::new(problem.as_str()).color(ui.visuals().error_fg_color));
             }
         });
 }
@@ -146,7 +143,11 @@ fn host_form_ui(
     budget_controls(ui, &mut form.epsilon, &mut form.delta_text);
     ui.add_space(6.0);
     ui.strong("What the generator links");
-    ui.radio_value(&mut form.order, 1, "Each SNP with the next one (recommended)");
+    ui.radio_value(
+        &mut form.order,
+        1,
+        "Each SNP with the next one (recommended)",
+    );
     ui.radio_value(&mut form.order, 2, "Each SNP with the next two");
     ui.add_space(6.0);
     egui::Grid::new("silo_host_fields")
@@ -191,10 +192,8 @@ fn host_form_ui(
         });
     ui.add_space(6.0);
     ui.add(
-        egui::Label::new(
-            RichText::new(threat_model_sentence(form.sites, form.tolerance)).weak(),
-        )
-        .wrap(),
+        egui::Label::new(RichText::new(threat_model_sentence(form.sites, form.tolerance)).weak())
+            .wrap(),
     );
     ui.add_space(8.0);
     if ui
@@ -275,7 +274,11 @@ fn join_form_ui(ui: &mut egui::Ui, silo: &mut SiloPanel, actions: &mut Vec<Prote
                     for (label, text, hint) in [
                         ("Delta agreed to", &mut form.delta_text, "1e-6"),
                         ("Number of sites", &mut form.sites_text, "any"),
-                        ("At least this collusion tolerance", &mut form.min_tolerance_text, "any"),
+                        (
+                            "At least this collusion tolerance",
+                            &mut form.min_tolerance_text,
+                            "any",
+                        ),
                     ] {
                         let label = ui.label(label);
                         ui.add(
@@ -472,8 +475,10 @@ fn hosting_ui(ui: &mut egui::Ui, hosting: &Hosting) {
                 .show(ui, |ui| {
                     ui.label("Session code");
                     ui.add(
-                        egui::Label::new(RichText::new(&hosting.code).monospace().size(22.0).strong())
-                            .selectable(true),
+                        egui::Label::new(
+                            RichText::new(&hosting.code).monospace().size(22.0).strong(),
+                        )
+                        .selectable(true),
                     );
                     if ui.button("Copy code").clicked() {
                         ui.ctx().copy_text(hosting.code.clone());
@@ -522,8 +527,11 @@ fn hosting_ui(ui: &mut egui::Ui, hosting: &Hosting) {
     ui.add(egui::Label::new(noise_split_sentence(&hosting.noise)).wrap());
     ui.add(
         egui::Label::new(
-            RichText::new(threat_model_sentence(hosting.noise.sites, hosting.noise.tolerance))
-                .weak(),
+            RichText::new(threat_model_sentence(
+                hosting.noise.sites,
+                hosting.noise.tolerance,
+            ))
+            .weak(),
         )
         .wrap(),
     );

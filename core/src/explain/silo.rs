@@ -76,7 +76,11 @@ pub fn abort_sentence(reason: &str) -> String {
 }
 
 /// The end of a session: what every site now holds.
-pub fn session_complete_sentence(n_synthetic: usize, n_variants: usize, sites: &[String]) -> String {
+pub fn session_complete_sentence(
+    n_synthetic: usize,
+    n_variants: usize,
+    sites: &[String],
+) -> String {
     format!(
         "Session complete: {} synthetic people × {} SNPs from {} sites ({}).",
         integer(n_synthetic as u64),
@@ -135,7 +139,10 @@ mod tests {
         let s = noise_split_sentence(&tight);
         assert!(s.contains("The budget needs all of it"), "{s}");
         assert!(
-            s.contains(&format!("together the counts carry noise with standard deviation {}", number(single.sigma))),
+            s.contains(&format!(
+                "together the counts carry noise with standard deviation {}",
+                number(single.sigma)
+            )),
             "{s}"
         );
         Ok(())
