@@ -238,7 +238,8 @@ impl JoinForm {
     }
 }
 
-fn structure(order: usize) -> Structure {
+/// The chain the form's order names.
+pub(super) fn structure(order: usize) -> Structure {
     if order == 2 {
         Structure::SecondOrderTanChain
     } else {

@@ -3,21 +3,22 @@
 //! threat model, progress, notices, and how it ended (results column). The
 //! sentences come from `genopriv_core::explain::silo`, as on the command line.
 
-use egui::{Align, DragValue, Layout, RichText};
+use egui::{DragValue, RichText};
 use genopriv_core::explain::format::number;
 use genopriv_core::explain::silo::{
     noise_split_sentence, session_complete_sentence, threat_model_sentence,
 };
-use genopriv_core::synthesis::silo::SiloOutcome;
+use genopriv_core::synthesis::MissingPolicy;
+use genopriv_core::synthesis::silo::{DistributedNoise, SiloOutcome};
 
 use super::app::Workspace;
 use super::format::count;
 use super::protect::ProtectAction;
 use super::protect_view::{job_frame, warning_frame};
 use super::silo::{
-    DEFAULT_LISTEN, Hosting, SessionEnd, SessionRole, SiloAction, SiloPanel, WizardKind,
+    DEFAULT_LISTEN, Hosting, SessionEnd, SessionRole, SiloAction, SiloPanel, WizardKind, structure,
 };
-use super::synth::SynthAction;
+use super::synth::{SynthAction, delta_from_text};
 use super::synth_view::budget_controls;
 
 fn push(actions: &mut Vec<ProtectAction>, action: SiloAction) {
@@ -150,6 +151,23 @@ fn host_form_ui(
     );
     ui.radio_value(&mut form.order, 2, "Each SNP with the next two");
     ui.add_space(6.0);
+    // The split the session will use, before it is opened.
+    if let Ok(delta) = delta_from_text(&form.delta_text)
+        && let Ok(noise) = DistributedNoise::plan(
+            form.epsilon,
+            delta,
+            structure(form.order),
+            2,
+            MissingPolicy::Reject.n_states(),
+            workspace.data.summary.n_variants,
+            form.sites,
+            form.tolerance,
+        )
+    {
+        ui.strong("Noise per count");
+        ui.add(egui::Label::new(noise_split_sentence(&noise)).wrap());
+        ui.add_space(6.0);
+    }
     egui::Grid::new("silo_host_fields")
         .num_columns(2)
         .show(ui, |ui| {
@@ -559,7 +577,7 @@ fn about_ui(ui: &mut egui::Ui) {
         (
             "4",
             "Every site fits the same model to the total and draws the same synthetic people; \
-             nothing is written unless every site finishes.",
+             nothing is released unless every site finishes with the same data.",
         ),
     ] {
         ui.horizontal_wrapped(|ui| {
@@ -567,17 +585,15 @@ fn about_ui(ui: &mut egui::Ui) {
             ui.add(egui::Label::new(text).wrap());
         });
     }
-    ui.with_layout(Layout::top_down(Align::Min), |ui| {
-        ui.add_space(6.0);
-        ui.add(
-            egui::Label::new(
-                RichText::new(
-                    "A site that leaves, times out or sends something unexpected ends the \
-                     session on every site, with the reason shown here.",
-                )
-                .weak(),
+    ui.add_space(6.0);
+    ui.add(
+        egui::Label::new(
+            RichText::new(
+                "A site that leaves, times out or sends something unexpected ends the \
+                 session on every site, with the reason shown here.",
             )
-            .wrap(),
-        );
-    });
+            .weak(),
+        )
+        .wrap(),
+    );
 }
