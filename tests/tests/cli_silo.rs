@@ -8,7 +8,7 @@
 //! away, and a site that cannot take part leaves nothing written anywhere.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -66,12 +66,17 @@ fn site_args(input: &Path, out_dir: &Path, name: &str) -> Vec<String> {
         "--out".into(),
         out_dir.join(format!("{name}.vcf.gz")).display().to_string(),
         "--transcript".into(),
-        out_dir.join(format!("{name}.transcript")).display().to_string(),
+        out_dir
+            .join(format!("{name}.transcript"))
+            .display()
+            .to_string(),
     ]
 }
 
 /// Starts the host and reads its address and code from its first lines.
-fn start_host(args: &[String]) -> TestResult<(Child, String, String, BufReader<std::process::ChildStdout>)> {
+fn start_host(
+    args: &[String],
+) -> TestResult<(Child, String, String, BufReader<std::process::ChildStdout>)> {
     let mut child = Command::new(genopriv_bin()?)
         .args(["silo", "host"])
         .args(args)
@@ -88,7 +93,9 @@ fn start_host(args: &[String]) -> TestResult<(Child, String, String, BufReader<s
         if reader.read_line(&mut line)? == 0 {
             let _ = child.kill();
             let out = child.wait_with_output()?;
-            return Err(format!("the host stopped: {}", String::from_utf8_lossy(&out.stderr)).into());
+            return Err(
+                format!("the host stopped: {}", String::from_utf8_lossy(&out.stderr)).into(),
+            );
         }
         if let Some(a) = line.trim().strip_prefix("address: ") {
             address = Some(a.to_owned());
@@ -97,7 +104,12 @@ fn start_host(args: &[String]) -> TestResult<(Child, String, String, BufReader<s
             code = Some(c.to_owned());
         }
     }
-    Ok((child, address.ok_or("no address line")?, code.ok_or("no code line")?, reader))
+    Ok((
+        child,
+        address.ok_or("no address line")?,
+        code.ok_or("no code line")?,
+        reader,
+    ))
 }
 
 fn start_join(address: &str, code: &str, args: &[String], extra: &[&str]) -> TestResult<Child> {
@@ -140,10 +152,16 @@ fn raw_counts(path: &Path) -> TestResult<Vec<u64>> {
     let labels: Vec<u8> = matrix
         .samples()
         .iter()
-        .map(|s| case.get(s.as_str()).copied().ok_or(format!("no status for {s}")))
+        .map(|s| {
+            case.get(s.as_str())
+                .copied()
+                .ok_or(format!("no status for {s}"))
+        })
         .collect::<Result<_, _>>()?;
     let domain = ChainDomain::new(2, 3, matrix.n_variants())?;
-    Ok(job::unattended(|job| measure::clique_counts(&matrix, &labels, &domain, job))?)
+    Ok(job::unattended(|job| {
+        measure::clique_counts(&matrix, &labels, &domain, job)
+    })?)
 }
 
 /// (sent, kind, body) of every frame in a `--transcript` file.
@@ -152,7 +170,10 @@ fn transcript(path: &Path) -> TestResult<Vec<(bool, u8, Vec<u8>)>> {
     let mut frames = Vec::new();
     let mut at = 0;
     let word = |at: usize| -> TestResult<usize> {
-        let b: [u8; 4] = bytes.get(at..at + 4).ok_or("truncated transcript")?.try_into()?;
+        let b: [u8; 4] = bytes
+            .get(at..at + 4)
+            .ok_or("truncated transcript")?
+            .try_into()?;
         Ok(u32::from_be_bytes(b) as usize)
     };
     while at < bytes.len() {
@@ -187,26 +208,54 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     let mut host_args = site_args(&files[0], &out, names[0]);
     host_args.extend(
         [
-            "--sites", "3", "--tolerance", "1", "--epsilon", "5", "--n-synthetic", "250",
-            "--listen", "127.0.0.1:0", "--sampling-seed", "9", "--wait", "120",
+            "--sites",
+            "3",
+            "--tolerance",
+            "1",
+            "--epsilon",
+            "5",
+            "--n-synthetic",
+            "250",
+            "--listen",
+            "127.0.0.1:0",
+            "--sampling-seed",
+            "9",
+            "--wait",
+            "120",
         ]
         .map(String::from),
     );
-    let (host, address, code, _stdout) = start_host(&host_args)?;
+    let (host, address, code, mut host_stdout) = start_host(&host_args)?;
     // A stranger sends garbage: it is turned away and the session goes on.
     let mut stranger = TcpStream::connect(&address)?;
     stranger.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nnot TLS at all")?;
     drop(stranger);
     let joiners: Vec<Child> = (1..SITES)
-        .map(|k| start_join(&address, &code, &site_args(&files[k], &out, names[k]), &["--epsilon", "5", "--sites", "3"]))
+        .map(|k| {
+            start_join(
+                &address,
+                &code,
+                &site_args(&files[k], &out, names[k]),
+                &["--epsilon", "5", "--sites", "3"],
+            )
+        })
         .collect::<TestResult<_>>()?;
     let mut results = vec![finished(host, "the host")?];
+    // The host's stdout was read up to its code line; the rest is its summary.
+    host_stdout.read_to_string(&mut results[0].0)?;
     for (k, child) in joiners.into_iter().enumerate() {
         results.push(finished(child, names[k + 1])?);
     }
-    assert!(results[0].1.contains("turned away"), "host stderr: {}", results[0].1);
+    assert!(
+        results[0].1.contains("turned away"),
+        "host stderr: {}",
+        results[0].1
+    );
     for (stdout, _) in &results {
-        assert!(stdout.contains("Session complete: 250 synthetic people x 300 SNPs from 3 sites"), "{stdout}");
+        assert!(
+            stdout.contains("Session complete: 250 synthetic people x 300 SNPs from 3 sites"),
+            "{stdout}"
+        );
     }
 
     // Identical synthetic genotypes and labels at every site.
@@ -217,7 +266,11 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     for other in &synthetic[1..] {
         assert_eq!(other.n_variants(), synthetic[0].n_variants());
         for j in 0..other.n_variants() {
-            assert_eq!(other.packed_row(j), synthetic[0].packed_row(j), "variant {j} differs");
+            assert_eq!(
+                other.packed_row(j),
+                synthetic[0].packed_row(j),
+                "variant {j} differs"
+            );
         }
     }
     let phenotypes: Vec<String> = names
@@ -228,12 +281,21 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     let manifest: Manifest =
         serde_json::from_str(&fs::read_to_string(out.join("Leiden.manifest.json"))?)?;
     let record = manifest.cross_silo.ok_or("no cross-silo record")?;
-    assert_eq!(record.sites, names.map(String::from).to_vec());
+    // The host first; the others in the order they became ready.
+    let mut sites = record.sites.clone();
+    assert_eq!(sites.first().map(String::as_str), Some("Leeds"));
+    sites.sort();
+    let mut expected = names.map(String::from).to_vec();
+    expected.sort();
+    assert_eq!(sites, expected);
     assert_eq!(record.this_site, "Leiden");
     assert_eq!(record.tolerance, 1);
 
     // The aggregate is the pooled exact counts plus noise of variance 3·σ_k².
-    let raw: Vec<Vec<u64>> = files.iter().map(|f| raw_counts(f)).collect::<TestResult<_>>()?;
+    let raw: Vec<Vec<u64>> = files
+        .iter()
+        .map(|f| raw_counts(f))
+        .collect::<TestResult<_>>()?;
     let host_frames = transcript(&out.join("Leeds.transcript"))?;
     let aggregate = host_frames
         .iter()
@@ -252,14 +314,20 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     let planned = 3.0 * record.noise.per_site_sigma2;
     // 5,382 cells: the variance estimate's sd is under 2 % of the planned value.
     assert!(mean.abs() < 4.0 * (planned / n).sqrt(), "mean error {mean}");
-    assert!((variance / planned - 1.0).abs() < 0.1, "variance {variance}, planned {planned}");
+    assert!(
+        (variance / planned - 1.0).abs() < 0.1,
+        "variance {variance}, planned {planned}"
+    );
     // The manifest's noisy counts are that aggregate.
     let recorded: Vec<i64> = manifest.measurements[0]
         .cliques
         .iter()
         .flat_map(|c| c.noisy_counts.iter().copied())
         .collect();
-    assert_eq!(recorded, aggregate.iter().map(|&v| v as i64).collect::<Vec<_>>());
+    assert_eq!(
+        recorded,
+        aggregate.iter().map(|&v| v as i64).collect::<Vec<_>>()
+    );
 
     // What left each site: its masked table looks uniform (about half the top
     // bits set, where counts have none), and no frame anywhere holds 8 cells
@@ -268,14 +336,19 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
         .iter()
         .map(|n| transcript(&out.join(format!("{n}.transcript"))))
         .collect::<TestResult<_>>()?;
-    for (k, frames) in all_frames.iter().enumerate() {
+    // (The host keeps its own table: it sends none.)
+    for (k, frames) in all_frames.iter().enumerate().skip(1) {
         let masked = frames
             .iter()
             .find(|(sent, kind, _)| *sent && *kind == MASKED)
             .map(|(_, _, body)| words(body))
             .ok_or(format!("{} sent no masked table", names[k]))?;
         let top = masked.iter().filter(|&&v| v >> 63 == 1).count() as f64 / masked.len() as f64;
-        assert!((top - 0.5).abs() < 0.05, "{}: {top} of top bits set", names[k]);
+        assert!(
+            (top - 0.5).abs() < 0.05,
+            "{}: {top} of top bits set",
+            names[k]
+        );
     }
     for (k, counts) in raw.iter().enumerate() {
         let patterns: Vec<Vec<u8>> = counts
@@ -325,21 +398,43 @@ fn a_site_that_cannot_take_part_leaves_nothing_written() -> TestResult {
     fs::create_dir(&out)?;
     let mut host_args = site_args(&files[0], &out, "host");
     host_args.extend(
-        ["--sites", "2", "--epsilon", "5", "--n-synthetic", "100", "--listen", "127.0.0.1:0", "--wait", "8"]
-            .map(String::from),
+        [
+            "--sites",
+            "2",
+            "--epsilon",
+            "5",
+            "--n-synthetic",
+            "100",
+            "--listen",
+            "127.0.0.1:0",
+            "--wait",
+            "8",
+        ]
+        .map(String::from),
     );
     let (host, address, code, _stdout) = start_host(&host_args)?;
-    let site = start_join(&address, &code, &site_args(&short, &out, "short"), &["--epsilon", "5"])?;
+    let site = start_join(
+        &address,
+        &code,
+        &site_args(&short, &out, "short"),
+        &["--epsilon", "5"],
+    )?;
     let site = site.wait_with_output()?;
     let site_err = String::from_utf8_lossy(&site.stderr);
     assert!(!site.status.success());
-    assert!(site_err.contains("short.vcf.gz") && site_err.contains("not in this file"), "{site_err}");
+    assert!(
+        site_err.contains("short.vcf.gz") && site_err.contains("not in this file"),
+        "{site_err}"
+    );
     assert!(site_err.contains("nothing was written"), "{site_err}");
     let host = host.wait_with_output()?;
     let host_err = String::from_utf8_lossy(&host.stderr);
     assert!(!host.status.success());
     assert!(host_err.contains("declined"), "{host_err}");
-    assert!(host_err.contains("only 0 of the 1 other sites joined"), "{host_err}");
+    assert!(
+        host_err.contains("only 0 of the 1 other sites joined"),
+        "{host_err}"
+    );
     // Only the transcripts (asked for) are there: no genotypes, manifest or phenotypes.
     assert_eq!(files_in(&out)?, vec!["host.transcript", "short.transcript"]);
     Ok(())
@@ -352,19 +447,50 @@ fn bad_session_arguments_fail_with_one_line() -> TestResult {
     let input = sample_data("demo_cohort.vcf.gz");
     let pheno = sample_data("demo_cohort.pheno.tsv");
     let code = genopriv([
-        "silo".as_ref(), "join".as_ref(), "127.0.0.1:9".as_ref(), "--session".as_ref(), "ABCD-1234".as_ref(),
-        input.as_os_str(), "--pheno".as_ref(), pheno.as_os_str(), "--epsilon".as_ref(), "3".as_ref(),
-        "--out".as_ref(), out.as_os_str(),
+        "silo".as_ref(),
+        "join".as_ref(),
+        "127.0.0.1:9".as_ref(),
+        "--session".as_ref(),
+        "ABCD-1234".as_ref(),
+        input.as_os_str(),
+        "--pheno".as_ref(),
+        pheno.as_os_str(),
+        "--epsilon".as_ref(),
+        "3".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
     ])?;
     assert!(!code.success);
-    assert!(code.stderr.contains("is not a session code"), "{}", code.stderr);
+    assert!(
+        code.stderr.contains("is not a session code"),
+        "{}",
+        code.stderr
+    );
     let tolerance = genopriv([
-        "silo".as_ref(), "host".as_ref(), input.as_os_str(), "--pheno".as_ref(), pheno.as_os_str(),
-        "--sites".as_ref(), "2".as_ref(), "--tolerance".as_ref(), "2".as_ref(), "--epsilon".as_ref(),
-        "3".as_ref(), "--n-synthetic".as_ref(), "10".as_ref(), "--out".as_ref(), out.as_os_str(),
+        "silo".as_ref(),
+        "host".as_ref(),
+        input.as_os_str(),
+        "--pheno".as_ref(),
+        pheno.as_os_str(),
+        "--sites".as_ref(),
+        "2".as_ref(),
+        "--tolerance".as_ref(),
+        "2".as_ref(),
+        "--epsilon".as_ref(),
+        "3".as_ref(),
+        "--n-synthetic".as_ref(),
+        "10".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
     ])?;
     assert!(!tolerance.success);
-    assert!(tolerance.stderr.contains("collusion tolerance (2) must be below the number of sites (2)"), "{}", tolerance.stderr);
+    assert!(
+        tolerance
+            .stderr
+            .contains("collusion tolerance (2) must be below the number of sites (2)"),
+        "{}",
+        tolerance.stderr
+    );
     assert_eq!(tolerance.stderr.lines().count(), 1, "{}", tolerance.stderr);
     assert!(files_in(dir.path())?.is_empty());
     Ok(())

@@ -152,7 +152,8 @@ mod tests {
         // All three sites' noise: variance 3σ²/2, so ρ is two thirds of the budget.
         assert!((split.realised_rho / single.rho - 2.0 / 3.0).abs() < 1e-3);
         assert!((split.per_site_sigma2 - single.sigma.powi(2) / 2.0).abs() < 1e-2);
-        let all_but_one = DistributedNoise::plan(3.0, 1e-6, Structure::TanChain, 2, 3, 1_000, 3, 2)?;
+        let all_but_one =
+            DistributedNoise::plan(3.0, 1e-6, Structure::TanChain, 2, 3, 1_000, 3, 2)?;
         assert!((all_but_one.per_site_sigma2 - single.sigma.powi(2)).abs() < 1e-2);
         assert!(DistributedNoise::plan(3.0, 1e-6, Structure::TanChain, 2, 3, 1_000, 3, 3).is_err());
         assert!(DistributedNoise::plan(3.0, 1e-6, Structure::TanChain, 2, 3, 1_000, 1, 0).is_err());

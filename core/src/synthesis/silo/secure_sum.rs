@@ -60,22 +60,30 @@ impl MaskKeys {
 
     /// The pairwise seeds with every peer, from the matrix of all sites' public
     /// keys (`all[j][i]` is the key site j made for site i), bound to the session.
-    pub fn pairwise_seeds(self, all: &[Vec<PublicKey>], session_id: &[u8]) -> Result<Vec<PairSeed>> {
+    pub fn pairwise_seeds(
+        self,
+        all: &[Vec<PublicKey>],
+        session_id: &[u8],
+    ) -> Result<Vec<PairSeed>> {
         let me = self.own_index;
         let mut seeds = Vec::new();
         for (peer, private) in self.private.into_iter().enumerate() {
             let Some(private) = private else { continue };
-            let theirs = all
-                .get(peer)
-                .and_then(|keys| keys.get(me))
-                .ok_or_else(|| Error::Session(format!("site {} sent no mask key for us", peer + 1)))?;
+            let theirs = all.get(peer).and_then(|keys| keys.get(me)).ok_or_else(|| {
+                Error::Session(format!("site {} sent no mask key for us", peer + 1))
+            })?;
             let (low, high) = (me.min(peer) as u32, me.max(peer) as u32);
             let seed = agreement::agree_ephemeral(
                 private,
                 &UnparsedPublicKey::new(&X25519, theirs),
                 |shared| expand_seed(shared, session_id, low, high),
             )
-            .map_err(|_| Error::Session(format!("site {}'s mask key is not a valid X25519 key", peer + 1)))??;
+            .map_err(|_| {
+                Error::Session(format!(
+                    "site {}'s mask key is not a valid X25519 key",
+                    peer + 1
+                ))
+            })??;
             seeds.push(PairSeed { peer, seed });
         }
         Ok(seeds)
@@ -198,7 +206,10 @@ mod tests {
         mask(&mut masked, 1, &seeds[1]);
         let high = masked.iter().filter(|&&v| v >> 63 == 1).count() as f64;
         // Binomial(20,000, ½): sd ≈ 71; 5 sd.
-        assert!((high - 10_000.0).abs() < 355.0, "{high} of 20,000 top bits set");
+        assert!(
+            (high - 10_000.0).abs() < 355.0,
+            "{high} of 20,000 top bits set"
+        );
         Ok(())
     }
 
@@ -207,12 +218,7 @@ mod tests {
     #[test]
     fn seeds_agree_per_pair_and_differ_between_pairs_and_sessions() -> Result<()> {
         let seeds = exchange(3, b"a")?;
-        let between = |i: usize, j: usize| {
-            seeds[i]
-                .iter()
-                .find(|p| p.peer == j)
-                .map(|p| p.seed)
-        };
+        let between = |i: usize, j: usize| seeds[i].iter().find(|p| p.peer == j).map(|p| p.seed);
         assert_eq!(between(0, 1), between(1, 0));
         assert_eq!(between(1, 2), between(2, 1));
         assert_ne!(between(0, 1), between(0, 2));

@@ -15,11 +15,11 @@ use rand_chacha::ChaCha20Rng;
 use ring::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha256};
 
+use super::CrossSiloRecord;
 use super::secure_sum::{self, MaskKeys, PublicKey};
 use super::setup::{Agreement, SiloParameters, SiloSetup, align_to_panel, panel_sha256};
 use super::transport::{self, Channel, HostIdentity, SessionCode, Transcript};
 use super::wire::{Message, PROTOCOL_VERSION};
-use super::CrossSiloRecord;
 use crate::data::{GenotypeMatrix, Variant};
 use crate::error::{Error, Result};
 use crate::job::Job;
@@ -115,9 +115,8 @@ impl SiloHost {
             data_encoding::HEXLOWER.encode(&id),
             sampling_seed,
         )?;
-        let listener = TcpListener::bind(listen).map_err(|e| {
-            Error::Session(format!("cannot listen on {listen}: {e}"))
-        })?;
+        let listener = TcpListener::bind(listen)
+            .map_err(|e| Error::Session(format!("cannot listen on {listen}: {e}")))?;
         let identity = HostIdentity::generate()?;
         let code = SessionCode::new(&identity)?;
         Ok(Self {
@@ -230,7 +229,8 @@ impl SiloHost {
                                     env!("CARGO_PKG_VERSION")
                                 );
                                 (options.notice)(&format!("A site was turned away: {reason}"));
-                                let _ = channel.send(&Message::Abort { reason }, &mut options.transcript);
+                                let _ = channel
+                                    .send(&Message::Abort { reason }, &mut options.transcript);
                                 continue;
                             }
                             let name = unique_name(&hello.site_name, &names);
@@ -242,7 +242,10 @@ impl SiloHost {
                                 },
                                 &mut options.transcript,
                             )?;
-                            (options.notice)(&format!("{} connected; checking the set-up", channel.peer));
+                            (options.notice)(&format!(
+                                "{} connected; checking the set-up",
+                                channel.peer
+                            ));
                             pending.push(channel);
                         }
                         Err(Error::Cancelled) => return Err(Error::Cancelled),
@@ -257,7 +260,7 @@ impl SiloHost {
             // Pending sites answer Ready or Abort; the ones gone are dropped.
             let mut still_pending = Vec::new();
             for mut channel in pending.drain(..) {
-                match channel.try_receive("a ready signal", &mut options.transcript) {
+                match channel.poll("a ready signal", &mut options.transcript) {
                     Ok(Some(Message::Ready)) => {
                         (options.notice)(&format!("{} is ready", channel.peer));
                         ready.push(channel);
@@ -272,10 +275,7 @@ impl SiloHost {
                             other.name()
                         ));
                     }
-                    Ok(None) if !channel.is_closed() => still_pending.push(channel),
-                    Ok(None) => {
-                        (options.notice)(&format!("{} left before it was ready", channel.peer));
-                    }
+                    Ok(None) => still_pending.push(channel),
                     Err(e) => {
                         (options.notice)(&format!("{} was dropped: {e}", channel.peer));
                     }
@@ -364,7 +364,10 @@ fn host_steps(
         match message {
             Message::KeyShare { keys } if keys.len() == m => all.push(keys),
             Message::KeyShare { keys } => {
-                return Err(malformed(channel, &format!("{} mask keys for {m} sites", keys.len())));
+                return Err(malformed(
+                    channel,
+                    &format!("{} mask keys for {m} sites", keys.len()),
+                ));
             }
             other => return Err(unexpected(channel, "mask keys", &other)),
         }
@@ -377,7 +380,10 @@ fn host_steps(
     let mut sum = masked_noisy_counts(setup, site, &own, 0, &seeds, job)?;
     drop(own);
     for channel in sites.iter_mut() {
-        job.checkpoint(&format!("Waiting for {}'s masked counts", channel.peer), None)?;
+        job.checkpoint(
+            &format!("Waiting for {}'s masked counts", channel.peer),
+            None,
+        )?;
         match receive(channel, options, job, "masked counts")? {
             Message::Masked { values } if values.len() == sum.len() => {
                 secure_sum::accumulate(&mut sum, &values)?;
@@ -385,13 +391,23 @@ fn host_steps(
             Message::Masked { values } => {
                 return Err(malformed(
                     channel,
-                    &format!("masked counts with {} cells, expected {}", values.len(), sum.len()),
+                    &format!(
+                        "masked counts with {} cells, expected {}",
+                        values.len(),
+                        sum.len()
+                    ),
                 ));
             }
             other => return Err(unexpected(channel, "masked counts", &other)),
         }
     }
-    broadcast(sites, &Message::Aggregate { values: sum.clone() }, options)?;
+    broadcast(
+        sites,
+        &Message::Aggregate {
+            values: sum.clone(),
+        },
+        options,
+    )?;
 
     // Everyone fits and samples; the fingerprints must agree.
     let synthesis = finish(setup, site, &shape, &sum, names, 0, job)?;
@@ -418,7 +434,13 @@ fn host_steps(
                     seeded.push(channel.peer.clone());
                 }
             }
-            other => return Err(unexpected(channel, "a fingerprint of the synthetic data", &other)),
+            other => {
+                return Err(unexpected(
+                    channel,
+                    "a fingerprint of the synthetic data",
+                    &other,
+                ));
+            }
         }
     }
     broadcast(
@@ -450,7 +472,8 @@ pub fn join(
     )?;
     let result = join_steps(&mut host, agreement, &site, &mut options, job);
     if let Err(error) = &result {
-        let is_abort_from_host = matches!(error, Error::Session(m) if m.starts_with("the session was aborted"));
+        let is_abort_from_host =
+            matches!(error, Error::Session(m) if m.starts_with("the session was aborted"));
         if !is_abort_from_host {
             let _ = host.send(
                 &Message::Abort {
@@ -487,7 +510,11 @@ fn join_steps(
         Message::Roster { sites, .. } => {
             return Err(malformed(
                 host,
-                &format!("a list of {} sites for a {}-site session", sites.len(), setup.sites),
+                &format!(
+                    "a list of {} sites for a {}-site session",
+                    sites.len(),
+                    setup.sites
+                ),
             ));
         }
         other => return Err(unexpected(host, "the list of sites", &other)),
@@ -502,7 +529,11 @@ fn join_steps(
         &mut options.transcript,
     )?;
     let all = match receive(host, options, job, "everyone's mask keys")? {
-        Message::Keys { keys } if keys.len() == setup.sites && keys.iter().all(|k| k.len() == setup.sites) => keys,
+        Message::Keys { keys }
+            if keys.len() == setup.sites && keys.iter().all(|k| k.len() == setup.sites) =>
+        {
+            keys
+        }
         Message::Keys { .. } => return Err(malformed(host, "a mask-key table of the wrong size")),
         other => return Err(unexpected(host, "everyone's mask keys", &other)),
     };
@@ -599,7 +630,11 @@ fn unexpected(channel: &Channel, expected: &str, got: &Message) -> Error {
 }
 
 /// The site's exact tables for the set-up, from its data aligned to the panel.
-fn local_tables(setup: &SiloSetup, site: &SiteInput<'_>, job: Job<'_>) -> Result<synthesis::CountTables> {
+fn local_tables(
+    setup: &SiloSetup,
+    site: &SiteInput<'_>,
+    job: Job<'_>,
+) -> Result<synthesis::CountTables> {
     if site.is_case.len() != site.matrix.n_samples() {
         return Err(Error::Mismatch(format!(
             "{} case/control values for {} samples",
@@ -817,14 +852,20 @@ mod tests {
     #[test]
     fn three_sites_release_the_same_data_from_a_noisy_sum() -> Result<()> {
         let c = cohort();
-        let host = SiloHost::bind(loopback(), c.parts[0].variants().to_vec(), &parameters(), Some(5))?;
+        let host = SiloHost::bind(
+            loopback(),
+            c.parts[0].variants().to_vec(),
+            &parameters(),
+            Some(5),
+        )?;
         let address = host.local_addr()?;
         let code = host.code();
         let capture = Capture::default();
         let outcomes: Vec<Result<SiloOutcome>> = std::thread::scope(|scope| {
             let mut options = quick();
             options.transcript = Some(Box::new(capture.clone()));
-            let hosting = scope.spawn(|| job::unattended(|job| host.run(site(&c, 0, None), options, job)));
+            let hosting =
+                scope.spawn(|| job::unattended(|job| host.run(site(&c, 0, None), options, job)));
             let joiners: Vec<_> = (1..SITES)
                 .map(|k| {
                     let c = &c;
@@ -832,19 +873,27 @@ mod tests {
                     scope.spawn(move || {
                         let mut options = quick();
                         options.transcript = Some(Box::new(capture));
-                        job::unattended(|job| join(address, &code, &agreement(), site(c, k, None), options, job))
+                        job::unattended(|job| {
+                            join(address, &code, &agreement(), site(c, k, None), options, job)
+                        })
                     })
                 })
                 .collect();
             std::iter::once(hosting)
                 .chain(joiners)
-                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Session("a site panicked".into()))))
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::Session("a site panicked".into())))
+                })
                 .collect()
         });
         let outcomes: Vec<SiloOutcome> = outcomes.into_iter().collect::<Result<_>>()?;
         let first = &outcomes[0];
         for other in &outcomes[1..] {
-            assert_eq!(cohort_sha256(&other.synthesis.cohort), cohort_sha256(&first.synthesis.cohort));
+            assert_eq!(
+                cohort_sha256(&other.synthesis.cohort),
+                cohort_sha256(&first.synthesis.cohort)
+            );
             assert_eq!(other.sites, first.sites);
         }
         assert_eq!(first.synthesis.cohort.matrix.n_samples(), 300);
@@ -857,13 +906,25 @@ mod tests {
             .ok_or_else(|| Error::Session("no cross-silo record".into()))?;
         assert_eq!(record.sites, vec!["site-0", "site-1", "site-2"]);
         assert_eq!(
-            outcomes[2].synthesis.manifest.cross_silo.as_ref().map(|r| r.this_site.as_str()),
+            outcomes[2]
+                .synthesis
+                .manifest
+                .cross_silo
+                .as_ref()
+                .map(|r| r.this_site.as_str()),
             Some("site-2")
         );
 
         // The revealed sum against the pooled exact counts.
         let exact = job::unattended(|job| {
-            crate::synthesis::count(&c.pooled, Some(&c.pooled_labels), crate::synthesis::Structure::TanChain, crate::synthesis::MissingPolicy::Reject, 2, job)
+            crate::synthesis::count(
+                &c.pooled,
+                Some(&c.pooled_labels),
+                crate::synthesis::Structure::TanChain,
+                crate::synthesis::MissingPolicy::Reject,
+                2,
+                job,
+            )
         })?;
         let noisy: Vec<i64> = first.synthesis.manifest.measurements[0]
             .cliques
@@ -882,21 +943,41 @@ mod tests {
         let planned = record.noise.realised_sigma.powi(2);
         // 1,062 cells: the variance estimate's sd is about 4.3 % of the planned value.
         assert!(mean.abs() < 4.0 * (planned / n).sqrt(), "mean {mean}");
-        assert!((variance / planned - 1.0).abs() < 0.2, "variance {variance}, planned {planned}");
+        assert!(
+            (variance / planned - 1.0).abs() < 0.2,
+            "variance {variance}, planned {planned}"
+        );
 
         // No message holds any site's raw counts (8 cells in a row, as sent).
-        let frames = capture.0.lock().map_err(|_| Error::Session("capture poisoned".into()))?;
+        let frames = capture
+            .0
+            .lock()
+            .map_err(|_| Error::Session("capture poisoned".into()))?;
         assert!(frames.len() > 10);
         for (k, part) in c.parts.iter().enumerate() {
             let labels: Vec<u8> = c.cases[k].iter().map(|&b| u8::from(b)).collect();
             let raw = job::unattended(|job| {
-                crate::synthesis::count(part, Some(&labels), crate::synthesis::Structure::TanChain, crate::synthesis::MissingPolicy::Reject, 2, job)
+                crate::synthesis::count(
+                    part,
+                    Some(&labels),
+                    crate::synthesis::Structure::TanChain,
+                    crate::synthesis::MissingPolicy::Reject,
+                    2,
+                    job,
+                )
             })?;
-            for window in raw.values.chunks(8).take(50).filter(|w| w.iter().filter(|&&v| v > 0).count() >= 4) {
+            for window in raw
+                .values
+                .chunks(8)
+                .take(50)
+                .filter(|w| w.iter().filter(|&&v| v > 0).count() >= 4)
+            {
                 let pattern: Vec<u8> = window.iter().flat_map(|v| v.to_le_bytes()).collect();
                 for frame in frames.iter() {
                     assert!(
-                        !frame.windows(pattern.len()).any(|w| w == pattern.as_slice()),
+                        !frame
+                            .windows(pattern.len())
+                            .any(|w| w == pattern.as_slice()),
                         "site {k}'s raw counts appear in a message"
                     );
                 }
@@ -916,37 +997,74 @@ mod tests {
         let address = host.local_addr()?;
         let code = host.code();
         let (host_result, honest, rogue) = std::thread::scope(|scope| {
-            let hosting = scope.spawn(|| job::unattended(|job| host.run(site(&c, 0, None), quick(), job)));
+            let hosting =
+                scope.spawn(|| job::unattended(|job| host.run(site(&c, 0, None), quick(), job)));
             let honest = scope.spawn(|| {
-                job::unattended(|job| join(address, &code, &agreement(), site(&c, 1, None), quick(), job))
+                job::unattended(|job| {
+                    join(
+                        address,
+                        &code,
+                        &agreement(),
+                        site(&c, 1, None),
+                        quick(),
+                        job,
+                    )
+                })
             });
             let rogue = scope.spawn(|| -> Result<()> {
                 let mut none = None;
-                let mut channel = transport::connect(address, &code, "rogue", Duration::from_secs(10), &mut none)?;
+                let mut channel = transport::connect(
+                    address,
+                    &code,
+                    "rogue",
+                    Duration::from_secs(10),
+                    &mut none,
+                )?;
                 let cancel = crate::job::CancelToken::new();
                 let deadline = Instant::now() + Duration::from_secs(20);
                 channel.receive(deadline, &cancel, "the set-up", &mut none)?;
                 channel.send(&Message::Ready, &mut none)?;
                 channel.receive(deadline, &cancel, "the roster", &mut none)?;
                 // Wrong table size instead of mask keys.
-                channel.send(&Message::Masked { values: vec![1, 2, 3] }, &mut none)?;
+                channel.send(
+                    &Message::Masked {
+                        values: vec![1, 2, 3],
+                    },
+                    &mut none,
+                )?;
                 Ok(())
             });
             (
-                hosting.join().unwrap_or_else(|_| Err(Error::Session("panic".into()))),
-                honest.join().unwrap_or_else(|_| Err(Error::Session("panic".into()))),
-                rogue.join().unwrap_or_else(|_| Err(Error::Session("panic".into()))),
+                hosting
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Session("panic".into()))),
+                honest
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Session("panic".into()))),
+                rogue
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Session("panic".into()))),
             )
         });
         rogue?;
         let Err(Error::Session(at_host)) = host_result else {
-            return Err(Error::Session("the host finished despite the rogue site".into()));
+            return Err(Error::Session(
+                "the host finished despite the rogue site".into(),
+            ));
         };
-        assert!(at_host.contains("rogue") && at_host.contains("masked counts"), "{at_host}");
+        assert!(
+            at_host.contains("rogue") && at_host.contains("masked counts"),
+            "{at_host}"
+        );
         let Err(Error::Session(at_site)) = honest else {
-            return Err(Error::Session("the honest site finished despite the rogue site".into()));
+            return Err(Error::Session(
+                "the honest site finished despite the rogue site".into(),
+            ));
         };
-        assert!(at_site.contains("aborted") && at_site.contains("rogue"), "{at_site}");
+        assert!(
+            at_site.contains("aborted") && at_site.contains("rogue"),
+            "{at_site}"
+        );
         Ok(())
     }
 
@@ -971,7 +1089,8 @@ mod tests {
                     v.push(n.to_owned());
                 }
             });
-            let hosting = scope.spawn(|| job::unattended(|job| host.run(site(&c, 0, None), options, job)));
+            let hosting =
+                scope.spawn(|| job::unattended(|job| host.run(site(&c, 0, None), options, job)));
             // A stranger: right host, wrong secret.
             let other_identity = HostIdentity::generate()?;
             let wrong = SessionCode::parse(&{
@@ -980,17 +1099,33 @@ mod tests {
                 format!("{}{}", &text[..20], &other[20..])
             })?;
             let stranger = job::unattended(|job| {
-                join(address, &wrong, &agreement(), site(&c, 1, None), quick(), job)
+                join(
+                    address,
+                    &wrong,
+                    &agreement(),
+                    site(&c, 1, None),
+                    quick(),
+                    job,
+                )
             });
             // A site that agreed to a smaller budget declines.
             let disagreeing = job::unattended(|job| {
-                let strict = Agreement { epsilon: 1.0, ..agreement() };
+                let strict = Agreement {
+                    epsilon: 1.0,
+                    ..agreement()
+                };
                 join(address, &code, &strict, site(&c, 1, None), quick(), job)
             });
             // A site that leaves right after the roster.
             let leaver = scope.spawn(|| -> Result<()> {
                 let mut none = None;
-                let mut channel = transport::connect(address, &code, "leaver", Duration::from_secs(10), &mut none)?;
+                let mut channel = transport::connect(
+                    address,
+                    &code,
+                    "leaver",
+                    Duration::from_secs(10),
+                    &mut none,
+                )?;
                 let cancel = crate::job::CancelToken::new();
                 let deadline = Instant::now() + Duration::from_secs(20);
                 channel.receive(deadline, &cancel, "the set-up", &mut none)?;
@@ -1000,7 +1135,9 @@ mod tests {
             });
             let _ = leaver.join();
             Ok::<_, Error>((
-                hosting.join().unwrap_or_else(|_| Err(Error::Session("panic".into()))),
+                hosting
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Session("panic".into()))),
                 stranger,
                 disagreeing,
             ))
@@ -1008,18 +1145,39 @@ mod tests {
         let Err(Error::Session(stranger)) = stranger else {
             return Err(Error::Session("the stranger got in".into()));
         };
-        assert!(stranger.contains("left the session") || stranger.contains("could not"), "{stranger}");
+        assert!(
+            stranger.contains("left the session") || stranger.contains("could not"),
+            "{stranger}"
+        );
         let Err(Error::Session(declined)) = disagreeing else {
             return Err(Error::Session("the disagreeing site joined".into()));
         };
-        assert!(declined.contains("epsilon 8 (you agreed to 1)"), "{declined}");
+        assert!(
+            declined.contains("epsilon 8 (you agreed to 1)"),
+            "{declined}"
+        );
         let Err(Error::Session(at_host)) = host_result else {
-            return Err(Error::Session("the host finished without its second site".into()));
+            return Err(Error::Session(
+                "the host finished without its second site".into(),
+            ));
         };
-        assert!(at_host.contains("leaver") && at_host.contains("left the session"), "{at_host}");
-        let notices = notices.lock().map_err(|_| Error::Session("poisoned".into()))?;
-        assert!(notices.iter().any(|n| n.contains("does not know the session code")), "{notices:?}");
-        assert!(notices.iter().any(|n| n.contains("declined")), "{notices:?}");
+        assert!(
+            at_host.contains("leaver") && at_host.contains("left the session"),
+            "{at_host}"
+        );
+        let notices = notices
+            .lock()
+            .map_err(|_| Error::Session("poisoned".into()))?;
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.contains("does not know the session code")),
+            "{notices:?}"
+        );
+        assert!(
+            notices.iter().any(|n| n.contains("declined")),
+            "{notices:?}"
+        );
         Ok(())
     }
 
@@ -1038,9 +1196,17 @@ mod tests {
         let result = std::thread::scope(|scope| {
             let mut host_options = quick();
             host_options.join_wait = Duration::from_secs(3);
-            let hosting = scope.spawn(|| job::unattended(|job| host.run(site(&c, 0, None), host_options, job)));
+            let hosting = scope
+                .spawn(|| job::unattended(|job| host.run(site(&c, 0, None), host_options, job)));
             let joined = job::unattended(|job| {
-                join(address, &impostor_code, &agreement(), site(&c, 1, None), options, job)
+                join(
+                    address,
+                    &impostor_code,
+                    &agreement(),
+                    site(&c, 1, None),
+                    options,
+                    job,
+                )
             });
             let _ = hosting.join();
             joined
@@ -1048,7 +1214,10 @@ mod tests {
         let Err(Error::Session(message)) = result else {
             return Err(Error::Session("the site trusted an impostor".into()));
         };
-        assert!(message.contains("not the one that made this session code"), "{message}");
+        assert!(
+            message.contains("not the one that made this session code"),
+            "{message}"
+        );
         Ok(())
     }
 }

@@ -196,14 +196,23 @@ pub fn panel_sha256(panel: &[Variant]) -> String {
 /// A site's genotypes restricted to the panel, in panel order. Variants are
 /// matched on chromosome, position and both alleles (the counted allele must be
 /// the same everywhere); a panel variant the site lacks is an error naming it.
-pub fn align_to_panel(matrix: &GenotypeMatrix, panel: &[Variant], source: &Path) -> Result<GenotypeMatrix> {
+pub fn align_to_panel(
+    matrix: &GenotypeMatrix,
+    panel: &[Variant],
+    source: &Path,
+) -> Result<GenotypeMatrix> {
     let index: HashMap<(&str, u64, &str, &str), usize> = matrix
         .variants()
         .iter()
         .enumerate()
         .map(|(i, v)| {
             (
-                (v.chrom.as_str(), v.pos, v.ref_allele.as_str(), v.alt_allele.as_str()),
+                (
+                    v.chrom.as_str(),
+                    v.pos,
+                    v.ref_allele.as_str(),
+                    v.alt_allele.as_str(),
+                ),
                 i,
             )
         })
@@ -211,7 +220,12 @@ pub fn align_to_panel(matrix: &GenotypeMatrix, panel: &[Variant], source: &Path)
     let mut rows = Vec::with_capacity(panel.len());
     let mut missing = Vec::new();
     for v in panel {
-        match index.get(&(v.chrom.as_str(), v.pos, v.ref_allele.as_str(), v.alt_allele.as_str())) {
+        match index.get(&(
+            v.chrom.as_str(),
+            v.pos,
+            v.ref_allele.as_str(),
+            v.alt_allele.as_str(),
+        )) {
             Some(&row) => rows.push(row),
             None => missing.push(v.display_id()),
         }
@@ -234,7 +248,10 @@ pub fn align_to_panel(matrix: &GenotypeMatrix, panel: &[Variant], source: &Path)
 /// `pos`, `ref` and `alt` columns (`id` optional; other columns ignored).
 pub fn read_panel_table(path: &Path) -> Result<Vec<Variant>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let Some((_, header)) = lines.next() else {
         return Err(Error::invalid(path, "the panel file is empty"));
     };
@@ -262,7 +279,8 @@ pub fn read_panel_table(path: &Path) -> Result<Vec<Variant>> {
         let fields: Vec<&str> = line.split(delimiter).map(str::trim).collect();
         let field = |i: usize| fields.get(i).copied().filter(|f| !f.is_empty());
         let line_no = number as u64 + 1;
-        let (Some(c), Some(p), Some(r), Some(a)) = (field(chrom), field(pos), field(reference), field(alt))
+        let (Some(c), Some(p), Some(r), Some(a)) =
+            (field(chrom), field(pos), field(reference), field(alt))
         else {
             return Err(Error::parse(
                 path,
@@ -308,12 +326,20 @@ mod tests {
         m.push_variant(variant(10, "C"), &[0, 1]);
         m.push_variant(variant(20, "G"), &[2, 2]);
         m.push_variant(variant(30, "T"), &[1, 0]);
-        let aligned = align_to_panel(&m, &[variant(30, "T"), variant(10, "C")], Path::new("x.vcf"))?;
+        let aligned = align_to_panel(
+            &m,
+            &[variant(30, "T"), variant(10, "C")],
+            Path::new("x.vcf"),
+        )?;
         assert_eq!(aligned.n_variants(), 2);
         assert_eq!(aligned.calls(0).collect::<Vec<_>>(), vec![1, 0]);
         assert_eq!(aligned.calls(1).collect::<Vec<_>>(), vec![0, 1]);
         // Same position, other counted allele: not the same variant.
-        let err = align_to_panel(&m, &[variant(10, "C"), variant(20, "T")], Path::new("x.vcf"));
+        let err = align_to_panel(
+            &m,
+            &[variant(10, "C"), variant(20, "T")],
+            Path::new("x.vcf"),
+        );
         assert!(matches!(err, Err(Error::Invalid { ref message, .. })
             if message.contains("1 of the panel's 2") && message.contains("rs20")));
         Ok(())
@@ -323,12 +349,18 @@ mod tests {
     fn panel_tables_need_the_four_columns_and_whole_positions() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
         let good = dir.path().join("panel.tsv");
-        std::fs::write(&good, "chrom\tpos\tid\tref\talt\talt_freq\n1\t10\trs10\tA\tC\t0.2\n")
-            .map_err(|e| Error::io(&good, e))?;
+        std::fs::write(
+            &good,
+            "chrom\tpos\tid\tref\talt\talt_freq\n1\t10\trs10\tA\tC\t0.2\n",
+        )
+        .map_err(|e| Error::io(&good, e))?;
         assert_eq!(read_panel_table(&good)?, vec![variant(10, "C")]);
         let bad = dir.path().join("bad.tsv");
-        std::fs::write(&bad, "chrom\tpos\tref\talt\n1\tten\tA\tC\n").map_err(|e| Error::io(&bad, e))?;
-        assert!(matches!(read_panel_table(&bad), Err(Error::Parse { ref message, .. }) if message.contains("`ten`")));
+        std::fs::write(&bad, "chrom\tpos\tref\talt\n1\tten\tA\tC\n")
+            .map_err(|e| Error::io(&bad, e))?;
+        assert!(
+            matches!(read_panel_table(&bad), Err(Error::Parse { ref message, .. }) if message.contains("`ten`"))
+        );
         let headerless = dir.path().join("h.tsv");
         std::fs::write(&headerless, "1\t10\tA\tC\n").map_err(|e| Error::io(&headerless, e))?;
         assert!(read_panel_table(&headerless).is_err());
@@ -366,6 +398,13 @@ mod tests {
         };
         assert!(message.contains("epsilon 3 (you agreed to 1)"), "{message}");
         assert!(message.contains("at least 2"), "{message}");
+        // Sites read the set-up from JSON and must get the host's numbers bit for bit:
+        // they recompute the noise split from them and fit with them.
+        let text = serde_json::to_string(&setup).map_err(|e| Error::Session(e.to_string()))?;
+        let read: SiloSetup =
+            serde_json::from_str(&text).map_err(|e| Error::Session(e.to_string()))?;
+        assert_eq!(read, setup);
+        read.verify_noise()?;
         let mut tampered = setup.clone();
         tampered.noise.per_site_sigma2 /= 2.0;
         assert!(tampered.verify_noise().is_err());

@@ -20,7 +20,10 @@ use ring::rand::{SecureRandom, SystemRandom};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, ServerConfig, ServerConnection, SignatureScheme, StreamOwned};
+use rustls::{
+    ClientConfig, ClientConnection, DigitallySignedStruct, ServerConfig, ServerConnection,
+    SignatureScheme, StreamOwned,
+};
 use sha2::{Digest, Sha256};
 
 use super::wire::{FrameBuffer, Message};
@@ -94,7 +97,10 @@ impl SessionCode {
             .map_err(|_| Error::Session("the operating system's random source failed".into()))?;
         let mut fingerprint = [0u8; CODE_PART];
         fingerprint.copy_from_slice(&identity.fingerprint[..CODE_PART]);
-        Ok(Self { fingerprint, secret })
+        Ok(Self {
+            fingerprint,
+            secret,
+        })
     }
 
     /// Reads a code as typed: case, spaces and dashes do not matter.
@@ -122,7 +128,10 @@ impl SessionCode {
         let mut secret = [0u8; CODE_PART];
         fingerprint.copy_from_slice(&bytes[..CODE_PART]);
         secret.copy_from_slice(&bytes[CODE_PART..]);
-        Ok(Self { fingerprint, secret })
+        Ok(Self {
+            fingerprint,
+            secret,
+        })
     }
 
     /// HMAC-SHA256 over the connection's exporter value under the secret.
@@ -193,7 +202,12 @@ impl ServerCertVerifier for PinnedCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -202,7 +216,12 @@ impl ServerCertVerifier for PinnedCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -247,7 +266,11 @@ impl Channel {
         })
     }
 
-    pub fn send(&mut self, message: &Message, transcript: &mut Option<Box<dyn Transcript>>) -> Result<()> {
+    pub fn send(
+        &mut self,
+        message: &Message,
+        transcript: &mut Option<Box<dyn Transcript>>,
+    ) -> Result<()> {
         let frame = message.encode()?;
         if let Some(t) = transcript.as_mut() {
             t.record(true, &self.peer, &frame);
@@ -285,7 +308,7 @@ impl Channel {
     }
 
     /// A message if a whole one has already arrived, without waiting.
-    pub fn try_receive(
+    fn try_receive(
         &mut self,
         waiting_for: &str,
         transcript: &mut Option<Box<dyn Transcript>>,
@@ -309,6 +332,28 @@ impl Channel {
         Ok(Some(message))
     }
 
+    /// A message if one has arrived, reading what the socket holds without
+    /// waiting; an error if the peer has gone or sent garbage.
+    pub fn poll(
+        &mut self,
+        waiting_for: &str,
+        transcript: &mut Option<Box<dyn Transcript>>,
+    ) -> Result<Option<Message>> {
+        if let Some(message) = self.try_receive(waiting_for, transcript)? {
+            return Ok(Some(message));
+        }
+        let nonblocking = |socket: &TcpStream, on: bool| {
+            socket
+                .set_nonblocking(on)
+                .map_err(|e| Error::Session(format!("the connection failed: {e}")))
+        };
+        nonblocking(&self.socket, true)?;
+        let filled = self.fill(waiting_for);
+        nonblocking(&self.socket, false)?;
+        filled?;
+        self.try_receive(waiting_for, transcript)
+    }
+
     /// Reads what is available (up to one 200 ms slice).
     fn fill(&mut self, waiting_for: &str) -> Result<()> {
         let mut chunk = vec![0u8; 64 * 1024];
@@ -321,9 +366,23 @@ impl Channel {
                 self.buffer.extend(&chunk[..n]);
                 Ok(())
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(())
+            }
             // A peer that exits closes without TLS's close_notify.
-            Err(e) if matches!(e.kind(), ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::UnexpectedEof
+                        | ErrorKind::ConnectionReset
+                        | ErrorKind::ConnectionAborted
+                ) =>
+            {
                 Err(Error::Session(format!(
                     "{} left the session while this site waited for {waiting_for}",
                     self.peer
@@ -348,7 +407,11 @@ impl Channel {
 }
 
 /// Runs a TLS handshake to completion on a socket, within `timeout`.
-fn handshake<C, S>(connection: &mut C, socket: &mut TcpStream, timeout: Duration) -> std::io::Result<()>
+fn handshake<C, S>(
+    connection: &mut C,
+    socket: &mut TcpStream,
+    timeout: Duration,
+) -> std::io::Result<()>
 where
     C: std::ops::DerefMut<Target = rustls::ConnectionCommon<S>>,
     S: rustls::SideData,
@@ -373,9 +436,15 @@ pub fn accept(
     let address = socket
         .peer_addr()
         .map_or_else(|_| "an unknown address".to_owned(), |a| a.to_string());
-    let refused = |why: String| Error::Session(format!("a connection from {address} was turned away: {why}"));
+    let refused = |why: String| {
+        Error::Session(format!(
+            "a connection from {address} was turned away: {why}"
+        ))
+    };
     let mut socket = socket;
-    socket.set_nonblocking(false).map_err(|e| refused(e.to_string()))?;
+    socket
+        .set_nonblocking(false)
+        .map_err(|e| refused(e.to_string()))?;
     let mut connection =
         ServerConnection::new(identity.server_config()?).map_err(|e| refused(e.to_string()))?;
     handshake(&mut connection, &mut socket, timeout)
@@ -390,7 +459,12 @@ pub fn accept(
         format!("the site at {address}"),
     )?;
     let mut no_transcript = None;
-    let hello = match channel.receive(Instant::now() + timeout, cancel, "a greeting", &mut no_transcript)? {
+    let hello = match channel.receive(
+        Instant::now() + timeout,
+        cancel,
+        "a greeting",
+        &mut no_transcript,
+    )? {
         Message::Hello(hello) => hello,
         other => return Err(refused(format!("it sent {} before greeting", other.name()))),
     };
@@ -409,8 +483,10 @@ pub fn connect(
     timeout: Duration,
     transcript: &mut Option<Box<dyn Transcript>>,
 ) -> Result<Channel> {
-    let unreachable = |why: String| Error::Session(format!("the host at {address} could not be reached: {why}"));
-    let mut socket = TcpStream::connect_timeout(&address, timeout).map_err(|e| unreachable(e.to_string()))?;
+    let unreachable =
+        |why: String| Error::Session(format!("the host at {address} could not be reached: {why}"));
+    let mut socket =
+        TcpStream::connect_timeout(&address, timeout).map_err(|e| unreachable(e.to_string()))?;
     let provider = provider();
     let config = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])
@@ -467,7 +543,10 @@ mod tests {
         assert_eq!(text.len(), 39, "{text}");
         assert_eq!(text.split('-').count(), 8);
         assert_eq!(SessionCode::parse(&text)?, code);
-        assert_eq!(SessionCode::parse(&text.to_lowercase().replace('-', " "))?, code);
+        assert_eq!(
+            SessionCode::parse(&text.to_lowercase().replace('-', " "))?,
+            code
+        );
         assert!(SessionCode::parse("ABCD-EFGH").is_err());
         assert!(SessionCode::parse("not a code at all, really, not at all!!").is_err());
         Ok(())

@@ -30,7 +30,10 @@ pub enum Message {
     Ready,
     /// Host → each site: everyone is here; the sites' names in order (the host
     /// first) and the receiver's place among them.
-    Roster { sites: Vec<String>, your_index: usize },
+    Roster {
+        sites: Vec<String>,
+        your_index: usize,
+    },
     /// Site → host: one X25519 public key per peer (its own entry unused).
     KeyShare { keys: Vec<PublicKey> },
     /// Host → all: every site's keys, `keys[j][i]` made by site j for site i.
@@ -41,7 +44,10 @@ pub enum Message {
     Aggregate { values: Vec<u64> },
     /// Site → host: the SHA-256 of the synthetic data it drew, and whether its
     /// noise came from a study seed (then the release is not for release).
-    Done { synthetic_sha256: String, seeded: bool },
+    Done {
+        synthetic_sha256: String,
+        seeded: bool,
+    },
     /// Host → all: every site drew the same data; write it.
     Commit { seeded_sites: Vec<String> },
     /// Either way: the session is over, nothing is written.
