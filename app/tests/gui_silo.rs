@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 use genopriv_app::gui::{GenoPrivApp, HostForm, JoinForm, Screen, Startup};
 use genopriv_core::data::read::pheno::{join as join_phenotypes, read_phenotypes};
 use genopriv_core::data::read::read_genotypes;

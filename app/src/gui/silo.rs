@@ -421,7 +421,7 @@ impl SiloPanel {
         self.input_files.clear();
     }
 
-    pub fn apply(&mut self, action: SiloAction, workspace: &Workspace, ctx: &egui::Context) {
+    pub(super) fn apply(&mut self, action: SiloAction, workspace: &Workspace, ctx: &egui::Context) {
         match action {
             SiloAction::Open(kind) => {
                 self.forget();
@@ -466,7 +466,7 @@ impl SiloPanel {
     }
 
     /// Opens the session (binding is instant, so it happens here) and runs it on a worker.
-    pub fn start_host(&mut self, workspace: &Workspace, ctx: &egui::Context) {
+    pub(super) fn start_host(&mut self, workspace: &Workspace, ctx: &egui::Context) {
         self.forget();
         let checked =
             Self::site_data(workspace).and_then(|data| Ok((data, self.host_form.plan()?)));
@@ -516,7 +516,7 @@ impl SiloPanel {
     }
 
     /// Joins the session the form names, on a worker.
-    pub fn start_join(&mut self, workspace: &Workspace, ctx: &egui::Context) {
+    pub(super) fn start_join(&mut self, workspace: &Workspace, ctx: &egui::Context) {
         self.forget();
         let checked =
             Self::site_data(workspace).and_then(|data| Ok((data, self.join_form.plan()?)));
