@@ -217,7 +217,12 @@ fn the_window_hosts_a_session_and_exports_the_shared_cohort() -> Result<()> {
     label_containing(&harness, "Exported:");
     assert_eq!(
         files_in(&dir)?,
-        ["shared.manifest.json", "shared.pheno.tsv", "shared.vcf.gz"]
+        [
+            "shared.manifest.json",
+            "shared.pheno.tsv",
+            "shared.vcf.gz",
+            "shared.vcf.gz.tbi"
+        ]
     );
     let back = job::unattended(|job| read_genotypes(&out, &ReadOptions::default(), job))?;
     let expected = &joined.synthesis.cohort;
@@ -383,7 +388,7 @@ fn bad_input_is_refused_before_anything_starts() {
     label_containing(&harness, "`ABCD-1234` is not a session code");
 
     harness
-        .get_by_role_and_label(Role::Button, "← Back to synthesis on this computer")
+        .get_by_role_and_label(Role::Button, "Back to synthesis on this computer")
         .click();
     harness.run();
     harness

@@ -69,7 +69,7 @@ pub(super) fn form_ui(
     workspace: &Workspace,
     actions: &mut Vec<ProtectAction>,
 ) {
-    if ui.button("← Back to synthesis on this computer").clicked() {
+    if ui.button("Back to synthesis on this computer").clicked() {
         push(actions, SiloAction::Close);
     }
     ui.add_space(4.0);
@@ -361,6 +361,9 @@ pub(super) fn session_ui(ui: &mut egui::Ui, silo: &SiloPanel, actions: &mut Vec<
         Some(SessionEnd::Aborted(sentence)) => aborted_ui(ui, sentence, actions),
         None => {}
     }
+    if let Some(problem) = &silo.export_problem {
+        ui.label(RichText::new(problem.as_str()).color(ui.visuals().error_fg_color));
+    }
     notices_ui(ui, silo);
     ui.add_space(8.0);
     ui.separator();
@@ -450,9 +453,6 @@ fn complete_ui(
             ))
             .wrap(),
         );
-    }
-    if let Some(problem) = &silo.export_problem {
-        ui.label(RichText::new(problem.as_str()).color(ui.visuals().error_fg_color));
     }
 }
 
