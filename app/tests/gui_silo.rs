@@ -357,6 +357,45 @@ fn a_set_up_the_site_did_not_agree_to_aborts_with_nothing_released() -> Result<(
     Ok(())
 }
 
+/// Cancel stops a session that waits for its sites; the window says nothing
+/// was released and offers the forms again.
+#[test]
+fn cancel_ends_the_session_with_nothing_released() {
+    let mut harness = wizard(demo(), "Host a session…");
+    harness.state_mut().silo_mut().host_form = HostForm {
+        n_synthetic_text: "100".into(),
+        listen_text: "127.0.0.1:0".into(),
+        site_name: "Leeds".into(),
+        ..HostForm::default()
+    };
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Open session")
+        .click();
+    harness.step();
+    step_until(&mut harness, "waiting for sites", |app| {
+        app.silo()
+            .progress()
+            .is_some_and(|(_, stage, _)| stage.starts_with("Waiting for sites to join: 0 of 1"))
+    });
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    harness.run();
+    assert!(!harness.state().is_busy());
+    label_containing(
+        &harness,
+        "The session was aborted: it was cancelled at this site. Nothing was released.",
+    );
+    harness
+        .get_by_role_and_label(Role::Button, "Back to the forms")
+        .click();
+    harness.run();
+    assert!(harness.state().silo().hosting().is_none());
+    harness.get_by_role_and_label(Role::Button, "Open session");
+}
+
 /// Bad input is refused with a sentence before anything starts: a code typed
 /// wrong, a tolerance as large as the number of sites, and a cohort without
 /// phenotypes.

@@ -346,7 +346,7 @@ pub(super) fn session_ui(ui: &mut egui::Ui, silo: &SiloPanel, actions: &mut Vec<
     };
     // While it runs the code comes first; once it ended, how it ended.
     if silo.ended.is_none() {
-        role_ui(ui, role);
+        role_ui(ui, role, true);
         ui.add_space(6.0);
         if let Some((title, stage, fraction)) = silo.progress()
             && job_frame(ui, title, stage, fraction)
@@ -367,14 +367,23 @@ pub(super) fn session_ui(ui: &mut egui::Ui, silo: &SiloPanel, actions: &mut Vec<
     notices_ui(ui, silo);
     ui.add_space(8.0);
     ui.separator();
-    role_ui(ui, role);
+    role_ui(ui, role, false);
 }
 
-fn role_ui(ui: &mut egui::Ui, role: &SessionRole) {
+/// This site's part: while the session runs, what to hand out; after it, the set-up.
+fn role_ui(ui: &mut egui::Ui, role: &SessionRole, running: bool) {
     match role {
-        SessionRole::Host(hosting) => hosting_ui(ui, hosting),
+        SessionRole::Host(hosting) if running => hosting_ui(ui, hosting),
+        SessionRole::Host(hosting) => {
+            ui.strong("The session's set-up");
+            setup_ui(ui, hosting, false);
+        }
         SessionRole::Join { address } => {
-            ui.heading("Joining a session");
+            ui.heading(if running {
+                "Joining a session"
+            } else {
+                "The session joined"
+            });
             ui.label(format!("Host: {address}"));
         }
     }
@@ -487,31 +496,27 @@ fn hosting_ui(ui: &mut egui::Ui, hosting: &Hosting) {
         .inner_margin(10.0)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            egui::Grid::new("silo_hand_out")
-                .num_columns(3)
-                .spacing([12.0, 8.0])
-                .show(ui, |ui| {
-                    ui.label("Session code");
-                    ui.add(
-                        egui::Label::new(
-                            RichText::new(&hosting.code).monospace().size(22.0).strong(),
-                        )
+            ui.label("Session code");
+            ui.horizontal_wrapped(|ui| {
+                ui.add(
+                    egui::Label::new(RichText::new(&hosting.code).monospace().size(20.0).strong())
                         .selectable(true),
-                    );
-                    if ui.button("Copy code").clicked() {
-                        ui.ctx().copy_text(hosting.code.clone());
-                    }
-                    ui.end_row();
-                    ui.label("Address");
-                    ui.add(
-                        egui::Label::new(RichText::new(&hosting.address).monospace().size(16.0))
-                            .selectable(true),
-                    );
-                    if ui.button("Copy address").clicked() {
-                        ui.ctx().copy_text(hosting.address.clone());
-                    }
-                    ui.end_row();
-                });
+                );
+                if ui.button("Copy code").clicked() {
+                    ui.ctx().copy_text(hosting.code.clone());
+                }
+            });
+            ui.add_space(4.0);
+            ui.label("Address");
+            ui.horizontal_wrapped(|ui| {
+                ui.add(
+                    egui::Label::new(RichText::new(&hosting.address).monospace().size(16.0))
+                        .selectable(true),
+                );
+                if ui.button("Copy address").clicked() {
+                    ui.ctx().copy_text(hosting.address.clone());
+                }
+            });
             if hosting.listening.ip().is_unspecified() {
                 ui.add(
                     egui::Label::new(
@@ -529,6 +534,12 @@ fn hosting_ui(ui: &mut egui::Ui, hosting: &Hosting) {
         });
     ui.add_space(6.0);
     ui.strong("The set-up every site checks");
+    setup_ui(ui, hosting, true);
+}
+
+/// The public set-up in words, with the threat model (and the noise split,
+/// unless the end of the session already says it).
+fn setup_ui(ui: &mut egui::Ui, hosting: &Hosting, with_noise: bool) {
     ui.add(
         egui::Label::new(format!(
             "{} sites (up to {} may collude), epsilon {} (delta {:e}), {} SNPs, {} synthetic \
@@ -542,7 +553,9 @@ fn hosting_ui(ui: &mut egui::Ui, hosting: &Hosting) {
         ))
         .wrap(),
     );
-    ui.add(egui::Label::new(noise_split_sentence(&hosting.noise)).wrap());
+    if with_noise {
+        ui.add(egui::Label::new(noise_split_sentence(&hosting.noise)).wrap());
+    }
     ui.add(
         egui::Label::new(
             RichText::new(threat_model_sentence(
