@@ -1,11 +1,16 @@
 //! Synthesis throughput: each stage at 2,000 individuals × 20,000 SNPs, and (when
 //! `GENOPRIV_BENCH_FULL=1`) one timed run of the whole pipeline at the target
-//! size of 10,000 × 100,000 (goal: under 60 s), printed to stderr.
+//! size of 10,000 × 100,000 (goal: under 60 s), printed to stderr with the time
+//! of each stage. `GENOPRIV_BENCH_QUALITY=1` prints the estimator's final loss
+//! and allele-frequency error at 2,000 × 5,000, the figures a speed change to
+//! the estimator must not worsen. Results: `benchmarks/synthesis_speed.md`.
 
+use std::sync::Mutex;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
-use genopriv_core::job;
+use genopriv_core::job::{self, CancelToken, Job, ProgressSink};
+use genopriv_core::synthesis::metrics::{allele_frequencies, mean_absolute_error};
 use genopriv_core::synthesis::simulate::{SimulationParameters, simulate_cohort};
 use genopriv_core::synthesis::{
     ChainDomain, ChainModel, DiscreteGaussian, EstimatorOptions, MissingPolicy, SeedPolicy,
@@ -69,6 +74,37 @@ fn stages(c: &mut Criterion) {
     group.finish();
 }
 
+/// Wall time per pipeline stage, taken from the progress reports: a stage runs
+/// from its first report until the next stage's first report.
+#[derive(Default)]
+struct StageClock {
+    stages: Mutex<Vec<(String, Instant)>>,
+}
+
+impl ProgressSink for StageClock {
+    fn report(&self, stage: &str, _fraction: Option<f32>) {
+        let Ok(mut stages) = self.stages.lock() else {
+            return;
+        };
+        if stages.last().is_none_or(|(last, _)| last != stage) {
+            stages.push((stage.to_owned(), Instant::now()));
+        }
+    }
+}
+
+impl StageClock {
+    /// One line per stage with its duration, the last one ending at `end`.
+    fn print(&self, end: Instant) {
+        let Ok(stages) = self.stages.lock() else {
+            return;
+        };
+        let ends = stages.iter().skip(1).map(|(_, t)| *t).chain([end]);
+        for ((stage, start), stop) in stages.iter().zip(ends) {
+            eprintln!("  {stage}: {:.1} s", (stop - *start).as_secs_f64());
+        }
+    }
+}
+
 /// One run at the target size, timed stage by stage through `synthesize`.
 fn full_size() {
     let (n, d) = (10_000, 100_000);
@@ -92,14 +128,96 @@ fn full_size() {
         estimator: EstimatorOptions::default(),
         seed: SeedPolicy::Study { seed: 1 },
     };
+    let clock = StageClock::default();
+    let cancel = CancelToken::new();
     let started = Instant::now();
-    match job::unattended(|job| synthesize(&matrix, Some(&labels), &config, job)) {
-        Ok(synthesis) => eprintln!(
-            "synthesized {n} x {d} (measure + fit + sample) in {:.1} s; estimator {:?}",
-            started.elapsed().as_secs_f64(),
-            synthesis.manifest.estimator
-        ),
+    let result = synthesize(&matrix, Some(&labels), &config, Job::new(&clock, &cancel));
+    let finished = Instant::now();
+    match result {
+        Ok(synthesis) => {
+            eprintln!(
+                "synthesized {n} x {d} (measure + fit + sample) in {:.1} s; estimator {:?}",
+                (finished - started).as_secs_f64(),
+                synthesis.manifest.estimator
+            );
+            clock.print(finished);
+            let real = allele_frequencies(&matrix);
+            let synthetic = allele_frequencies(&synthesis.cohort.matrix);
+            if let Ok(mae) = mean_absolute_error(&real, &synthetic) {
+                eprintln!("  allele-frequency MAE, synthetic vs real: {mae:.5}");
+            }
+        }
         Err(error) => eprintln!("synthesis failed: {error}"),
+    }
+}
+
+/// Estimator quality at a mid-size cohort (2,000 × 5,000, ε 3): iterations, final
+/// loss, fit time and the allele-frequency MAE of 2,000 synthetic individuals
+/// against the real ones, with the default options and then, for each cap in
+/// `GENOPRIV_BENCH_CAPS` (comma-separated), with no tolerance and that many
+/// iterations. Speed changes to the estimator must not raise either figure.
+fn estimator_quality() {
+    let (n, d) = (2_000, 5_000);
+    let (matrix, labels) = simulate_cohort(&SimulationParameters {
+        n_samples: n,
+        n_snps: d,
+        ..SimulationParameters::default()
+    });
+    let Ok(domain) = ChainDomain::new(2, 3, d) else {
+        return;
+    };
+    let Ok(counts) = job::unattended(|job| measure::clique_counts(&matrix, &labels, &domain, job))
+    else {
+        return;
+    };
+    let Ok(sigma) =
+        zcdp::cdp_rho(3.0, 1e-6).and_then(|rho| zcdp::sigma_for(rho, domain.n_cliques()))
+    else {
+        return;
+    };
+    let Ok(sampler) = DiscreteGaussian::new(sigma * sigma) else {
+        return;
+    };
+    let Ok(noisy) = job::unattended(|job| {
+        measure::add_noise(&counts, domain.clique_cells(), &sampler, [1; 32], job)
+    }) else {
+        return;
+    };
+    let noisy: Vec<f64> = noisy.iter().map(|&v| v as f64).collect();
+    let sigma = sampler.sigma2().sqrt();
+    let real = allele_frequencies(&matrix);
+    let mut runs = vec![EstimatorOptions::default()];
+    if let Ok(caps) = std::env::var("GENOPRIV_BENCH_CAPS") {
+        runs.extend(
+            caps.split(',')
+                .filter_map(|cap| cap.trim().parse().ok())
+                .map(|max_iterations| EstimatorOptions {
+                    max_iterations,
+                    relative_tolerance: 0.0,
+                }),
+        );
+    }
+    for options in runs {
+        let started = Instant::now();
+        let Ok((model, report)) =
+            job::unattended(|job| ChainModel::fit(domain, &noisy, sigma, options, job))
+        else {
+            eprintln!("fit failed with {options:?}");
+            continue;
+        };
+        let fit_seconds = started.elapsed().as_secs_f64();
+        let Ok(cohort) = job::unattended(|job| model.sample(n, matrix.variants(), [2; 32], job))
+        else {
+            continue;
+        };
+        let Ok(mae) = mean_absolute_error(&real, &allele_frequencies(&cohort.matrix)) else {
+            continue;
+        };
+        eprintln!(
+            "quality {n} x {d}, {options:?}: {} iterations (converged {}), loss {:.6e} -> {:.6e}, \
+             fit {fit_seconds:.2} s, allele-frequency MAE {mae:.5}",
+            report.iterations, report.converged, report.initial_loss, report.final_loss
+        );
     }
 }
 
@@ -107,6 +225,9 @@ criterion_group!(benches, stages);
 
 fn main() {
     benches();
+    if std::env::var("GENOPRIV_BENCH_QUALITY").is_ok_and(|v| v == "1") {
+        estimator_quality();
+    }
     if std::env::var("GENOPRIV_BENCH_FULL").is_ok_and(|v| v == "1") {
         full_size();
     }

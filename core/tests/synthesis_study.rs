@@ -107,7 +107,16 @@ fn null_cohort_attacks_stay_at_chance_and_under_the_ceiling() -> Result<()> {
     let dcr = report.distance_to_closest_record;
     assert!(dcr.share_interval.contains(0.5), "{dcr:?}");
     assert!(report.not_for_release && report.seed == Some(5));
-    assert_eq!(report.explanation.len(), 5);
+    // Measurement, budget, frequency noise, distance, DP bound, principal components.
+    assert_eq!(report.explanation.len(), 6);
+    assert!(
+        report
+            .explanation
+            .last()
+            .is_some_and(|s| s.contains("principal components")),
+        "{:?}",
+        report.explanation
+    );
     Ok(())
 }
 

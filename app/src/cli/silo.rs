@@ -146,9 +146,9 @@ fn load_site(args: &SiteArgs, job: Job<'_>) -> anyhow::Result<LoadedSite> {
     let cohort = load(&args.input, &args.read, job)?;
     let is_case = case_status(
         &args.input,
+        cohort.matrix.samples(),
         &args.pheno,
         &args.case_column,
-        cohort.matrix.samples(),
     )?;
     let hashes = [args.input.as_path(), args.pheno.as_path()]
         .into_iter()

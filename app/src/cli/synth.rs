@@ -64,9 +64,9 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
     let cohort = load(&args.input, &args.read, job)?;
     let is_case = case_status(
         &args.input,
+        cohort.matrix.samples(),
         &args.pheno,
         &args.case_column,
-        cohort.matrix.samples(),
     )?;
     let input_sha256 = sha256_file(
         input_refs.first().copied().unwrap_or(args.input.as_path()),
@@ -106,13 +106,14 @@ pub fn run(args: &SynthArgs, job: Job<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every sample's case/control status from the phenotype table; a sample
-/// without one is an error naming it (synthesis models the label).
-pub(crate) fn case_status(
+/// Every sample's case/control status (true = case) from column `case_column`
+/// of the phenotype table; a sample without one is an error naming it.
+/// `genopriv sweep --method synth` and `genopriv silo` read their cohorts the same way.
+pub fn case_status(
     genotypes: &Path,
+    samples: &[String],
     pheno: &Path,
     case_column: &str,
-    samples: &[String],
 ) -> Result<Vec<bool>, Error> {
     let table = read_phenotypes(pheno, None)?;
     let joined = join(&table, samples);

@@ -1,16 +1,20 @@
 //! The Synthesize side's charts: LD decay and allele frequencies, training half
-//! against synthetic data, each with a one-sentence summary from
+//! against synthetic data, and held-out against synthetic people on the training
+//! half's principal components, each with a one-sentence summary from
 //! `genopriv_core::explain::synthesis` and a table view.
 
 use egui::RichText;
 use egui_plot::{Legend, Line, Plot, Points};
 use genopriv_core::data::Variant;
-use genopriv_core::explain::format::integer;
-use genopriv_core::explain::synthesis::{frequency_error_sentence, ld_decay_sentence};
+use genopriv_core::explain::format::{integer, percent};
+use genopriv_core::explain::synthesis::{
+    frequency_error_sentence, ld_decay_sentence, pca_overlap_sentence,
+};
+use genopriv_core::stats::pca_overlap::PcaOverlap;
 use genopriv_core::study::synth::SynthOutcome;
 
 use super::plots;
-use super::protect_charts::{FrequencyRow, ORIGINAL_COLOUR, SHARED_COLOUR};
+use super::protect_charts::{FrequencyRow, ORIGINAL_COLOUR, SHARED_COLOUR, p_text};
 use super::table::table;
 
 const PLOT_HEIGHT: f32 = 240.0;
@@ -206,6 +210,58 @@ pub fn frequency_ui(ui: &mut egui::Ui, charts: &SynthCharts, show_table: &mut bo
             plot.points(
                 Points::new("SNPs", charts.frequency_points.clone())
                     .radius(1.5)
+                    .color(SHARED_COLOUR),
+            );
+        });
+}
+
+/// Held-out real people and synthetic people on the training half's first two
+/// principal components; the table view lists every component's comparison.
+pub fn pca_ui(ui: &mut egui::Ui, pca: &PcaOverlap) {
+    // The switch lives in the window's memory: it is view state, not a result.
+    let id = egui::Id::unique("synth_pca_table_view");
+    let mut show_table = ui.data(|d| d.get_temp::<bool>(id).unwrap_or(false));
+    ui.horizontal(|ui| {
+        ui.strong("Principal components: held-out real people vs synthetic");
+        table_switch(ui, &mut show_table, "principal components");
+    });
+    ui.data_mut(|d| d.insert_temp(id, show_table));
+    ui.add(egui::Label::new(pca_overlap_sentence(pca)).wrap());
+    if show_table || pca.first_scatter.is_empty() {
+        table(
+            ui,
+            "synth_pca_table",
+            &[
+                "Component",
+                "Variance explained",
+                "KS distance",
+                "KS p-value",
+                "Shift (SD)",
+            ],
+            pca.components.iter().map(|c| {
+                vec![
+                    c.component.to_string(),
+                    percent(c.explained, 1),
+                    format!("{:.3}", c.ks_distance),
+                    p_text(c.ks_p_value),
+                    format!("{:.3}", c.wasserstein_in_sd),
+                ]
+            }),
+        );
+        return;
+    }
+    static_plot("synth_pca_scatter")
+        .x_axis_label("Principal component 1")
+        .y_axis_label("Principal component 2")
+        .show(ui, |plot| {
+            plot.points(
+                Points::new("Held-out real people", pca.first_scatter.clone())
+                    .radius(2.0)
+                    .color(ORIGINAL_COLOUR),
+            );
+            plot.points(
+                Points::new("Synthetic people", pca.second_scatter.clone())
+                    .radius(2.0)
                     .color(SHARED_COLOUR),
             );
         });

@@ -25,7 +25,7 @@ use super::synth::{
     SynthAction, SynthPanel, SynthSweepView, Synthesis, delta_from_text, prerequisites,
     training_size,
 };
-use super::synth_charts::{frequency_ui, ld_decay_ui};
+use super::synth_charts::{frequency_ui, ld_decay_ui, pca_ui};
 use super::table::table;
 
 fn push(actions: &mut Vec<ProtectAction>, action: SynthAction) {
@@ -153,6 +153,7 @@ fn sweep_ui(ui: &mut egui::Ui, view: &SynthSweepView) {
             "GWAS retention",
             "Frequency error",
             "Members found at 1 %",
+            "PCA overlap",
         ],
         view.rows.iter().map(|row| {
             let figures = CandidateFigures::from_synth_row(row);
@@ -164,6 +165,8 @@ fn sweep_ui(ui: &mut egui::Ui, view: &SynthSweepView) {
                 figures
                     .members_found()
                     .unwrap_or_else(|| "not measured".to_owned()),
+                row.pca_overlap
+                    .map_or_else(|| "not measured".to_owned(), |o| percent(o, 0)),
             ]
         }),
     );
@@ -387,6 +390,10 @@ pub(super) fn results_ui(
     frequency_ui(ui, &result.charts, frequency_table);
     ui.add_space(6.0);
     ld_decay_ui(ui, &result.charts, ld_table);
+    if let Some(pca) = &report.pca {
+        ui.add_space(6.0);
+        pca_ui(ui, pca);
+    }
     ui.separator();
     privacy_ui(ui, report);
     for notice in &report.notices {

@@ -4,6 +4,7 @@
 
 use super::attack::INCONCLUSIVE;
 use super::format::{capitalised, integer, number, percent};
+use crate::stats::pca_overlap::PcaOverlap;
 use crate::study::synth::{FrequencyError, SynthAttack, SynthGwas, TrainSyntheticTestReal};
 use crate::synthesis::NoisePlan;
 use crate::synthesis::zcdp::cdp_delta;
@@ -355,6 +356,47 @@ pub fn train_synthetic_test_real_sentence(t: &TrainSyntheticTestReal) -> String 
     )
 }
 
+/// Synthetic and held-out real people on the training half's principal
+/// components (the main axes of ancestry), read at the component where they
+/// differ most.
+pub fn pca_overlap_sentence(pca: &PcaOverlap) -> String {
+    let k = pca.components.len();
+    let Some(worst) = pca
+        .components
+        .iter()
+        .max_by(|a, b| a.ks_distance.total_cmp(&b.ks_distance))
+    else {
+        return "No principal component could be fitted, so the synthetic people's ancestry \
+                spread cannot be compared with the real people's."
+            .to_owned();
+    };
+    let differing = match pca.components_differing {
+        0 => "on none of them is the difference larger than sampling alone explains".to_owned(),
+        n => format!(
+            "on {} of them the difference is larger than sampling alone explains",
+            integer(n as u64)
+        ),
+    };
+    let shift = number(worst.wasserstein_in_sd);
+    let unit = if shift == "1" {
+        "standard deviation"
+    } else {
+        "standard deviations"
+    };
+    format!(
+        "Placed on the training half's top {} principal components (the main axes of \
+         ancestry), synthetic and held-out real people overlap {} on the component where they \
+         differ most (component {}: the two distributions are {} apart at most, and matching \
+         them would move people by {shift} {unit} of the real spread on average); 100 % would \
+         be the same spread on every component, and {}.",
+        integer(k as u64),
+        percent(pca.overlap, 0),
+        worst.component,
+        percent(worst.ks_distance, 0),
+        differing
+    )
+}
+
 /// What differential privacy leaves out (spec §2), said beside every result.
 pub const RELATIVES_NOTE: &str = "The guarantee is about each person's own record. It does not \
      cover what relatives share: the synthetic data keep the cohort's allele frequencies and \
@@ -419,6 +461,45 @@ mod tests {
         assert!(distance_sentence(0.7, 0.65, 0.75).contains("closer to the people"));
         assert!(distance_sentence(0.3, 0.25, 0.35).contains("no sign"));
         assert!(distance_sentence(0.5, 0.45, 0.55).starts_with("50.0 %"));
+    }
+
+    #[test]
+    fn pca_overlap_in_words() {
+        use crate::stats::pca_overlap::ComponentOverlap;
+        let component = |c: usize, ks: f64| ComponentOverlap {
+            component: c,
+            explained: 0.01,
+            ks_distance: ks,
+            ks_p_value: 0.5,
+            wasserstein_in_sd: 0.123,
+        };
+        let mut pca = PcaOverlap {
+            n_fitted: 300,
+            n_variants_used: 1000,
+            n_first: 300,
+            n_second: 300,
+            components: vec![component(1, 0.08), component(2, 0.42), component(3, 0.05)],
+            overlap: 0.58,
+            components_differing: 1,
+            first_scatter: Vec::new(),
+            second_scatter: Vec::new(),
+        };
+        let s = pca_overlap_sentence(&pca);
+        assert!(s.contains("top 3 principal components"), "{s}");
+        assert!(s.contains("overlap 58 % on the component"), "{s}");
+        assert!(
+            s.contains("(component 2: the two distributions are 42 % apart"),
+            "{s}"
+        );
+        assert!(s.contains("by 0.12 standard deviations of the real"), "{s}");
+        assert!(s.contains("on 1 of them the difference is larger"), "{s}");
+        pca.components_differing = 0;
+        pca.components[1].wasserstein_in_sd = 1.0;
+        let s = pca_overlap_sentence(&pca);
+        assert!(s.contains("on none of them"), "{s}");
+        assert!(s.contains("by 1 standard deviation of"), "{s}");
+        pca.components.clear();
+        assert!(pca_overlap_sentence(&pca).starts_with("No principal component"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Summary statistics: allele frequencies, missingness, Hardy-Weinberg tests,
 //! per-sample missingness and heterozygosity, the MAF spectrum, LD r², principal
-//! components and SNP–label correlations.
+//! components and SNP–label correlations, and
+//! how two cohorts overlap on a reference's principal components.
 //!
 //! Pure functions over a [`GenotypeMatrix`](crate::data::GenotypeMatrix), parallel
 //! over variants; the long ones take a [`Job`](crate::job::Job). Results are plain
@@ -11,6 +12,7 @@ pub mod gwas;
 mod hwe;
 pub mod ld;
 mod pca;
+pub mod pca_overlap;
 mod sample;
 mod spectrum;
 mod summary;

@@ -69,7 +69,7 @@ pub fn pca(genotypes: &GenotypeMatrix, components: usize, job: Job<'_>) -> Resul
 
 /// Standardised value per genotype code (0, 1, 2, missing) of one SNP, or `None`
 /// for a monomorphic SNP.
-fn standardised_codes(genotypes: &GenotypeMatrix, j: usize) -> Option<[f64; 4]> {
+pub(super) fn standardised_codes(genotypes: &GenotypeMatrix, j: usize) -> Option<[f64; 4]> {
     let counts = genotypes.call_counts(j);
     let called = counts.called();
     if called == 0 {

@@ -24,12 +24,13 @@ use crate::error::{Error, Result};
 use crate::explain::release::seeded_output_notice;
 use crate::explain::synthesis::{
     budget_sentence, distance_sentence, dp_bound_sentence, frequency_noise_sentence,
-    measurement_sentence,
+    measurement_sentence, pca_overlap_sentence,
 };
 use crate::job::Job;
 use crate::models::{Features, Fit, LogisticRegression, Penalty};
 use crate::sharing::allele_frequencies;
 use crate::stats::gwas::allelic_tests_split;
+use crate::stats::pca_overlap::{PcaOverlap, PcaOverlapSettings, pca_overlap};
 use crate::synthesis::{
     EstimatorOptions, Manifest, MissingPolicy, SeedPolicy, Structure, SynthesisConfig,
     SyntheticCohort, plan, synthesize, zcdp,
@@ -204,6 +205,13 @@ pub struct SynthReport {
     pub not_for_release: bool,
     pub allele_frequency: FrequencyError,
     pub ld: LdPreservation,
+    /// Synthetic against held-out people on the training half's top principal
+    /// components (spec §7). Held-out, not training, people are the real side:
+    /// both sides are then projected out of sample (see `stats::pca_overlap`).
+    /// `None` (with a notice) when no component could be fitted; absent from
+    /// reports written before it existed.
+    #[serde(default)]
+    pub pca: Option<PcaOverlap>,
     pub gwas: Option<SynthGwas>,
     pub train_synthetic_test_real: Option<TrainSyntheticTestReal>,
     pub distance_to_closest_record: DistanceToClosestRecord,
@@ -292,6 +300,23 @@ pub fn run_synth_study(
         noise_plan.allele_frequency_sd(training.n_samples()),
     )?;
     let ld = ld_preservation(&training, &synthetic.matrix, LdSettings::default(), job)?;
+    job.checkpoint("comparing principal components", None)?;
+    let pca = match pca_overlap(
+        &training,
+        &holdout,
+        &synthetic.matrix,
+        PcaOverlapSettings::default(),
+        job,
+    ) {
+        Ok(overlap) => Some(overlap),
+        Err(Error::Cancelled) => return Err(Error::Cancelled),
+        Err(e) => {
+            notices.push(format!(
+                "The principal-component comparison could not be run: {e}"
+            ));
+            None
+        }
+    };
     let two_classes = synthetic_case.iter().any(|&c| c) && synthetic_case.iter().any(|&c| !c);
     let (gwas, train_synthetic_test_real) = if two_classes {
         let real_p = allelic_p(&training, &training_case, job)?;
@@ -353,13 +378,16 @@ pub fn run_synth_study(
         job,
     )?;
 
-    let explanation = explanation(
+    let mut explanation = explanation(
         settings,
         &manifest,
         allele_frequency.predicted_noise_sd,
         &distance_to_closest_record,
         &dp_ceiling,
     );
+    if let Some(overlap) = &pca {
+        explanation.push(pca_overlap_sentence(overlap));
+    }
     if let Some(seed) = settings.seed {
         notices.push(seeded_output_notice(seed));
     }
@@ -379,6 +407,7 @@ pub fn run_synth_study(
         not_for_release: settings.seed.is_some(),
         allele_frequency,
         ld,
+        pca,
         gwas,
         train_synthetic_test_real,
         distance_to_closest_record,

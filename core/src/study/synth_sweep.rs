@@ -39,6 +39,10 @@ pub struct SynthSweepRow {
     pub membership_tpr_at_1pct_fpr: Option<f64>,
     pub membership_tpr_interval: Option<Interval>,
     pub membership_auc: Option<f64>,
+    /// Overlap of synthetic and held-out people on the training half's principal
+    /// components (1 − the largest KS distance over components 1-10).
+    #[serde(default)]
+    pub pca_overlap: Option<f64>,
 }
 
 impl SynthSweepRow {
@@ -61,6 +65,7 @@ impl SynthSweepRow {
             membership_tpr_at_1pct_fpr: strongest.map(|a| a.tpr_at_1pct_fpr),
             membership_tpr_interval: strongest.map(|a| a.tpr_at_1pct_fpr_interval),
             membership_auc: report.membership.iter().map(|a| a.auc).reduce(f64::max),
+            pca_overlap: report.pca.as_ref().map(|p| p.overlap),
         }
     }
 }
@@ -220,6 +225,14 @@ mod tests {
             )
         })?;
         assert_eq!(*last, SynthSweepRow::of(&alone.report, last.seed));
+        // Every synthesis was placed on the training half's principal components.
+        assert!(
+            result
+                .rows
+                .iter()
+                .all(|r| r.pca_overlap.is_some_and(|o| (0.0..=1.0).contains(&o))),
+            "{result:?}"
+        );
         // More budget, less noise: the frequencies are closer at epsilon 8 than 0.5.
         let first = result.rows.first().map(|r| r.allele_frequency_mae);
         assert!(

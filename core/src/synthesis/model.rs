@@ -118,9 +118,13 @@ pub struct EstimatorOptions {
 }
 
 impl Default for EstimatorOptions {
+    /// 500 iterations: from the projected start (see [`ChainModel::fit`]) they
+    /// reach a lower loss and a lower allele-frequency error than 1,000 did from
+    /// the earlier conditional-chain start, in half the time
+    /// (`benchmarks/synthesis_speed.md`).
     fn default() -> Self {
         Self {
-            max_iterations: 1000,
+            max_iterations: 500,
             relative_tolerance: 1e-9,
         }
     }
@@ -180,10 +184,9 @@ impl ChainModel {
     /// L(μ) = Σ_c ‖N·μ_c − y_c‖² / (2σ) over consistent marginals μ (spec §4.3), with
     /// the Armijo rule α ← 1.01α on acceptance, α ← α/2 otherwise, α₀ = 2/N.
     ///
-    /// Warm start [derived]: θ is initialised to the chain built from the noisy
-    /// tables (clique 1 joint, later cliques conditional on (y, s_i)), counts
-    /// clipped below at 10⁻³ so logarithms exist. With consistent, noise-free
-    /// tables this start is already the exact solution.
+    /// Warm start [derived]: θ is initialised to the chain whose clique marginals
+    /// are the noisy tables projected to be consistent (see [`projected_start`]).
+    /// With consistent, noise-free tables this start is already the exact solution.
     pub fn fit(
         domain: ChainDomain,
         noisy: &[f64],
@@ -204,34 +207,36 @@ impl ChainModel {
                 "the noise standard deviation must be positive, got {sigma}"
             )));
         }
+        job.checkpoint("Fitting the synthetic-data model", Some(0.0))?;
         let total = (noisy.iter().sum::<f64>() / m as f64).max(1.0);
-        let theta = warm_start(&domain, noisy);
-        let mut model = Self::from_potentials(domain, theta)?;
-        let loss_of = |model: &Self| -> (f64, Vec<f64>) {
-            let mut gradient = vec![0.0; noisy.len()];
-            // Partial sums over fixed chunks, added in order: the loss is the same
-            // whatever the thread count, so seeded runs stay reproducible.
-            let partial: Vec<f64> = gradient
-                .par_chunks_mut(CELLS_PER_TASK)
-                .zip(
-                    model
-                        .marginals
-                        .par_chunks(CELLS_PER_TASK)
-                        .zip(noisy.par_chunks(CELLS_PER_TASK)),
-                )
-                .map(|(gradient, (marginals, noisy))| {
-                    let mut loss = 0.0;
-                    for ((g, p), y) in gradient.iter_mut().zip(marginals).zip(noisy) {
-                        let diff = total * p - y;
-                        loss += diff * diff / (2.0 * sigma);
-                        *g = diff / sigma;
-                    }
-                    loss
-                })
-                .collect();
-            (partial.iter().sum(), gradient)
-        };
-        let (mut loss, mut gradient) = loss_of(&model);
+        let loss_scale = Scale { total, sigma };
+        let index = CellIndex::new(&domain);
+        let mut messages = Messages::new(&domain);
+        // The current point (θ, μ, ∇L) and the candidate's buffers, swapped on
+        // acceptance: no allocation inside the loop.
+        let mut theta = projected_start(&domain, noisy);
+        let mut marginals = vec![0.0; theta.len()];
+        let mut gradient = vec![0.0; theta.len()];
+        let mut next_theta = theta.clone();
+        let mut next_marginals = vec![0.0; theta.len()];
+        let mut next_gradient = vec![0.0; theta.len()];
+        exponentiate(&domain, &theta, &mut marginals);
+        messages.sweep(&domain, &index, &marginals)?;
+        let (mut loss, _) = score(
+            &domain,
+            &index,
+            &messages,
+            Candidate {
+                marginals: &mut marginals,
+                gradient: &mut gradient,
+            },
+            Current {
+                marginals: &next_marginals,
+                gradient: &next_gradient,
+            },
+            noisy,
+            loss_scale,
+        )?;
         let initial_loss = loss;
         let mut alpha = 2.0 / total;
         let mut iterations = 0;
@@ -245,37 +250,35 @@ impl ChainModel {
                 )?;
             }
             iterations += 1;
-            let theta: Vec<f64> = model
-                .theta
-                .par_iter()
-                .zip(&gradient)
-                .map(|(t, g)| t - alpha * g)
-                .collect();
-            let candidate = Self::from_potentials(domain, theta)?;
-            let (candidate_loss, candidate_gradient) = loss_of(&candidate);
+            step_and_exponentiate(
+                &domain,
+                (&theta, &gradient, alpha),
+                &mut next_theta,
+                &mut next_marginals,
+            );
+            messages.sweep(&domain, &index, &next_marginals)?;
             // Armijo: L(μ) − L(μ′) ≥ ½·α·∇L·(μ − μ′), μ in counts.
-            let directional: f64 = gradient
-                .par_chunks(CELLS_PER_TASK)
-                .zip(
-                    model
-                        .marginals
-                        .par_chunks(CELLS_PER_TASK)
-                        .zip(candidate.marginals.par_chunks(CELLS_PER_TASK)),
-                )
-                .map(|(gradient, (old, new))| {
-                    gradient
-                        .iter()
-                        .zip(old.iter().zip(new))
-                        .map(|(g, (old, new))| g * total * (old - new))
-                        .sum::<f64>()
-                })
-                .collect::<Vec<f64>>()
-                .iter()
-                .sum();
+            let (candidate_loss, directional) = score(
+                &domain,
+                &index,
+                &messages,
+                Candidate {
+                    marginals: &mut next_marginals,
+                    gradient: &mut next_gradient,
+                },
+                Current {
+                    marginals: &marginals,
+                    gradient: &gradient,
+                },
+                noisy,
+                loss_scale,
+            )?;
             if loss - candidate_loss >= 0.5 * alpha * directional {
                 let improvement = loss - candidate_loss;
-                model = candidate;
-                (loss, gradient) = (candidate_loss, candidate_gradient);
+                std::mem::swap(&mut theta, &mut next_theta);
+                std::mem::swap(&mut marginals, &mut next_marginals);
+                std::mem::swap(&mut gradient, &mut next_gradient);
+                loss = candidate_loss;
                 alpha *= 1.01;
                 shrinks_in_a_row = 0;
                 if improvement <= options.relative_tolerance * loss.max(f64::MIN_POSITIVE) {
@@ -299,6 +302,11 @@ impl ChainModel {
             final_loss: loss,
             converged,
             total,
+        };
+        let model = Self {
+            domain,
+            theta,
+            marginals,
         };
         Ok((model, report))
     }
@@ -359,14 +367,6 @@ pub(crate) struct SamplingTables {
     pub transitions: Vec<f64>,
 }
 
-fn log_sum_exp(values: impl Iterator<Item = f64> + Clone) -> f64 {
-    let max = values.clone().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY {
-        return max;
-    }
-    max + values.map(|v| (v - max).exp()).sum::<f64>().ln()
-}
-
 /// Divides `values` by their sum; fails if the sum is not positive.
 fn normalise(values: &mut [f64]) -> Result<()> {
     let total: f64 = values.iter().sum();
@@ -381,101 +381,370 @@ fn normalise(values: &mut [f64]) -> Result<()> {
     Ok(())
 }
 
-/// Cliques per parallel task: enough work to amortise scheduling.
+/// Cliques per parallel task: enough work to amortise scheduling. Every
+/// parallel sum is taken over these fixed groups and added in order, so results
+/// do not depend on the number of threads.
 const CLIQUES_PER_TASK: usize = 1024;
 
-/// Cells per parallel task in the loss and step computations.
-const CELLS_PER_TASK: usize = 16_384;
+/// Separator indices of every cell of a clique (the same for every clique).
+struct CellIndex {
+    left: Vec<usize>,
+    right: Vec<usize>,
+}
+
+impl CellIndex {
+    fn new(domain: &ChainDomain) -> Self {
+        let cells = domain.clique_cells();
+        Self {
+            left: (0..cells).map(|c| domain.left_separator(c)).collect(),
+            right: (0..cells).map(|c| domain.right_separator(c)).collect(),
+        }
+    }
+}
+
+/// Belief-propagation messages, one separator table per clique.
+struct Messages {
+    /// forward[i]: message into clique i from the left, over its left separator.
+    forward: Vec<f64>,
+    /// backward[i]: message into clique i from the right, over its right separator.
+    backward: Vec<f64>,
+}
+
+impl Messages {
+    fn new(domain: &ChainDomain) -> Self {
+        let size = domain.n_cliques() * domain.separator_cells();
+        Self {
+            forward: vec![1.0; size],
+            backward: vec![1.0; size],
+        }
+    }
+
+    /// Both sweeps from the clique potentials exp(θ): they are independent, so
+    /// they run side by side. Each message is rescaled to sum to 1, which keeps
+    /// the sweeps in floating-point range without a logarithm per cell [derived].
+    fn sweep(&mut self, domain: &ChainDomain, index: &CellIndex, potentials: &[f64]) -> Result<()> {
+        let cells = domain.clique_cells();
+        let sep = domain.separator_cells();
+        let m = domain.n_cliques();
+        let (forward, backward) = (&mut self.forward, &mut self.backward);
+        let (forward_result, backward_result) = rayon::join(
+            || -> Result<()> {
+                for i in 0..m.saturating_sub(1) {
+                    let table = &potentials[i * cells..(i + 1) * cells];
+                    let (head, tail) = forward.split_at_mut((i + 1) * sep);
+                    let incoming = &head[i * sep..];
+                    let outgoing = &mut tail[..sep];
+                    outgoing.fill(0.0);
+                    for ((psi, &l), &r) in table.iter().zip(&index.left).zip(&index.right) {
+                        outgoing[r] += psi * incoming[l];
+                    }
+                    normalise(outgoing)?;
+                }
+                Ok(())
+            },
+            || -> Result<()> {
+                for i in (1..m).rev() {
+                    let table = &potentials[i * cells..(i + 1) * cells];
+                    let (head, tail) = backward.split_at_mut(i * sep);
+                    let incoming = &tail[..sep];
+                    let outgoing = &mut head[(i - 1) * sep..i * sep];
+                    outgoing.fill(0.0);
+                    for ((psi, &l), &r) in table.iter().zip(&index.left).zip(&index.right) {
+                        outgoing[l] += psi * incoming[r];
+                    }
+                    normalise(outgoing)?;
+                }
+                Ok(())
+            },
+        );
+        forward_result.and(backward_result)
+    }
+}
+
+/// One clique's marginal from its potentials and the two messages, in place.
+fn clique_belief(
+    clique: &mut [f64],
+    forward: &[f64],
+    backward: &[f64],
+    index: &CellIndex,
+) -> Result<()> {
+    for ((value, &l), &r) in clique.iter_mut().zip(&index.left).zip(&index.right) {
+        *value *= forward[l] * backward[r];
+    }
+    normalise(clique)
+}
+
+/// exp(v − max) of one clique's values into `out`: the largest potential is 1,
+/// so no clique overflows or underflows as a whole.
+fn exp_shifted(values: impl Iterator<Item = f64> + Clone, out: &mut [f64]) {
+    let max = values.clone().fold(f64::NEG_INFINITY, f64::max);
+    for (o, v) in out.iter_mut().zip(values) {
+        *o = (v - max).exp();
+    }
+}
+
+/// Clique potentials exp(θ − max θ) per clique.
+fn exponentiate(domain: &ChainDomain, theta: &[f64], potentials: &mut [f64]) {
+    let cells = domain.clique_cells();
+    potentials
+        .par_chunks_mut(cells * CLIQUES_PER_TASK)
+        .zip(theta.par_chunks(cells * CLIQUES_PER_TASK))
+        .for_each(|(out, theta)| {
+            for (out, theta) in out.chunks_mut(cells).zip(theta.chunks(cells)) {
+                exp_shifted(theta.iter().copied(), out);
+            }
+        });
+}
+
+/// The mirror-descent step θ′ = θ − α·∇L and its potentials, in one pass.
+fn step_and_exponentiate(
+    domain: &ChainDomain,
+    (theta, gradient, alpha): (&[f64], &[f64], f64),
+    next_theta: &mut [f64],
+    potentials: &mut [f64],
+) {
+    let group = domain.clique_cells() * CLIQUES_PER_TASK;
+    let cells = domain.clique_cells();
+    next_theta
+        .par_chunks_mut(group)
+        .zip(potentials.par_chunks_mut(group))
+        .zip(theta.par_chunks(group).zip(gradient.par_chunks(group)))
+        .for_each(|((next, out), (theta, gradient))| {
+            for (t, (th, g)) in next.iter_mut().zip(theta.iter().zip(gradient)) {
+                *t = th - alpha * g;
+            }
+            for (next, out) in next.chunks(cells).zip(out.chunks_mut(cells)) {
+                exp_shifted(next.iter().copied(), out);
+            }
+        });
+}
+
+/// Constants of the loss: the estimated N and the noise σ.
+#[derive(Clone, Copy)]
+struct Scale {
+    total: f64,
+    sigma: f64,
+}
+
+/// The point being scored: its potentials (turned into marginals in place) and
+/// the buffer that receives its gradient.
+struct Candidate<'a> {
+    marginals: &'a mut [f64],
+    gradient: &'a mut [f64],
+}
+
+/// The accepted point the candidate is compared with.
+struct Current<'a> {
+    marginals: &'a [f64],
+    gradient: &'a [f64],
+}
+
+/// Finishes belief propagation for `candidate` (its potentials become clique
+/// marginals) and, in the same pass, its loss Σ (N·μ − y)² / (2σ), its gradient
+/// (N·μ − y)/σ and the Armijo term Σ ∇L(current)·N·(μ_current − μ_candidate).
+fn score(
+    domain: &ChainDomain,
+    index: &CellIndex,
+    messages: &Messages,
+    candidate: Candidate<'_>,
+    current: Current<'_>,
+    noisy: &[f64],
+    Scale { total, sigma }: Scale,
+) -> Result<(f64, f64)> {
+    let cells = domain.clique_cells();
+    let sep = domain.separator_cells();
+    let group = cells * CLIQUES_PER_TASK;
+    let partial: Vec<(f64, f64)> = candidate
+        .marginals
+        .par_chunks_mut(group)
+        .zip(candidate.gradient.par_chunks_mut(group))
+        .zip(noisy.par_chunks(group))
+        .zip(
+            current
+                .marginals
+                .par_chunks(group)
+                .zip(current.gradient.par_chunks(group)),
+        )
+        .zip(
+            messages
+                .forward
+                .par_chunks(sep * CLIQUES_PER_TASK)
+                .zip(messages.backward.par_chunks(sep * CLIQUES_PER_TASK)),
+        )
+        .map(
+            |((((marginals, gradient), noisy), (old, old_gradient)), (forward, backward))| {
+                for ((clique, forward), backward) in marginals
+                    .chunks_mut(cells)
+                    .zip(forward.chunks(sep))
+                    .zip(backward.chunks(sep))
+                {
+                    clique_belief(clique, forward, backward, index)?;
+                }
+                let (mut loss, mut directional) = (0.0, 0.0);
+                for ((g, p), ((y, old), old_g)) in gradient
+                    .iter_mut()
+                    .zip(marginals.iter())
+                    .zip(noisy.iter().zip(old).zip(old_gradient))
+                {
+                    let diff = total * p - y;
+                    loss += diff * diff / (2.0 * sigma);
+                    *g = diff / sigma;
+                    directional += old_g * total * (old - p);
+                }
+                Ok((loss, directional))
+            },
+        )
+        .collect::<Result<_>>()?;
+    Ok(partial
+        .iter()
+        .fold((0.0, 0.0), |(l, d), (pl, pd)| (l + pl, d + pd)))
+}
 
 /// Clique marginals (probabilities) by one forward and one backward sweep.
-///
-/// Potentials stay in log space (θ); each clique's exp(θ − max θ) and every
-/// message are rescaled to sum to 1, which keeps the sweeps in floating-point
-/// range without a logarithm per cell [derived].
 fn belief_propagation(domain: &ChainDomain, theta: &[f64]) -> Result<Vec<f64>> {
     let cells = domain.clique_cells();
     let sep = domain.separator_cells();
-    let m = domain.n_cliques();
-    // Separator indices of every cell, computed once instead of per clique.
-    let left: Vec<usize> = (0..cells).map(|c| domain.left_separator(c)).collect();
-    let right: Vec<usize> = (0..cells).map(|c| domain.right_separator(c)).collect();
-    let mut beliefs: Vec<f64> = theta.to_vec();
-    beliefs
-        .par_chunks_mut(cells * CLIQUES_PER_TASK)
-        .for_each(|group| {
-            for clique in group.chunks_mut(cells) {
-                let max = clique.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                clique.iter_mut().for_each(|v| *v = (*v - max).exp());
-            }
-        });
-    let potentials = &beliefs;
-    // forward[i]: message into clique i from the left, over its left separator.
-    let mut forward = vec![1.0; m * sep];
-    for i in 0..m.saturating_sub(1) {
-        let table = &potentials[i * cells..(i + 1) * cells];
-        let (head, tail) = forward.split_at_mut((i + 1) * sep);
-        let incoming = &head[i * sep..];
-        let outgoing = &mut tail[..sep];
-        outgoing.fill(0.0);
-        for ((psi, &l), &r) in table.iter().zip(&left).zip(&right) {
-            outgoing[r] += psi * incoming[l];
-        }
-        normalise(outgoing)?;
-    }
-    // backward[i]: message into clique i from the right, over its right separator.
-    let mut backward = vec![1.0; m * sep];
-    for i in (1..m).rev() {
-        let table = &potentials[i * cells..(i + 1) * cells];
-        let (head, tail) = backward.split_at_mut(i * sep);
-        let incoming = &tail[..sep];
-        let outgoing = &mut head[(i - 1) * sep..i * sep];
-        outgoing.fill(0.0);
-        for ((psi, &l), &r) in table.iter().zip(&left).zip(&right) {
-            outgoing[l] += psi * incoming[r];
-        }
-        normalise(outgoing)?;
-    }
+    let index = CellIndex::new(domain);
+    let mut messages = Messages::new(domain);
+    let mut beliefs = vec![0.0; theta.len()];
+    exponentiate(domain, theta, &mut beliefs);
+    messages.sweep(domain, &index, &beliefs)?;
     beliefs
         .par_chunks_mut(cells * CLIQUES_PER_TASK)
         .zip(
-            forward
+            messages
+                .forward
                 .par_chunks(sep * CLIQUES_PER_TASK)
-                .zip(backward.par_chunks(sep * CLIQUES_PER_TASK)),
+                .zip(messages.backward.par_chunks(sep * CLIQUES_PER_TASK)),
         )
         .try_for_each(|(group, (forward, backward))| {
-            for (clique, (forward, backward)) in group
+            for ((clique, forward), backward) in group
                 .chunks_mut(cells)
-                .zip(forward.chunks(sep).zip(backward.chunks(sep)))
+                .zip(forward.chunks(sep))
+                .zip(backward.chunks(sep))
             {
-                for ((value, &l), &r) in clique.iter_mut().zip(&left).zip(&right) {
-                    *value *= forward[l] * backward[r];
-                }
-                normalise(clique)?;
+                clique_belief(clique, forward, backward, &index)?;
             }
-            Ok(())
+            Ok::<(), Error>(())
         })?;
     Ok(beliefs)
 }
 
-/// Log-potentials of the chain built from the noisy tables: ln P̂(y, s_1, s_2) for
-/// the first clique, ln P̂(s_{i+1} | y, s_i) for the others.
-fn warm_start(domain: &ChainDomain, noisy: &[f64]) -> Vec<f64> {
-    const FLOOR: f64 = 1e-3;
-    let k = domain.n_states;
-    let cells = domain.clique_cells();
-    let mut theta: Vec<f64> = noisy.iter().map(|v| v.max(FLOOR).ln()).collect();
-    for (i, clique) in theta.chunks_mut(cells).enumerate() {
-        if i == 0 {
-            let log_total = log_sum_exp(clique.iter().copied());
-            clique.iter_mut().for_each(|v| *v -= log_total);
-        } else {
-            for row in clique.chunks_mut(k) {
-                let log_row = log_sum_exp(row.iter().copied());
-                row.iter_mut().for_each(|v| *v -= log_row);
-            }
+/// Noisy counts below this are raised to it so that every table is positive.
+const FLOOR: f64 = 1e-3;
+
+/// The closest point to `values` (Euclidean) with no negative entry and sum
+/// `total`: every entry lowered by one threshold τ and clipped at zero. It is
+/// the per-table minimiser of the estimator's loss, so the start does not carry
+/// the upward bias of clipping the noise alone.
+fn project_onto_simplex(values: &mut [f64], total: f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let mut running = 0.0;
+    let mut threshold = 0.0;
+    for (i, v) in sorted.iter().enumerate() {
+        running += v;
+        let candidate = (running - total) / (i + 1) as f64;
+        if v - candidate > 0.0 {
+            threshold = candidate;
         }
     }
-    theta
+    values
+        .iter_mut()
+        .for_each(|v| *v = (*v - threshold).max(0.0));
+}
+
+/// Rounds of iterative proportional fitting per clique in [`projected_start`].
+const START_ROUNDS: usize = 50;
+
+/// Log-potentials of a chain whose clique marginals are the noisy tables made
+/// consistent [derived]: each table is projected onto the simplex of tables
+/// summing to N (see [`project_onto_simplex`]), raised to at least [`FLOOR`] and
+/// normalised; P(y) is the mean over all tables; each separator is the mean of
+/// the two tables that share it, rescaled to that P(y); each table is then
+/// fitted to its two separators by iterative proportional fitting. θ is
+/// ln P(clique) for the first clique and ln P(last SNP | left separator) for the
+/// others, so belief propagation returns the fitted tables wherever they agree.
+///
+/// Starting from marginals already near the measurements, rather than chaining
+/// the noisy conditionals (whose errors accumulate along the chain), leaves
+/// mirror descent only the local corrections to make.
+fn projected_start(domain: &ChainDomain, noisy: &[f64]) -> Vec<f64> {
+    let cells = domain.clique_cells();
+    let sep = domain.separator_cells();
+    let c = domain.n_classes;
+    let m = domain.n_cliques();
+    let index = CellIndex::new(domain);
+    let total = (noisy.iter().sum::<f64>() / m as f64).max(1.0);
+    let mut tables = noisy.to_vec();
+    tables.par_chunks_mut(cells).for_each(|table| {
+        project_onto_simplex(table, total);
+        table.iter_mut().for_each(|v| *v = v.max(FLOOR));
+        let sum: f64 = table.iter().sum();
+        table.iter_mut().for_each(|v| *v /= sum);
+    });
+    let margin = |table: &[f64], side: &[usize]| {
+        let mut out = vec![0.0; sep];
+        for (&p, &s) in table.iter().zip(side) {
+            out[s] += p;
+        }
+        out
+    };
+    let mut label = vec![0.0; c];
+    for table in tables.chunks(cells) {
+        for (y, block) in table.chunks(cells / c).enumerate() {
+            label[y] += block.iter().sum::<f64>() / m as f64;
+        }
+    }
+    // separators[j]: the separator left of clique j (j = m: right of the last).
+    let separators: Vec<Vec<f64>> = (0..=m)
+        .into_par_iter()
+        .map(|j| {
+            let from_left = j
+                .checked_sub(1)
+                .map(|i| margin(&tables[i * cells..(i + 1) * cells], &index.right));
+            let from_right =
+                (j < m).then(|| margin(&tables[j * cells..(j + 1) * cells], &index.left));
+            let mut estimate = match (from_left, from_right) {
+                (Some(a), Some(b)) => a.iter().zip(&b).map(|(a, b)| (a + b) / 2.0).collect(),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => vec![1.0 / sep as f64; sep],
+            };
+            for (block, &p) in estimate.chunks_mut(sep / c).zip(&label) {
+                let sum: f64 = block.iter().sum();
+                block.iter_mut().for_each(|v| *v *= p / sum);
+            }
+            estimate
+        })
+        .collect();
+    tables
+        .par_chunks_mut(cells)
+        .zip(separators.par_windows(2))
+        .enumerate()
+        .for_each(|(i, (table, targets))| {
+            let mut scale = vec![0.0; sep];
+            for _ in 0..START_ROUNDS {
+                let mut worst: f64 = 0.0;
+                for (side, target) in [(&index.left, &targets[0]), (&index.right, &targets[1])] {
+                    let current = margin(table, side);
+                    for ((s, t), now) in scale.iter_mut().zip(target).zip(&current) {
+                        worst = worst.max((t - now).abs());
+                        *s = t / now;
+                    }
+                    for (v, &k) in table.iter_mut().zip(side) {
+                        *v *= scale[k];
+                    }
+                }
+                if worst < 1e-12 {
+                    break;
+                }
+            }
+            let left = margin(table, &index.left);
+            for (v, &l) in table.iter_mut().zip(&index.left) {
+                *v = if i == 0 { v.ln() } else { (*v / left[l]).ln() };
+            }
+        });
+    tables
 }
 
 #[cfg(test)]
@@ -573,6 +842,100 @@ mod tests {
             assert!((f - t).abs() < 1e-5, "{f} vs {t}");
         }
         assert!((report.total - n).abs() < 1e-9);
+        Ok(())
+    }
+
+    /// The start alone (no iteration) is exact for consistent, noise-free tables:
+    /// the projection changes nothing that is already consistent.
+    #[test]
+    fn projected_start_is_exact_for_consistent_tables() -> Result<()> {
+        for order in [1, 2] {
+            let domain = ChainDomain::with_order(2, 3, 7, order)?;
+            let truth = ChainModel::from_potentials(domain, potentials(&domain))?;
+            let counts: Vec<f64> = truth.marginals().iter().map(|p| p * 800.0).collect();
+            let options = EstimatorOptions {
+                max_iterations: 0,
+                relative_tolerance: 0.0,
+            };
+            let (start, _) =
+                job::unattended(|job| ChainModel::fit(domain, &counts, 1.0, options, job))?;
+            for (s, t) in start.marginals().iter().zip(truth.marginals()) {
+                assert!((s - t).abs() < 1e-9, "order {order}: {s} vs {t}");
+            }
+        }
+        Ok(())
+    }
+
+    /// The simplex projection against its defining conditions: no negative
+    /// entry, the requested sum, and one threshold τ with v − τ kept where
+    /// positive and v ≤ τ wherever the entry was cleared.
+    #[test]
+    fn simplex_projection_keeps_the_sum_and_one_threshold() {
+        for (values, total) in [
+            (vec![5.0, -3.0, 2.0, 0.5, -10.0, 7.0], 10.0),
+            (vec![1.0, 1.0, 1.0], 6.0),
+            (vec![-4.0, -1.0, -2.0], 3.0),
+            (vec![100.0, 0.0, 0.0, 0.0], 1.0),
+        ] {
+            let mut projected = values.clone();
+            project_onto_simplex(&mut projected, total);
+            assert!(projected.iter().all(|&p| p >= 0.0));
+            assert!((projected.iter().sum::<f64>() - total).abs() < 1e-9);
+            let kept: Vec<f64> = values
+                .iter()
+                .zip(&projected)
+                .filter(|&(_, &p)| p > 0.0)
+                .map(|(v, p)| v - p)
+                .collect();
+            let threshold = kept[0];
+            assert!(
+                kept.iter().all(|t| (t - threshold).abs() < 1e-9),
+                "{kept:?}"
+            );
+            for (v, p) in values.iter().zip(&projected) {
+                if *p == 0.0 {
+                    assert!(*v <= threshold + 1e-9, "{v} cleared above τ {threshold}");
+                }
+            }
+        }
+    }
+
+    /// The in-place loop (swapped buffers, fused scoring) against the plain
+    /// definitions: the fitted marginals are belief propagation on the fitted
+    /// θ, and the reported loss is Σ (N·μ − y)² / (2σ) recomputed from them.
+    #[test]
+    fn fused_fit_agrees_with_the_plain_definitions() -> Result<()> {
+        let domain = ChainDomain::new(2, 3, 2_100)?;
+        let truth = ChainModel::from_potentials(domain, potentials(&domain))?;
+        let sigma = 12.0;
+        let noisy: Vec<f64> = truth
+            .marginals()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p * 300.0 + ((i * 7919 % 41) as f64 - 20.0) * 0.6)
+            .collect();
+        let options = EstimatorOptions {
+            max_iterations: 40,
+            relative_tolerance: 0.0,
+        };
+        let (fitted, report) =
+            job::unattended(|job| ChainModel::fit(domain, &noisy, sigma, options, job))?;
+        let replayed = ChainModel::from_potentials(domain, fitted.theta.clone())?;
+        for (a, b) in fitted.marginals().iter().zip(replayed.marginals()) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+        let loss: f64 = fitted
+            .marginals()
+            .iter()
+            .zip(&noisy)
+            .map(|(p, y)| (report.total * p - y).powi(2) / (2.0 * sigma))
+            .sum();
+        assert!(
+            (loss - report.final_loss).abs() <= 1e-9 * loss,
+            "{loss} vs {}",
+            report.final_loss
+        );
+        assert!(report.final_loss < report.initial_loss);
         Ok(())
     }
 

@@ -29,12 +29,16 @@ fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
-/// Index of the first cumulative probability above `u`.
+/// Index of the first cumulative probability above `u`, for `u` in [0, 1) and
+/// a table ending in 1: the number of entries before the last that are at most
+/// `u`. Counting instead of searching has no data-dependent branch, which a
+/// random `u` would mispredict about every other draw.
 fn pick(cumulative: &[f64], u: f64) -> usize {
-    cumulative
+    let inner = cumulative.len().saturating_sub(1);
+    cumulative[..inner]
         .iter()
-        .position(|&c| u < c)
-        .unwrap_or(cumulative.len().saturating_sub(1))
+        .map(|&c| usize::from(c <= u))
+        .sum()
 }
 
 /// Names of synthetic individuals: `synthetic_1`, `synthetic_2`, ...
@@ -110,15 +114,18 @@ fn sample_block(
             row[i / 4] |= (((window / divisor) % k) as u8) << (2 * (i % 4));
         }
     }
+    // The window after appending a state, by table instead of a division per draw:
+    // (window·K + state) mod K^order.
+    let shifted: Vec<usize> = (0..width * k).map(|code| code % width).collect();
+    // Each individual's row offset in a clique table: (y, window) → (y·width + window)·K.
+    let class_offsets: Vec<usize> = labels.iter().map(|&y| y * width).collect();
     let clique_cells = domain.clique_cells();
-    for snp in order..d {
-        let clique =
-            &tables.transitions[(snp - order) * clique_cells..(snp - order + 1) * clique_cells];
+    for (snp, clique) in (order..d).zip(tables.transitions.chunks(clique_cells)) {
         let row = &mut packed[snp * bytes..(snp + 1) * bytes];
-        for (i, (window, &y)) in windows.iter_mut().zip(&labels).enumerate() {
-            let start = (y * width + *window) * k;
+        for (i, (window, &offset)) in windows.iter_mut().zip(&class_offsets).enumerate() {
+            let start = (offset + *window) * k;
             let state = pick(&clique[start..start + k], unit(&mut rng));
-            *window = (*window * k + state) % width;
+            *window = shifted[*window * k + state];
             row[i / 4] |= (state as u8) << (2 * (i % 4));
         }
     }
@@ -210,4 +217,33 @@ pub fn sample_independent(
         })
         .collect::<Result<_>>()?;
     Ok(assemble(n, variants, blocks))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The branch-free count equals the first index whose cumulative probability
+    /// exceeds u, including tables with zero-probability states (repeated
+    /// entries) and u exactly on an entry.
+    #[test]
+    fn pick_finds_the_first_entry_above_u() {
+        let tables = [
+            cumulative(&[0.2, 0.5, 0.3]),
+            cumulative(&[0.0, 1.0, 0.0]),
+            cumulative(&[0.25, 0.0, 0.25, 0.5]),
+            cumulative(&[1.0]),
+            cumulative(&[0.0, 0.0, 3.0]),
+        ];
+        for table in &tables {
+            let entries = table.iter().copied();
+            for u in (0..1000).map(|i| f64::from(i) / 1000.0).chain(entries) {
+                if u >= 1.0 {
+                    continue;
+                }
+                let first_above = table.iter().position(|&c| u < c);
+                assert_eq!(Some(pick(table, u)), first_above, "{table:?} at {u}");
+            }
+        }
+    }
 }

@@ -1181,6 +1181,38 @@ mod tests {
         Ok(())
     }
 
+    /// Sites fit and sample on machines with different core counts: the result
+    /// must not depend on the number of threads, or fingerprints would differ.
+    #[test]
+    fn the_release_does_not_depend_on_the_thread_count() -> Result<()> {
+        let c = cohort();
+        let labels: Vec<u8> = c.cases[1].iter().map(|&b| u8::from(b)).collect();
+        let config = crate::synthesis::SynthesisConfig {
+            epsilon: 8.0,
+            delta: 1e-6,
+            structure: crate::synthesis::Structure::TanChain,
+            missing: crate::synthesis::MissingPolicy::Reject,
+            n_classes: 2,
+            n_synthetic: 400,
+            estimator: crate::synthesis::EstimatorOptions::default(),
+            seed: SeedPolicy::Study { seed: 3 },
+        };
+        let run = |threads: usize| -> Result<String> {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| Error::Session(e.to_string()))?;
+            pool.install(|| {
+                job::unattended(|job| {
+                    crate::synthesis::synthesize(&c.parts[1], Some(&labels), &config, job)
+                })
+            })
+            .map(|s| cohort_sha256(&s.cohort))
+        };
+        assert_eq!(run(1)?, run(3)?);
+        Ok(())
+    }
+
     /// A joining site refuses a host whose certificate is not the code's.
     #[test]
     fn a_site_refuses_an_impostor_host() -> Result<()> {
