@@ -19,7 +19,7 @@ mod project;
 pub(crate) mod report;
 mod run;
 pub(crate) mod share;
-mod silo;
+pub(crate) mod silo;
 mod simulate;
 mod sweep;
 pub(crate) mod synth;

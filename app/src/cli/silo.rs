@@ -12,6 +12,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use genopriv_core::data::GenotypeFormat;
 use genopriv_core::explain::format::number;
+use genopriv_core::explain::silo::{noise_split_sentence, threat_model_sentence};
 use genopriv_core::synthesis::silo::{
     self, Agreement, SessionCode, SessionOptions, SiloHost, SiloOutcome, SiloParameters, SiteInput,
     Transcript,
@@ -19,7 +20,7 @@ use genopriv_core::synthesis::silo::{
 use genopriv_core::synthesis::{EstimatorOptions, InputHash, Structure};
 use genopriv_core::{Error, Job};
 
-use super::synth::{ReleaseOutputs, case_status};
+use super::synth::{ReleaseFiles, ReleaseOutputs, case_status};
 use super::{ReadArgs, input_files, load, sha256_file};
 
 #[derive(Subcommand, Debug)]
@@ -213,15 +214,16 @@ fn host(args: &HostArgs, job: Job<'_>) -> anyhow::Result<()> {
     println!("  code: {}", session.code());
     println!(
         "Set-up: {} sites (up to {} may collude), epsilon {} (delta {}), {} SNPs, {} synthetic \
-         people; each site adds noise with sd {} per count.",
+         people.",
         args.sites,
         args.tolerance,
         number(args.epsilon),
         args.delta,
         session.setup().panel.len(),
         args.n_synthetic,
-        number(noise.per_site_sigma2.sqrt())
     );
+    println!("{}", noise_split_sentence(&noise));
+    println!("{}", threat_model_sentence(args.sites, args.tolerance));
     println!("Waiting for {} site(s) to join…", args.sites - 1);
     let name = args.site.name.clone().unwrap_or_else(|| "host".to_owned());
     let outcome = session
@@ -302,6 +304,51 @@ fn finish(
     out: &Path,
     job: Job<'_>,
 ) -> anyhow::Result<()> {
+    let files = write_release(&outcome, outputs, inputs, job)?;
+    let manifest = &outcome.synthesis.manifest;
+    let cohort = &outcome.synthesis.cohort;
+    println!(
+        "Session complete: {} synthetic people x {} SNPs from {} sites ({}).",
+        cohort.matrix.n_samples(),
+        cohort.matrix.n_variants(),
+        outcome.sites.len(),
+        outcome.sites.join(", ")
+    );
+    println!(
+        "Written: {}, {}, {}.",
+        files.genotypes.display(),
+        files.phenotypes.display(),
+        files.manifest.display()
+    );
+    if let Some(record) = &manifest.cross_silo {
+        println!(
+            "Privacy: epsilon {} (delta {}). {}",
+            number(manifest.epsilon),
+            manifest.delta,
+            noise_split_sentence(&record.noise)
+        );
+        println!(
+            "{}",
+            threat_model_sentence(record.sites.len(), record.tolerance)
+        );
+    }
+    if outcome.not_for_release {
+        eprintln!(
+            "genopriv: warning: a site used a study seed; this output is marked not for release ({})",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes a finished session's synthetic genotypes, phenotypes and manifest
+/// (the command line and the desktop wizard share it).
+pub(crate) fn write_release(
+    outcome: &SiloOutcome,
+    outputs: ReleaseOutputs,
+    inputs: &[&Path],
+    job: Job<'_>,
+) -> Result<ReleaseFiles, Error> {
     let manifest = &outcome.synthesis.manifest;
     let mut meta = vec![
         (
@@ -322,39 +369,7 @@ fn finish(
             "a site's noise came from a study seed".to_owned(),
         ));
     }
-    let files = outputs.write(manifest, &outcome.synthesis.cohort, &meta, inputs, job)?;
-    let cohort = &outcome.synthesis.cohort;
-    println!(
-        "Session complete: {} synthetic people x {} SNPs from {} sites ({}).",
-        cohort.matrix.n_samples(),
-        cohort.matrix.n_variants(),
-        outcome.sites.len(),
-        outcome.sites.join(", ")
-    );
-    println!(
-        "Written: {}, {}, {}.",
-        files.genotypes.display(),
-        files.phenotypes.display(),
-        files.manifest.display()
-    );
-    if let Some(record) = &manifest.cross_silo {
-        println!(
-            "Privacy: epsilon {} (delta {}) holds even if {} site(s) add no noise; with every \
-             site's noise the loss is lower (rho {} of {}).",
-            number(manifest.epsilon),
-            manifest.delta,
-            record.tolerance,
-            number(record.noise.realised_rho),
-            number(record.noise.target_rho)
-        );
-    }
-    if outcome.not_for_release {
-        eprintln!(
-            "genopriv: warning: a site used a study seed; this output is marked not for release ({})",
-            out.display()
-        );
-    }
-    Ok(())
+    outputs.write(manifest, &outcome.synthesis.cohort, &meta, inputs, job)
 }
 
 /// The `--transcript` file: per message, direction (1 sent, 0 received), the

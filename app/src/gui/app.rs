@@ -478,6 +478,22 @@ impl GenoPrivApp {
         self.protect.synth.export(data, &self.ctx);
     }
 
+    /// The cross-silo wizard of the Synthesize side (tests fill its forms and
+    /// read the session it runs).
+    pub fn silo_mut(&mut self) -> &mut super::silo::SiloPanel {
+        &mut self.protect.synth.silo
+    }
+
+    pub fn silo(&self) -> &super::silo::SiloPanel {
+        &self.protect.synth.silo
+    }
+
+    /// Starts writing a finished cross-silo session's synthetic data to `data`
+    /// (what the export dialog does, without the dialog).
+    pub fn export_silo(&mut self, data: PathBuf) {
+        self.protect.synth.silo.export(data, &self.ctx);
+    }
+
     /// Samples and variants of the loaded dataset, if any.
     pub fn loaded_shape(&self) -> Option<(usize, usize)> {
         self.workspace

@@ -3,7 +3,8 @@
 //! Layout: [`app`] holds the window, navigation and job handling; [`welcome`],
 //! [`data_screen`], [`protect_view`] and [`audit_view`] draw the screens ([`protect`]
 //! holds the Protect screen's state and jobs, [`protect_charts`] its charts, [`synth`],
-//! [`synth_view`] and [`synth_charts`] its Synthesize side; [`audit`]
+//! [`synth_view`] and [`synth_charts`] its Synthesize side, [`silo`] and [`silo_view`] the
+//! Synthesize side's cross-silo wizard; [`audit`]
 //! and [`audit_charts`] the same for the Audit screen; [`tradeoffs`],
 //! [`tradeoffs_view`] and [`tradeoffs_charts`] for the Trade-offs screen); [`jobs`] runs
 //! long work on worker threads;
@@ -32,6 +33,8 @@ mod protect_view;
 mod report_screen;
 mod roles;
 mod sample_data;
+mod silo;
+mod silo_view;
 mod summary;
 mod synth;
 mod synth_charts;
@@ -51,6 +54,7 @@ pub use audit::{AuditForm, AuditPlan, FederationForm, ModelChoice};
 pub use protect::{DEFAULT_SWEEP_PER_SNP, EpsilonUnitChoice, ProtectForm, TargetKind};
 pub use roles::Role;
 pub use sample_data::{SampleData, locate_sample_data};
+pub use silo::{HostForm, Hosting, JoinForm, SiloPanel};
 pub use synth::SynthForm;
 pub use tradeoffs::TradeoffsScreen;
 

@@ -21,6 +21,7 @@ use super::app::Workspace;
 use super::format::{count, plural};
 use super::jobs::{BackgroundJob, Outcome};
 use super::protect::{ProtectNotice, first_file, report_path_for, start_task};
+use super::silo::{SiloAction, SiloPanel};
 use super::synth_charts::SynthCharts;
 use crate::cli::synth::{SynthFiles, SynthOutputs, record_inputs};
 
@@ -67,13 +68,7 @@ impl Default for SynthForm {
 impl SynthForm {
     /// δ, or why the typed text is not one.
     pub fn delta(&self) -> Result<f64, String> {
-        let text = self.delta_text.trim();
-        match text.parse::<f64>() {
-            Ok(delta) if delta > 0.0 && delta < 1.0 => Ok(delta),
-            _ => Err(format!(
-                "Delta \"{text}\" is not a number strictly between 0 and 1 (for example 1e-6)."
-            )),
-        }
+        delta_from_text(&self.delta_text)
     }
 
     /// The study seed, `None` for a release; an unreadable seed is an error.
@@ -109,6 +104,17 @@ impl SynthForm {
             ..self.settings()?
         };
         Ok(SynthSweepSettings { base, epsilons })
+    }
+}
+
+/// δ as typed ("1e-6"), or why the text is not one.
+pub fn delta_from_text(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    match text.parse::<f64>() {
+        Ok(delta) if delta > 0.0 && delta < 1.0 => Ok(delta),
+        _ => Err(format!(
+            "Delta \"{text}\" is not a number strictly between 0 and 1 (for example 1e-6)."
+        )),
     }
 }
 
@@ -236,6 +242,8 @@ pub enum SynthAction {
     Cancel,
     Export,
     DismissNotice,
+    /// One of the cross-silo wizard's actions.
+    Silo(SiloAction),
 }
 
 /// The Synthesize side's state.
@@ -252,6 +260,8 @@ pub struct SynthPanel {
     pub frequency_table: bool,
     /// The "needed n" check of the form's settings, recomputed when they change.
     check: Option<(CheckInputs, Result<CellNoiseCheck, String>)>,
+    /// Synthesis together with other sites.
+    pub silo: SiloPanel,
 }
 
 impl SynthPanel {
@@ -263,10 +273,11 @@ impl SynthPanel {
         self.notice = None;
         self.exported = None;
         self.check = None;
+        self.silo.forget();
     }
 
     pub fn is_busy(&self) -> bool {
-        self.task.is_some()
+        self.task.is_some() || self.silo.is_busy()
     }
 
     /// What the form's budget does to a cohort of `n_samples` × `n_variants`,
@@ -301,6 +312,7 @@ impl SynthPanel {
             SynthAction::Sweep => self.run_sweep(workspace, ctx),
             SynthAction::Cancel => self.cancel(),
             SynthAction::DismissNotice => self.notice = None,
+            SynthAction::Silo(action) => self.silo.apply(action, workspace, ctx),
             SynthAction::Export => {
                 // Synchronous and on the main thread, as rfd requires on some platforms.
                 if let Some(path) = rfd::FileDialog::new()
@@ -454,6 +466,7 @@ impl SynthPanel {
 
     /// Takes what the running job sent since the last frame.
     pub fn poll(&mut self) {
+        self.silo.poll();
         let Some(task) = &mut self.task else { return };
         match task {
             SynthTask::Run(job) => {

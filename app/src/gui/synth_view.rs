@@ -20,8 +20,10 @@ use super::app::Workspace;
 use super::format::{count, plural};
 use super::protect::ProtectAction;
 use super::protect_view::{job_frame, notice_frame, round_2_significant, warning_frame};
+use super::silo_view;
 use super::synth::{
-    SynthAction, SynthPanel, SynthSweepView, Synthesis, prerequisites, training_size,
+    SynthAction, SynthPanel, SynthSweepView, Synthesis, delta_from_text, prerequisites,
+    training_size,
 };
 use super::synth_charts::{frequency_ui, ld_decay_ui, pca_ui};
 use super::table::table;
@@ -36,9 +38,15 @@ pub(super) fn settings_ui(
     workspace: &Workspace,
     actions: &mut Vec<ProtectAction>,
 ) {
+    if panel.silo.wizard.is_some() {
+        silo_view::form_ui(ui, &mut panel.silo, workspace, actions);
+        return;
+    }
     let n_samples = workspace.data.summary.n_samples;
     let n_variants = workspace.data.summary.n_variants;
     let n_training = training_size(n_samples);
+    silo_view::entry_ui(ui, actions);
+    ui.add_space(6.0);
     egui::Frame::group(ui.style())
         .inner_margin(10.0)
         .show(ui, |ui| {
@@ -166,20 +174,26 @@ fn sweep_ui(ui: &mut egui::Ui, view: &SynthSweepView) {
 
 fn budget_ui(ui: &mut egui::Ui, panel: &mut SynthPanel) {
     let form = &mut panel.form;
+    budget_controls(ui, &mut form.epsilon, &mut form.delta_text);
+}
+
+/// The epsilon slider with its exact value, anchors and warnings, and delta:
+/// the same control for a synthesis here and a session with other sites.
+pub(super) fn budget_controls(ui: &mut egui::Ui, epsilon: &mut f64, delta_text: &mut String) {
     ui.strong("Privacy budget (epsilon, total per person)");
     ui.horizontal(|ui| {
-        let mut position = slider_position(form.epsilon);
+        let mut position = slider_position(*epsilon);
         ui.spacing_mut().slider_width = 200.0;
         let slider = Slider::new(&mut position, 0.0..=1.0)
             .show_value(false)
             .text("Epsilon (log scale)");
         if ui.add(slider).changed() {
             // Two significant digits: the slider picks a scale, not a precise value.
-            form.epsilon = round_2_significant(slider_epsilon(position));
+            *epsilon = round_2_significant(slider_epsilon(position));
         }
         let label = ui.label("Exact value");
         ui.add(
-            DragValue::new(&mut form.epsilon)
+            DragValue::new(epsilon)
                 .range(0.001..=f64::MAX)
                 .speed(0.01)
                 .max_decimals(4),
@@ -192,20 +206,20 @@ fn budget_ui(ui: &mut egui::Ui, panel: &mut SynthPanel) {
         .map(|a| format!("{} at {}", a.label, number(a.epsilon)))
         .collect();
     ui.add(egui::Label::new(RichText::new(anchors.join("  ·  ")).small().weak()).wrap());
-    match epsilon_warning(form.epsilon, EpsilonUnit::Total) {
+    match epsilon_warning(*epsilon, EpsilonUnit::Total) {
         Ok(Some(warning)) => warning_frame(ui, &warning),
         Ok(None) => {}
         Err(e) => warning_frame(ui, &format!("This epsilon cannot be used: {e}.")),
     }
     ui.horizontal(|ui| {
         let label = ui.label("Delta");
-        ui.add(egui::TextEdit::singleline(&mut form.delta_text).desired_width(90.0))
+        ui.add(egui::TextEdit::singleline(delta_text).desired_width(90.0))
             .labelled_by(label.id)
             .on_hover_text(
                 "The chance the guarantee fails; keep it far below 1 in the cohort size",
             );
     });
-    if let Err(problem) = form.delta() {
+    if let Err(problem) = delta_from_text(delta_text) {
         ui.label(RichText::new(problem).color(ui.visuals().error_fg_color));
     }
 }
@@ -295,6 +309,10 @@ pub(super) fn results_ui(
     panel: &mut SynthPanel,
     actions: &mut Vec<ProtectAction>,
 ) {
+    if panel.silo.wizard.is_some() {
+        silo_view::session_ui(ui, &panel.silo, actions);
+        return;
+    }
     if let Some(task) = &panel.task {
         let (stage, fraction) = task.progress();
         if job_frame(ui, task.title(), stage, fraction) {

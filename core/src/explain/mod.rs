@@ -21,6 +21,7 @@
 //!   dashboard's utility and risk charts in one sentence each.
 //! - [`mod@report`]: the decision, attack assumptions, ROC ceiling and sign-off
 //!   sentences of the IRB report.
+//! - [`silo`]: a cross-silo session's threat model, noise split and abort in words.
 //! - [`synthesis`]: a synthetic release's measurements, noise and checks in words.
 //!
 //! Wording rules: consequences first; "inconclusive" is never turned into a
@@ -39,6 +40,7 @@ pub mod persona;
 pub mod recommend;
 pub mod release;
 pub mod report;
+pub mod silo;
 pub mod synthesis;
 pub mod tradeoff;
 
