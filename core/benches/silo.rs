@@ -56,7 +56,11 @@ impl StageClock {
 
 fn main() {
     let full = std::env::var("GENOPRIV_BENCH_FULL").is_ok_and(|v| v == "1");
-    let (n, d) = if full { (10_000, 100_000) } else { (3_000, 20_000) };
+    let (n, d) = if full {
+        (10_000, 100_000)
+    } else {
+        (3_000, 20_000)
+    };
     let (pooled, labels) = simulate_cohort(&SimulationParameters {
         n_samples: n,
         n_snps: d,

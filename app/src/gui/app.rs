@@ -1203,10 +1203,14 @@ impl GenoPrivApp {
                 (None, None) => "No data loaded".into(),
             };
             ui.label(status);
+            // The one exception to working offline is a session the user opened.
+            let network = if self.protect.synth.silo.session_running() {
+                "Cross-silo session: only masked, noisy counts leave this computer"
+            } else {
+                "Works offline: your data never leaves this computer"
+            };
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                ui.label(
-                    RichText::new("Works offline: your data never leaves this computer").weak(),
-                );
+                ui.label(RichText::new(network).weak());
             });
         });
     }

@@ -365,6 +365,11 @@ pub struct SiloPanel {
 }
 
 impl SiloPanel {
+    /// Whether a session is connected to other sites right now.
+    pub fn session_running(&self) -> bool {
+        self.session.is_some()
+    }
+
     pub fn is_busy(&self) -> bool {
         self.session.is_some() || self.export.is_some()
     }
