@@ -11,11 +11,12 @@
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod support;
+
 use genopriv_core::data::GenotypeMatrix;
-use genopriv_core::job::{self, CancelToken, Job, ProgressSink};
+use genopriv_core::job::{self, CancelToken, Job};
 use genopriv_core::synthesis::silo::{
     Agreement, SessionOptions, SiloHost, SiloParameters, SiteInput, join,
 };
@@ -23,36 +24,7 @@ use genopriv_core::synthesis::simulate::{SimulationParameters, simulate_cohort};
 use genopriv_core::synthesis::{
     EstimatorOptions, MissingPolicy, SeedPolicy, Structure, SynthesisConfig, synthesize,
 };
-
-#[derive(Default)]
-struct StageClock {
-    stages: Mutex<Vec<(String, Instant)>>,
-}
-
-impl ProgressSink for StageClock {
-    fn report(&self, stage: &str, _fraction: Option<f32>) {
-        let Ok(mut stages) = self.stages.lock() else {
-            return;
-        };
-        // "Waiting for sites to join: 1 of 2 ready" and the like count as one stage.
-        let key = stage.split(':').next().unwrap_or(stage);
-        if stages.last().is_none_or(|(last, _)| last != key) {
-            stages.push((key.to_owned(), Instant::now()));
-        }
-    }
-}
-
-impl StageClock {
-    fn print(&self, end: Instant) {
-        let Ok(stages) = self.stages.lock() else {
-            return;
-        };
-        let ends = stages.iter().skip(1).map(|(_, t)| *t).chain([end]);
-        for ((stage, start), stop) in stages.iter().zip(ends) {
-            eprintln!("    {stage}: {:.2} s", (stop - *start).as_secs_f64());
-        }
-    }
-}
+use support::StageClock;
 
 fn main() {
     let full = std::env::var("GENOPRIV_BENCH_FULL").is_ok_and(|v| v == "1");

@@ -5,17 +5,19 @@
 //! and allele-frequency error at 2,000 × 5,000, the figures a speed change to
 //! the estimator must not worsen. Results: `benchmarks/synthesis_speed.md`.
 
-use std::sync::Mutex;
 use std::time::Instant;
 
+mod support;
+
 use criterion::{Criterion, criterion_group};
-use genopriv_core::job::{self, CancelToken, Job, ProgressSink};
+use genopriv_core::job::{self, CancelToken, Job};
 use genopriv_core::synthesis::metrics::{allele_frequencies, mean_absolute_error};
 use genopriv_core::synthesis::simulate::{SimulationParameters, simulate_cohort};
 use genopriv_core::synthesis::{
     ChainDomain, ChainModel, DiscreteGaussian, EstimatorOptions, MissingPolicy, SeedPolicy,
     Structure, SynthesisConfig, measure, synthesize, zcdp,
 };
+use support::StageClock;
 
 fn stages(c: &mut Criterion) {
     let (matrix, labels) = simulate_cohort(&SimulationParameters {
@@ -72,37 +74,6 @@ fn stages(c: &mut Criterion) {
         b.iter(|| job::unattended(|job| model.sample(2_000, matrix.variants(), [2; 32], job)))
     });
     group.finish();
-}
-
-/// Wall time per pipeline stage, taken from the progress reports: a stage runs
-/// from its first report until the next stage's first report.
-#[derive(Default)]
-struct StageClock {
-    stages: Mutex<Vec<(String, Instant)>>,
-}
-
-impl ProgressSink for StageClock {
-    fn report(&self, stage: &str, _fraction: Option<f32>) {
-        let Ok(mut stages) = self.stages.lock() else {
-            return;
-        };
-        if stages.last().is_none_or(|(last, _)| last != stage) {
-            stages.push((stage.to_owned(), Instant::now()));
-        }
-    }
-}
-
-impl StageClock {
-    /// One line per stage with its duration, the last one ending at `end`.
-    fn print(&self, end: Instant) {
-        let Ok(stages) = self.stages.lock() else {
-            return;
-        };
-        let ends = stages.iter().skip(1).map(|(_, t)| *t).chain([end]);
-        for ((stage, start), stop) in stages.iter().zip(ends) {
-            eprintln!("  {stage}: {:.1} s", (stop - *start).as_secs_f64());
-        }
-    }
 }
 
 /// One run at the target size, timed stage by stage through `synthesize`.

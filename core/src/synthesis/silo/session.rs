@@ -986,6 +986,20 @@ mod tests {
         Ok(())
     }
 
+    /// A site driven step by step: it joins, says it is ready and receives the
+    /// roster, then the test makes it misbehave.
+    fn join_by_hand(address: SocketAddr, code: &SessionCode, name: &str) -> Result<Channel> {
+        let mut none = None;
+        let mut channel =
+            transport::connect(address, code, name, Duration::from_secs(10), &mut none)?;
+        let cancel = crate::job::CancelToken::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        channel.receive(deadline, &cancel, "the set-up", &mut none)?;
+        channel.send(&Message::Ready, &mut none)?;
+        channel.receive(deadline, &cancel, "the roster", &mut none)?;
+        Ok(channel)
+    }
+
     /// A site that breaks the protocol after the roster ends the session on
     /// every site with a message naming it; nothing is returned to write.
     #[test]
@@ -1013,18 +1027,7 @@ mod tests {
             });
             let rogue = scope.spawn(|| -> Result<()> {
                 let mut none = None;
-                let mut channel = transport::connect(
-                    address,
-                    &code,
-                    "rogue",
-                    Duration::from_secs(10),
-                    &mut none,
-                )?;
-                let cancel = crate::job::CancelToken::new();
-                let deadline = Instant::now() + Duration::from_secs(20);
-                channel.receive(deadline, &cancel, "the set-up", &mut none)?;
-                channel.send(&Message::Ready, &mut none)?;
-                channel.receive(deadline, &cancel, "the roster", &mut none)?;
+                let mut channel = join_by_hand(address, &code, "rogue")?;
                 // Wrong table size instead of mask keys.
                 channel.send(
                     &Message::Masked {
@@ -1118,20 +1121,8 @@ mod tests {
             });
             // A site that leaves right after the roster.
             let leaver = scope.spawn(|| -> Result<()> {
-                let mut none = None;
-                let mut channel = transport::connect(
-                    address,
-                    &code,
-                    "leaver",
-                    Duration::from_secs(10),
-                    &mut none,
-                )?;
-                let cancel = crate::job::CancelToken::new();
-                let deadline = Instant::now() + Duration::from_secs(20);
-                channel.receive(deadline, &cancel, "the set-up", &mut none)?;
-                channel.send(&Message::Ready, &mut none)?;
-                channel.receive(deadline, &cancel, "the roster", &mut none)?;
-                Ok(())
+                // Dropping the channel at once: the site leaves after the roster.
+                join_by_hand(address, &code, "leaver").map(drop)
             });
             let _ = leaver.join();
             Ok::<_, Error>((
