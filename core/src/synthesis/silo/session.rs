@@ -904,7 +904,11 @@ mod tests {
             .cross_silo
             .clone()
             .ok_or_else(|| Error::Session("no cross-silo record".into()))?;
-        assert_eq!(record.sites, vec!["site-0", "site-1", "site-2"]);
+        // The host first, the others in the order they became ready.
+        let mut sites = record.sites.clone();
+        assert_eq!(sites.first().map(String::as_str), Some("site-0"));
+        sites.sort();
+        assert_eq!(sites, vec!["site-0", "site-1", "site-2"]);
         assert_eq!(
             outcomes[2]
                 .synthesis
