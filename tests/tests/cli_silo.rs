@@ -408,7 +408,7 @@ fn a_site_that_cannot_take_part_leaves_nothing_written() -> TestResult {
             "--listen",
             "127.0.0.1:0",
             "--wait",
-            "8",
+            "15",
         ]
         .map(String::from),
     );
