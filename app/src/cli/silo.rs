@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use genopriv_core::data::GenotypeFormat;
 use genopriv_core::explain::format::number;
-use genopriv_core::explain::silo::{noise_split_sentence, threat_model_sentence};
+use genopriv_core::explain::silo::{noise_split_sentence, setup_sentence, threat_model_sentence};
 use genopriv_core::synthesis::silo::{
     self, Agreement, SessionCode, SessionOptions, SiloHost, SiloOutcome, SiloParameters, SiteInput,
     Transcript,
@@ -212,16 +212,7 @@ fn host(args: &HostArgs, job: Job<'_>) -> anyhow::Result<()> {
     println!("Session open on {address}. Give each site, by a channel you trust:");
     println!("  address: {address}");
     println!("  code: {}", session.code());
-    println!(
-        "Set-up: {} sites (up to {} may collude), epsilon {} (delta {}), {} SNPs, {} synthetic \
-         people.",
-        args.sites,
-        args.tolerance,
-        number(args.epsilon),
-        args.delta,
-        session.setup().panel.len(),
-        args.n_synthetic,
-    );
+    println!("Set-up: {}", setup_sentence(session.setup()));
     println!("{}", noise_split_sentence(&noise));
     println!("{}", threat_model_sentence(args.sites, args.tolerance));
     println!("Waiting for {} site(s) to join…", args.sites - 1);
@@ -322,7 +313,7 @@ fn finish(
     );
     if let Some(record) = &manifest.cross_silo {
         println!(
-            "Privacy: epsilon {} (delta {}). {}",
+            "Privacy: epsilon {} (delta {:e}). {}",
             number(manifest.epsilon),
             manifest.delta,
             noise_split_sentence(&record.noise)

@@ -4,7 +4,20 @@
 //! `genopriv silo` print the same sentences.
 
 use super::format::{integer, number};
-use crate::synthesis::silo::DistributedNoise;
+use crate::synthesis::silo::{DistributedNoise, SiloSetup};
+
+/// The public set-up in one line, as the host proposes it and every site checks it.
+pub fn setup_sentence(setup: &SiloSetup) -> String {
+    format!(
+        "{} sites (up to {} may collude), epsilon {} (delta {:e}), {} SNPs, {} synthetic people.",
+        integer(setup.sites as u64),
+        integer(setup.tolerance as u64),
+        number(setup.epsilon),
+        setup.delta,
+        integer(setup.panel.len() as u64),
+        integer(setup.n_synthetic as u64)
+    )
+}
 
 /// Who is trusted with what (spec §5, "shown in the UI"): semi-honest sites,
 /// collusion up to `tolerance`, a host that relays only masked tables, and the
@@ -95,6 +108,34 @@ mod tests {
     use super::*;
     use crate::error::Result;
     use crate::synthesis::{Structure, plan};
+
+    #[test]
+    fn the_set_up_reads_as_one_line() -> Result<()> {
+        let panel = (1..=1200u64)
+            .map(|pos| crate::data::Variant {
+                chrom: "1".into(),
+                pos,
+                id: ".".into(),
+                ref_allele: "A".into(),
+                alt_allele: "G".into(),
+            })
+            .collect();
+        let parameters = crate::synthesis::silo::SiloParameters {
+            epsilon: 3.0,
+            delta: 1e-6,
+            structure: Structure::TanChain,
+            sites: 3,
+            tolerance: 1,
+            n_synthetic: 2500,
+            estimator: crate::synthesis::EstimatorOptions::default(),
+        };
+        let setup = SiloSetup::new(panel, &parameters, "00".into(), 1)?;
+        assert_eq!(
+            setup_sentence(&setup),
+            "3 sites (up to 1 may collude), epsilon 3 (delta 1e-6), 1,200 SNPs, 2,500 synthetic people."
+        );
+        Ok(())
+    }
 
     /// The sentence's "needed" noise is the single-site mechanism's σ for the
     /// same budget (computed here by the single-site planner), the total is

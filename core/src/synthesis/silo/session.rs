@@ -499,6 +499,11 @@ fn join_steps(
     };
     setup.check_agreement(agreement)?;
     setup.verify_noise()?;
+    (options.notice)(&format!(
+        "The host's set-up, checked: {} {}",
+        crate::explain::silo::setup_sentence(&setup),
+        crate::explain::silo::noise_split_sentence(&setup.noise)
+    ));
     job.checkpoint("Counting this site's data", None)?;
     let own = local_tables(&setup, site, job)?;
     host.send(&Message::Ready, &mut options.transcript)?;
