@@ -2,8 +2,8 @@
 """Anchor comparison (issue 5): GenoPriv's DP synthetic genotypes against
 smartnoise-synth's MST on the same data at the same (epsilon, delta).
 
-Workload: 2,000-person simulated cohorts (1,000 SNPs in the issue) (`genopriv simulate`, seed 5, 10
-causal SNPs). `genopriv synth` splits it in a training half and a holdout and
+Workload: 2,000-person simulated cohorts (1,000 SNPs in the issue) (`genopriv simulate`, seeds
+given with --seeds, 10 causal SNPs). `genopriv synth` splits it in a training half and a holdout and
 trains on the training half; MST is trained on exactly the same training half
 (the sample IDs GenoPriv's report names), as a table of 1,000 categorical SNP
 columns (0/1/2) plus the case/control column, and draws as many people.
@@ -15,7 +15,15 @@ half:
   absolute difference (the decay curves are printed);
 - GWAS retention: the training half's SNPs at allelic p < alpha (GenoPriv's report's
   alpha) found at p < alpha / tau in the synthetic data (PROVGEN's threshold
-  retention, the report's tau).
+  retention, the report's tau), and, because a generator that ties every SNP to the
+  label "retains" every hit, the share of all SNPs significant in the synthetic data
+  (retention by chance) and the AUC with which synthetic p-values rank the real hits
+  above the other SNPs (0.5: no information).
+
+Every figure is the mean over the seeds (one simulated cohort each), with the range.
+MST's results are cached per SNP count, seed, epsilon and delta in mst_cache.json
+beside this script (with the training half they were trained on, so a changed split
+is recomputed): rerunning after a GenoPriv change costs GenoPriv's time only.
 
 Wall time: the whole `genopriv synth` process (reading the VCF, fitting, sampling,
 and its full evaluation: GWAS, attacks with bootstraps, writing files) against
@@ -28,8 +36,8 @@ runs for hours. The script therefore runs each size given with --snps, stops MST
 --mst-timeout seconds (then only GenoPriv's figures and MST's lower bound on time are
 reported), and fits MST's times over the sizes that finished to extrapolate.
 
-Usage: python3 run.py [--genopriv PATH] [--snps 50,100,1000] [--epsilon 3] [--delta 1e-6]
-                      [--mst-timeout 3600] [--out results.md]
+Usage: python3 run.py [--genopriv PATH] [--snps 50,100,1000] [--seeds 5,6,7] [--epsilon 3]
+                      [--delta 1e-6] [--mst-timeout 3600] [--out results.md]
 Writes the results (results.md) beside this script. Needs numpy, scipy, pandas and
 smartnoise-synth (PyPI).
 """
@@ -49,7 +57,7 @@ from scipy.stats import chi2
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-N, SEED = 2000, 5
+N = 2000
 MAX_DISTANCE = 10
 
 
@@ -121,6 +129,11 @@ def score(real_x, real_y, syn_x, syn_y, alpha, tau):
     # Retention by chance alone: the share of all SNPs significant in the synthetic
     # data (a generator that ties every SNP to the label "retains" everything).
     chance = float(kept.mean())
+    # Mann-Whitney AUC of the synthetic p-values: hits against the other SNPs.
+    syn_p = allelic_p(syn_x, syn_y)
+    pairs = [(h, o) for h in syn_p[hits] for o in syn_p[~hits]]
+    auc = (float(np.mean([1.0 if h < o else 0.5 if h == o else 0.0 for h, o in pairs]))
+           if pairs else float("nan"))
     return {
         "allele_frequency_mae": af,
         "ld_r2_mae": float(np.abs(real_r2 - syn_r2).mean()),
@@ -129,20 +142,21 @@ def score(real_x, real_y, syn_x, syn_y, alpha, tau):
         "real_hits": int(hits.sum()),
         "gwas_retention": retention,
         "gwas_chance": chance,
+        "gwas_auc": auc,
     }
 
 
-def run_genopriv(binary, work, snps, epsilon, delta):
+def run_genopriv(binary, work, snps, seed, epsilon, delta):
     cohort, pheno = os.path.join(work, "cohort.vcf.gz"), os.path.join(work, "pheno.tsv")
     subprocess.run(
-        [binary, "simulate", "--samples", str(N), "--snps", str(snps), "--seed", str(SEED),
+        [binary, "simulate", "--samples", str(N), "--snps", str(snps), "--seed", str(seed),
          "--out", cohort, "--pheno-out", pheno],
         check=True, stdout=subprocess.DEVNULL)
     out, report = os.path.join(work, "synthetic.vcf.gz"), os.path.join(work, "report.json")
     start = time.perf_counter()
     subprocess.run(
         [binary, "synth", cohort, "--pheno", pheno, "--epsilon", str(epsilon),
-         "--delta", str(delta), "--seed", str(SEED), "--out", out, "--report", report],
+         "--delta", str(delta), "--seed", str(seed), "--out", out, "--report", report],
         check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     with open(report) as f:
@@ -175,9 +189,25 @@ def run_mst(table, epsilon, delta, n, timeout):
         process.join()
 
 
-def compare(binary, snps, epsilon, delta, timeout):
+def load_cache():
+    path = os.path.join(HERE, "mst_cache.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return {}
+
+
+def save_cache(cache):
+    path = os.path.join(HERE, "mst_cache.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(cache, f, indent=1, sort_keys=True)
+    os.replace(path + ".tmp", path)
+
+
+def compare(binary, snps, seed, epsilon, delta, timeout, cache):
     with tempfile.TemporaryDirectory() as work:
-        cohort, pheno, out, report, gp_seconds = run_genopriv(binary, work, snps, epsilon, delta)
+        cohort, pheno, out, report, gp_seconds = run_genopriv(
+            binary, work, snps, seed, epsilon, delta)
         samples, x = read_vcf(cohort)
         status = read_pheno(pheno)
         index = {s: i for i, s in enumerate(samples)}
@@ -187,18 +217,28 @@ def compare(binary, snps, epsilon, delta, timeout):
         syn_samples, syn_x = read_vcf(out)
         syn_status = read_pheno(out[: -len(".vcf.gz")] + ".pheno.tsv")
         syn_y = np.asarray([syn_status[s] for s in syn_samples])
-    columns = [f"snp{j}" for j in range(real_x.shape[1])]
-    table = pd.DataFrame(real_x, columns=columns)
-    table["case"] = real_y
-    mst, mst_seconds = run_mst(table, epsilon, delta, len(training), timeout)
     alpha, tau = report["gwas"]["alpha"], report["gwas"]["tau"]
     ours = score(real_x, real_y, syn_x, syn_y, alpha, tau)
-    theirs = None
-    if mst is not None:
-        mst_x = mst[columns].to_numpy(dtype=np.int64)
-        theirs = score(real_x, real_y, mst_x, mst["case"].to_numpy(dtype=np.int64), alpha, tau)
+    key = f"{snps}-{seed}-{epsilon:g}-{delta:g}"
+    cached = cache.get(key)
+    if cached and cached["training_samples"] == report["training_samples"] and (
+            cached["theirs"] is not None or cached["mst_seconds"] >= timeout):
+        theirs, mst_seconds = cached["theirs"], cached["mst_seconds"]
+    else:
+        columns = [f"snp{j}" for j in range(real_x.shape[1])]
+        table = pd.DataFrame(real_x, columns=columns)
+        table["case"] = real_y
+        mst, mst_seconds = run_mst(table, epsilon, delta, len(training), timeout)
+        theirs = None
+        if mst is not None:
+            mst_x = mst[columns].to_numpy(dtype=np.int64)
+            theirs = score(real_x, real_y, mst_x, mst["case"].to_numpy(dtype=np.int64),
+                           alpha, tau)
+        cache[key] = {"training_samples": report["training_samples"], "theirs": theirs,
+                      "mst_seconds": mst_seconds}
+        save_cache(cache)
     return {
-        "snps": snps, "n_training": len(training), "alpha": alpha, "tau": tau,
+        "snps": snps, "seed": seed, "n_training": len(training), "alpha": alpha, "tau": tau,
         "report": report, "ours": ours, "theirs": theirs,
         "gp_seconds": gp_seconds, "mst_seconds": mst_seconds,
     }
@@ -208,73 +248,99 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--genopriv", default=os.path.join(ROOT, "target/release/genopriv"))
     parser.add_argument("--snps", default="50,100,1000")
+    parser.add_argument("--seeds", default="5,6,7")
     parser.add_argument("--epsilon", type=float, default=3.0)
     parser.add_argument("--delta", type=float, default=1e-6)
     parser.add_argument("--mst-timeout", type=float, default=3600.0)
     parser.add_argument("--out", default="results.md", help="file beside this script")
     args = parser.parse_args()
+    cache = load_cache()
     runs = []
     for snps in [int(v) for v in args.snps.split(",")]:
-        runs.append(compare(args.genopriv, snps, args.epsilon, args.delta, args.mst_timeout))
-        print(f"{snps} SNPs: GenoPriv {runs[-1]['gp_seconds']:.2f} s, "
-              f"MST {runs[-1]['mst_seconds']:.1f} s", flush=True)
+        for seed in [int(v) for v in args.seeds.split(",")]:
+            runs.append(compare(args.genopriv, snps, seed, args.epsilon, args.delta,
+                                args.mst_timeout, cache))
+            print(f"{snps} SNPs, seed {seed}: GenoPriv {runs[-1]['gp_seconds']:.2f} s, "
+                  f"MST {runs[-1]['mst_seconds']:.1f} s", flush=True)
     write_results(args, runs)
+
+
+def summary(values, digits):
+    """Mean (min-max) of the finite values, or "-"."""
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{np.mean(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 def write_results(args, runs):
     from importlib.metadata import version
 
+    seeds = sorted({r["seed"] for r in runs})
     lines = [
         "# GenoPriv synthesis against smartnoise-synth MST",
         "",
-        f"Simulated cohorts of {N} people (`genopriv simulate --seed {SEED}`, 10 causal SNPs); "
-        f"both generators trained on the same training half at epsilon {args.epsilon:g}, "
-        f"delta {args.delta:g}; smartnoise-synth {version('smartnoise-synth')}; MST stopped "
-        f"after {args.mst_timeout:.0f} s. GenoPriv's time is its whole `genopriv synth` "
-        "process (reading, fitting, sampling, the full evaluation, writing); MST's is fit + "
-        "sample with the table in memory. Produced by `run.py`; utility scored by the same "
-        "code for both, against the training half.",
+        f"Simulated cohorts of {N} people (`genopriv simulate --seed S`, S in "
+        f"{', '.join(map(str, seeds))}; 10 causal SNPs); both generators trained on the same "
+        f"training half at epsilon {args.epsilon:g}, delta {args.delta:g}; smartnoise-synth "
+        f"{version('smartnoise-synth')}; MST stopped after {args.mst_timeout:.0f} s. "
+        "GenoPriv's time is its whole `genopriv synth` process (reading, fitting, sampling, "
+        "the full evaluation, writing); MST's is fit + sample with the table in memory. "
+        "Produced by `run.py`; utility scored by the same code for both, against the "
+        "training half. Each cell: mean over the seeds (range); lower is better for errors "
+        "and retention by chance, higher for retention and hit AUC.",
         "",
-        "| SNPs | GenoPriv time (s) | MST time (s) | Speed-up | AF MAE (GenoPriv / MST) "
-        "| LD r^2 MAE (GenoPriv / MST) | GWAS retention (GenoPriv / MST) "
-        "| Retention by chance (GenoPriv / MST) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| SNPs | Generator | Seeds | Time (s) | AF MAE | LD r^2 MAE | GWAS retention "
+        "| Retention by chance | GWAS hit AUC |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for run in runs:
-        ours, theirs = run["ours"], run["theirs"]
-        finished = theirs is not None
-        mst_time = f"{run['mst_seconds']:.1f}" if finished else f"> {run['mst_seconds']:.0f}"
-        ratio = run["mst_seconds"] / run["gp_seconds"]
-        speed = f"{ratio:.0f}x" if finished else f"> {ratio:.0f}x"
-
-        def pair(key, digits, ours=ours, theirs=theirs, finished=finished):
-            other = f"{theirs[key]:.{digits}f}" if finished else "did not finish"
-            return f"{ours[key]:.{digits}f} / {other}"
-
-        lines.append(
-            f"| {run['snps']} | {run['gp_seconds']:.2f} | {mst_time} | {speed} | "
-            f"{pair('allele_frequency_mae', 4)} | {pair('ld_r2_mae', 4)} | "
-            f"{pair('gwas_retention', 2)} ({ours['real_hits']} real hits at p < "
-            f"{run['alpha']:g}, kept at p < {run['alpha'] / run['tau']:g}) | "
-            f"{pair('gwas_chance', 2)} |")
-    done = [(r["snps"], r["mst_seconds"]) for r in runs if r["theirs"] is not None]
+    sizes = sorted({r["snps"] for r in runs})
+    for snps in sizes:
+        here = [r for r in runs if r["snps"] == snps]
+        finished = [r for r in here if r["theirs"] is not None]
+        for name, side, rows in [("GenoPriv", "ours", here), ("MST", "theirs", finished)]:
+            if not rows:
+                lines.append(f"| {snps} | MST | 0 of {len(here)} finished | "
+                             f"> {max(r['mst_seconds'] for r in here):.0f} | - | - | - | - | - |")
+                continue
+            seconds = [r["gp_seconds"] if side == "ours" else r["mst_seconds"] for r in rows]
+            cells = [summary([r[side][k] for r in rows], d) for k, d in [
+                ("allele_frequency_mae", 4), ("ld_r2_mae", 4), ("gwas_retention", 2),
+                ("gwas_chance", 2), ("gwas_auc", 2)]]
+            lines.append(f"| {snps} | {name} | {len(rows)} | {summary(seconds, 2)} | "
+                         + " | ".join(cells) + " |")
+        if finished:
+            ratio = np.mean([r["mst_seconds"] for r in finished]) / np.mean(
+                [r["gp_seconds"] for r in finished])
+            lines.append(f"| {snps} | speed-up | | {ratio:.0f}x | | | | | |")
+    done = [(s, np.mean([r["mst_seconds"] for r in runs if r["snps"] == s]))
+            for s in sizes if all(r["theirs"] is not None for r in runs if r["snps"] == s)]
     if len(done) >= 2:
         logs = np.log([[d, t] for d, t in done])
         slope, intercept = np.polyfit(logs[:, 0], logs[:, 1], 1)
         lines += ["", f"MST's time grows as SNPs^{slope:.2f} over the sizes that finished; "
                   f"extrapolated to 1,000 SNPs: {np.exp(intercept) * 1000 ** slope:,.0f} s."]
-    for run in runs:
-        ours, theirs = run["ours"], run["theirs"]
-        lines += ["", f"LD decay at {run['snps']} SNPs (mean r^2 by distance in SNPs):", "",
-                  "| Distance | Real | GenoPriv | MST |", "|---|---|---|---|"]
+    hits = {snps: [r["ours"]["real_hits"] for r in runs if r["snps"] == snps] for snps in sizes}
+    lines += ["", "Real GWAS hits (allelic p < alpha in the training half) per seed: "
+              + "; ".join(f"{snps} SNPs: {', '.join(map(str, h))}" for snps, h in hits.items())
+              + f". Retention counts a hit kept at p < alpha / tau (alpha "
+              f"{runs[0]['alpha']:g}, tau {runs[0]['tau']:g})."]
+    for snps in sizes:
+        here = [r for r in runs if r["snps"] == snps]
+        finished = [r for r in here if r["theirs"] is not None]
+        curve = lambda rows, side, key, d: np.mean([r[side][key][d] for r in rows])  # noqa: E731
+        lines += ["", f"LD decay at {snps} SNPs (mean r^2 by distance in SNPs, mean over the "
+                  "seeds):", "", "| Distance | Real | GenoPriv | MST |", "|---|---|---|---|"]
         for d in range(MAX_DISTANCE):
-            other = f"{theirs['ld_curve'][d]:.4f}" if theirs else "-"
-            lines.append(f"| {d + 1} | {ours['real_ld_curve'][d]:.4f} | "
-                         f"{ours['ld_curve'][d]:.4f} | {other} |")
-        report = run["report"]
-        lines += ["", "Cross-check with GenoPriv's own report: allele-frequency MAE "
-                  f"{report['allele_frequency']['mean_absolute_error']:.4f}, GWAS threshold "
-                  f"retention {report['gwas']['threshold_retention']:.2f}."]
+            other = f"{curve(finished, 'theirs', 'ld_curve', d):.4f}" if finished else "-"
+            lines.append(f"| {d + 1} | {curve(here, 'ours', 'real_ld_curve', d):.4f} | "
+                         f"{curve(here, 'ours', 'ld_curve', d):.4f} | {other} |")
+        lines += ["", "Cross-check with GenoPriv's own reports (allele-frequency MAE, GWAS "
+                  "threshold retention) per seed: " + "; ".join(
+                      f"{r['report']['allele_frequency']['mean_absolute_error']:.4f}, "
+                      f"{r['report']['gwas']['threshold_retention']:.2f}" for r in here) + "."]
     with open(os.path.join(HERE, args.out), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

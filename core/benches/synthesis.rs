@@ -10,14 +10,40 @@ use std::time::Instant;
 mod support;
 
 use criterion::{Criterion, criterion_group};
+use genopriv_core::data::GenotypeMatrix;
 use genopriv_core::job::{self, CancelToken, Job};
 use genopriv_core::synthesis::metrics::{allele_frequencies, mean_absolute_error};
 use genopriv_core::synthesis::simulate::{SimulationParameters, simulate_cohort};
 use genopriv_core::synthesis::{
-    ChainDomain, ChainModel, DiscreteGaussian, EstimatorOptions, MissingPolicy, SeedPolicy,
-    Structure, SynthesisConfig, measure, synthesize, zcdp,
+    ChainDomain, ChainModel, DiscreteGaussian, EstimatorOptions, MissingPolicy, Observations,
+    SeedPolicy, Structure, SynthesisConfig, measure, synthesize, zcdp,
 };
 use support::StageClock;
+
+/// Exact clique counts and the sampler, then the noisy clique and SNP tables
+/// and their σ, as `synthesize` measures them at epsilon 3.
+#[allow(clippy::type_complexity)]
+fn noisy_tables(
+    matrix: &GenotypeMatrix,
+    labels: &[u8],
+    domain: &ChainDomain,
+) -> Option<((Vec<u64>, DiscreteGaussian), (Vec<f64>, Vec<f64>, f64))> {
+    let counts = job::unattended(|job| measure::clique_counts(matrix, labels, domain, job)).ok()?;
+    let tables = domain.n_cliques() + domain.n_snps;
+    let sigma = zcdp::cdp_rho(3.0, 1e-6)
+        .and_then(|rho| zcdp::sigma_for(rho, tables))
+        .ok()?;
+    let sampler = DiscreteGaussian::new(sigma * sigma).ok()?;
+    let noise = |values: &[u64], cells: usize, seed: [u8; 32]| {
+        job::unattended(|job| measure::add_noise(values, cells, &sampler, seed, job))
+            .ok()
+            .map(|noisy| noisy.iter().map(|&v| v as f64).collect::<Vec<f64>>())
+    };
+    let noisy = noise(&counts, domain.clique_cells(), [1; 32])?;
+    let snps = noise(&measure::snp_counts(matrix, 3), 3, [2; 32])?;
+    let sigma = sampler.sigma2().sqrt();
+    Some(((counts, sampler), (noisy, snps, sigma)))
+}
 
 fn stages(c: &mut Criterion) {
     let (matrix, labels) = simulate_cohort(&SimulationParameters {
@@ -33,16 +59,8 @@ fn stages(c: &mut Criterion) {
     group.bench_function("count", |b| {
         b.iter(|| job::unattended(|job| measure::clique_counts(&matrix, &labels, &domain, job)))
     });
-    let Ok(counts) = job::unattended(|job| measure::clique_counts(&matrix, &labels, &domain, job))
+    let Some(((counts, sampler), (noisy, snps, sigma))) = noisy_tables(&matrix, &labels, &domain)
     else {
-        return;
-    };
-    let Ok(sigma) =
-        zcdp::cdp_rho(3.0, 1e-6).and_then(|rho| zcdp::sigma_for(rho, domain.n_cliques()))
-    else {
-        return;
-    };
-    let Ok(sampler) = DiscreteGaussian::new(sigma * sigma) else {
         return;
     };
     group.bench_function("noise", |b| {
@@ -52,21 +70,19 @@ fn stages(c: &mut Criterion) {
             })
         })
     });
-    let Ok(noisy) = job::unattended(|job| {
-        measure::add_noise(&counts, domain.clique_cells(), &sampler, [1; 32], job)
-    }) else {
-        return;
-    };
-    let noisy: Vec<f64> = noisy.iter().map(|&v| v as f64).collect();
     let options = EstimatorOptions {
         max_iterations: 100,
         relative_tolerance: 0.0,
     };
+    let observations = Observations {
+        cliques: &noisy,
+        snps: &snps,
+        sigma,
+    };
     group.bench_function("fit_100_iterations", |b| {
-        b.iter(|| job::unattended(|job| ChainModel::fit(domain, &noisy, sigma, options, job)))
+        b.iter(|| job::unattended(|job| ChainModel::fit(domain, observations, options, job)))
     });
-    let Ok((model, _)) =
-        job::unattended(|job| ChainModel::fit(domain, &noisy, sigma, options, job))
+    let Ok((model, _)) = job::unattended(|job| ChainModel::fit(domain, observations, options, job))
     else {
         return;
     };
@@ -137,25 +153,14 @@ fn estimator_quality() {
     let Ok(domain) = ChainDomain::new(2, 3, d) else {
         return;
     };
-    let Ok(counts) = job::unattended(|job| measure::clique_counts(&matrix, &labels, &domain, job))
-    else {
+    let Some((_, (noisy, snps, sigma))) = noisy_tables(&matrix, &labels, &domain) else {
         return;
     };
-    let Ok(sigma) =
-        zcdp::cdp_rho(3.0, 1e-6).and_then(|rho| zcdp::sigma_for(rho, domain.n_cliques()))
-    else {
-        return;
+    let observations = Observations {
+        cliques: &noisy,
+        snps: &snps,
+        sigma,
     };
-    let Ok(sampler) = DiscreteGaussian::new(sigma * sigma) else {
-        return;
-    };
-    let Ok(noisy) = job::unattended(|job| {
-        measure::add_noise(&counts, domain.clique_cells(), &sampler, [1; 32], job)
-    }) else {
-        return;
-    };
-    let noisy: Vec<f64> = noisy.iter().map(|&v| v as f64).collect();
-    let sigma = sampler.sigma2().sqrt();
     let real = allele_frequencies(&matrix);
     let mut runs = vec![EstimatorOptions::default()];
     if let Ok(caps) = std::env::var("GENOPRIV_BENCH_CAPS") {
@@ -171,7 +176,7 @@ fn estimator_quality() {
     for options in runs {
         let started = Instant::now();
         let Ok((model, report)) =
-            job::unattended(|job| ChainModel::fit(domain, &noisy, sigma, options, job))
+            job::unattended(|job| ChainModel::fit(domain, observations, options, job))
         else {
             eprintln!("fit failed with {options:?}");
             continue;

@@ -11,7 +11,7 @@ use genopriv_core::synthesis::metrics::{
 use genopriv_core::synthesis::simulate::{SimulationParameters, simulate_cohort};
 use genopriv_core::synthesis::{
     ChainDomain, ChainModel, EstimatorOptions, MissingPolicy, SeedPolicy, Structure, Synthesis,
-    SynthesisConfig, measure, synthesize, zcdp,
+    SynthesisConfig, TableKind, measure, synthesize, zcdp,
 };
 
 fn cohort(n_samples: usize, n_snps: usize, seed: u64) -> (GenotypeMatrix, Vec<u8>) {
@@ -178,6 +178,64 @@ fn sampled_marginals_match_the_model() -> Result<()> {
     Ok(())
 }
 
+/// Controlled rounding, on a first-order chain: clique counts sit far closer to
+/// n·p than independent draws would put them (their errors, in units of the
+/// binomial sampling sd, have an RMS well below 1), and rounding adds no
+/// dependence the chain does not have: the 3-SNP tables (y, s_i, s_{i+1},
+/// s_{i+2}) of the sample match the model's P(y, a, b)·P(c | y, b).
+#[test]
+fn rounded_samples_track_the_model_and_keep_its_independences() -> Result<()> {
+    let domain = ChainDomain::new(2, 3, 8)?;
+    let theta: Vec<f64> = (0..domain.n_cliques() * domain.clique_cells())
+        .map(|i| ((i * 29 % 17) as f64 / 3.0).sin() * 1.8)
+        .collect();
+    let model = ChainModel::from_potentials(domain, theta)?;
+    let (template, _) = cohort(4, domain.n_snps, 1);
+    let n = 30_000;
+    let sample = job::unattended(|job| model.sample(n, template.variants(), [9; 32], job))?;
+    let counts = job::unattended(|job| {
+        measure::clique_counts(&sample.matrix, &sample.labels, &domain, job)
+    })?;
+    let standardised: Vec<f64> = counts
+        .iter()
+        .zip(model.marginals())
+        .filter(|&(_, &p)| p > 1e-3)
+        .map(|(&count, &p)| (count as f64 - n as f64 * p) / (n as f64 * p * (1.0 - p)).sqrt())
+        .collect();
+    let rms = (standardised.iter().map(|z| z * z).sum::<f64>() / standardised.len() as f64).sqrt();
+    assert!(
+        rms < 0.35,
+        "RMS standardised cell error {rms} (independent draws: about 1)"
+    );
+
+    let triples = ChainDomain::with_order(2, 3, 8, 2)?;
+    let observed = job::unattended(|job| {
+        measure::clique_counts(&sample.matrix, &sample.labels, &triples, job)
+    })?;
+    let cells = domain.clique_cells();
+    for (i, table) in observed.chunks(triples.clique_cells()).enumerate() {
+        let left = &model.marginals()[i * cells..(i + 1) * cells];
+        let right = &model.marginals()[(i + 1) * cells..(i + 2) * cells];
+        for y in 0..2 {
+            for b in 0..3 {
+                let given: f64 = (0..3).map(|c| right[domain.cell(y, b, c)]).sum();
+                for a in 0..3 {
+                    for c in 0..3 {
+                        let p = left[domain.cell(y, a, b)] * right[domain.cell(y, b, c)] / given;
+                        let seen = table[triples.cell_of(y, &[a, b, c])] as f64 / n as f64;
+                        let sd = (p * (1.0 - p) / n as f64).sqrt();
+                        assert!(
+                            (seen - p).abs() <= 5.0 * sd + 1e-9,
+                            "clique {i} (y {y}, {a}, {b}, {c}): sampled {seen}, chain {p}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A study seed makes noise and sampling reproducible bit for bit (matrix,
 /// labels and manifest); another seed or the release policy gives other data.
 #[test]
@@ -237,8 +295,9 @@ fn utility_degrades_as_epsilon_shrinks() -> Result<()> {
     Ok(())
 }
 
-/// The manifest charges no more than the budget, records every clique and the
-/// σ that the accountant prescribes.
+/// The manifest charges no more than the budget, records every clique and SNP
+/// table with the σ that the accountant prescribes for all of them together,
+/// and splits ρ between the two groups by their number of tables.
 #[test]
 fn manifest_accounts_for_every_measurement() -> Result<()> {
     let (matrix, labels) = cohort(200, 40, 15);
@@ -251,15 +310,23 @@ fn manifest_accounts_for_every_measurement() -> Result<()> {
         spent <= rho && spent > rho * 0.999,
         "spent {spent} of {rho}"
     );
-    let [group] = manifest.measurements.as_slice() else {
-        panic!("one measurement group expected");
+    let [group, snps] = manifest.measurements.as_slice() else {
+        panic!("two measurement groups expected");
     };
+    assert_eq!(group.kind, TableKind::Cliques);
     assert_eq!(group.cliques.len(), 39);
     assert_eq!(group.cliques[5].variants, [5, 6]);
     assert_eq!(group.cliques[5].noisy_counts.len(), 18);
-    let sigma = zcdp::sigma_for(rho, 39)?;
-    assert!(group.sigma >= sigma && group.sigma < sigma * 1.001);
-    assert!((group.l2_sensitivity - 39f64.sqrt()).abs() < 1e-12);
+    assert_eq!(snps.kind, TableKind::Snps);
+    assert_eq!(snps.cliques.len(), 40);
+    assert_eq!(snps.cliques[39].variants, [39]);
+    assert_eq!(snps.cliques[39].noisy_counts.len(), 3);
+    let sigma = zcdp::sigma_for(rho, 39 + 40)?;
+    for (g, tables) in [(group, 39.0_f64), (snps, 40.0)] {
+        assert!(g.sigma >= sigma && g.sigma < sigma * 1.001);
+        assert!((g.l2_sensitivity - tables.sqrt()).abs() < 1e-12);
+        assert!((g.rho - tables / (2.0 * g.sigma * g.sigma)).abs() < 1e-12);
+    }
     let estimator = manifest.estimator.ok_or_else(|| {
         genopriv_core::Error::Parameter("the manifest lacks the estimator report".into())
     })?;
@@ -293,7 +360,9 @@ fn missing_calls_follow_the_declared_policy() -> Result<()> {
     let rate = synthesis.cohort.matrix.call_counts(7).missing as f64 / 8_000.0;
     // True rate 0.1; sampling sd 0.0034.
     assert!((rate - 0.1).abs() < 0.015, "missing rate {rate}");
-    assert_eq!(synthesis.cohort.matrix.call_counts(6).missing, 0);
+    // A SNP without missing calls: the fitted model gives the state the weight
+    // of a hundredth of a person or so, not exactly zero.
+    assert!(synthesis.cohort.matrix.call_counts(6).missing <= 4);
     Ok(())
 }
 

@@ -107,8 +107,9 @@ fn null_cohort_attacks_stay_at_chance_and_under_the_ceiling() -> Result<()> {
     let dcr = report.distance_to_closest_record;
     assert!(dcr.share_interval.contains(0.5), "{dcr:?}");
     assert!(report.not_for_release && report.seed == Some(5));
-    // Measurement, budget, frequency noise, distance, DP bound, principal components.
-    assert_eq!(report.explanation.len(), 6);
+    // Measurement (cliques, SNP tables), budget, frequency noise, distance, DP
+    // bound, principal components.
+    assert_eq!(report.explanation.len(), 7);
     assert!(
         report
             .explanation

@@ -137,7 +137,7 @@ fn read(path: &Path) -> TestResult<GenotypeMatrix> {
     Ok(job::unattended(|job| read_genotypes(path, &ReadOptions::default(), job))?.matrix)
 }
 
-/// Exact (y, s_i, s_i+1) counts of one site's file, labels from the phenotype table.
+/// Exact (y, s_i, s_i+1) and per-SNP counts of one site's file, labels from the phenotype table.
 fn raw_counts(path: &Path) -> TestResult<Vec<u64>> {
     let matrix = read(path)?;
     let pheno = fs::read_to_string(sample_data("demo_cohort.pheno.tsv"))?;
@@ -159,9 +159,9 @@ fn raw_counts(path: &Path) -> TestResult<Vec<u64>> {
         })
         .collect::<Result<_, _>>()?;
     let domain = ChainDomain::new(2, 3, matrix.n_variants())?;
-    Ok(job::unattended(|job| {
-        measure::clique_counts(&matrix, &labels, &domain, job)
-    })?)
+    let mut counts = job::unattended(|job| measure::clique_counts(&matrix, &labels, &domain, job))?;
+    counts.extend(measure::snp_counts(&matrix, 3));
+    Ok(counts)
 }
 
 /// (sent, kind, body) of every frame in a `--transcript` file.
@@ -312,16 +312,17 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     let mean = errors.iter().sum::<f64>() / n;
     let variance = errors.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / n;
     let planned = 3.0 * record.noise.per_site_sigma2;
-    // 5,382 cells: the variance estimate's sd is under 2 % of the planned value.
+    // 6,282 cells: the variance estimate's sd is under 2 % of the planned value.
     assert!(mean.abs() < 4.0 * (planned / n).sqrt(), "mean error {mean}");
     assert!(
         (variance / planned - 1.0).abs() < 0.1,
         "variance {variance}, planned {planned}"
     );
     // The manifest's noisy counts are that aggregate.
-    let recorded: Vec<i64> = manifest.measurements[0]
-        .cliques
+    let recorded: Vec<i64> = manifest
+        .measurements
         .iter()
+        .flat_map(|group| &group.cliques)
         .flat_map(|c| c.noisy_counts.iter().copied())
         .collect();
     assert_eq!(

@@ -8,7 +8,7 @@ use genopriv_core::explain::epsilon::{SLIDER_ANCHORS, slider_epsilon, slider_pos
 use genopriv_core::explain::format::{auc, capitalised, integer, number, percent};
 use genopriv_core::explain::synthesis::{
     RELATIVES_NOTE, budget_sentence, distance_sentence, dp_bound_sentence, estimator_sentence,
-    frequency_noise_sentence, measurement_sentence, needed_n_warning, planned_noise_sentence,
+    frequency_noise_sentence, measurement_group_sentence, needed_n_warning, planned_noise_sentence,
     synthetic_attack_sentence, synthetic_gwas_sentence, too_few_held_out_sentence,
     train_synthetic_test_real_sentence,
 };
@@ -456,17 +456,7 @@ fn manifest_ui(ui: &mut egui::Ui, report: &SynthReport) {
     let manifest = &report.manifest;
     ui.strong("What was measured (the release manifest)");
     for group in &manifest.measurements {
-        ui.add(
-            egui::Label::new(measurement_sentence(
-                group.cliques.len(),
-                group.cells_per_clique,
-                report.order,
-                true,
-                group.sigma,
-                group.expected_absolute_error,
-            ))
-            .wrap(),
-        );
+        ui.add(egui::Label::new(measurement_group_sentence(group, report.order, true)).wrap());
     }
     let rho_spent: f64 = manifest.measurements.iter().map(|m| m.rho).sum();
     ui.add(

@@ -6,8 +6,8 @@ use super::attack::INCONCLUSIVE;
 use super::format::{capitalised, integer, number, percent};
 use crate::stats::pca_overlap::PcaOverlap;
 use crate::study::synth::{FrequencyError, SynthAttack, SynthGwas, TrainSyntheticTestReal};
-use crate::synthesis::NoisePlan;
 use crate::synthesis::zcdp::cdp_delta;
+use crate::synthesis::{MeasurementGroup, NoisePlan, TableKind};
 use crate::utility::ld::LdPreservation;
 
 /// What the generator measured and how much noise each count received.
@@ -38,6 +38,43 @@ pub fn measurement_sentence(
          by more than the noise hides.",
         integer(n_tables as u64),
         integer(cells_per_table as u64),
+        number(expected_absolute_error),
+        number(sigma)
+    )
+}
+
+/// One measurement group of a manifest in words: the structure's tables or the
+/// per-SNP counts.
+pub fn measurement_group_sentence(
+    group: &MeasurementGroup,
+    order: usize,
+    labelled: bool,
+) -> String {
+    match group.kind {
+        TableKind::Cliques => measurement_sentence(
+            group.cliques.len(),
+            group.cells_per_clique,
+            order,
+            labelled,
+            group.sigma,
+            group.expected_absolute_error,
+        ),
+        TableKind::Snps => snp_table_sentence(
+            group.cliques.len(),
+            group.sigma,
+            group.expected_absolute_error,
+        ),
+    }
+}
+
+/// The per-SNP genotype counts measured beside the structure's tables.
+pub fn snp_table_sentence(n_snps: usize, sigma: f64, expected_absolute_error: f64) -> String {
+    format!(
+        "It also counted, for each of the {} SNPs on its own, how many people carry 0, 1 or 2 \
+         copies of the alternate allele, without the case/control status, with the same noise \
+         (typically {} people either way, standard deviation {}). These counts pin down the \
+         allele frequencies, which the tables above spread over many cells.",
+        integer(n_snps as u64),
         number(expected_absolute_error),
         number(sigma)
     )
@@ -441,6 +478,9 @@ mod tests {
         let s = measurement_sentence(8, 27, 2, false, 2.0, 1.6);
         assert!(s.contains("the next two:"), "{s}");
         assert!(s.contains("typically 1.6 people"));
+        let s = snp_table_sentence(10_946, 453.2, 361.6);
+        assert!(s.contains("each of the 10,946 SNPs on its own"), "{s}");
+        assert!(s.contains("typically 362 people either way, standard deviation 453"));
     }
 
     #[test]
@@ -758,6 +798,7 @@ mod tests {
             frequency_noise_sentence(1.5),
             too_few_held_out_sentence(300),
             measurement_sentence(3, 18, 1, true, 1.0, 0.8),
+            snp_table_sentence(4, 1.0, 0.8),
             budget_sentence(1.0, 1e-6, 0.02, 0.02),
             frequency_noise_sentence(0.01),
             distance_sentence(0.5, 0.4, 0.6),

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::explain::release::seeded_output_notice;
 use crate::explain::synthesis::{
     budget_sentence, distance_sentence, dp_bound_sentence, frequency_noise_sentence,
-    measurement_sentence, pca_overlap_sentence,
+    measurement_group_sentence, pca_overlap_sentence,
 };
 use crate::job::Job;
 use crate::models::{Features, Fit, LogisticRegression, Penalty};
@@ -929,14 +929,7 @@ fn explanation(
 ) -> Vec<String> {
     let mut sentences = Vec::new();
     for group in &manifest.measurements {
-        sentences.push(measurement_sentence(
-            group.cliques.len(),
-            group.cells_per_clique,
-            settings.order,
-            true,
-            group.sigma,
-            group.expected_absolute_error,
-        ));
+        sentences.push(measurement_group_sentence(group, settings.order, true));
     }
     let rho_spent = manifest.measurements.iter().map(|m| m.rho).sum();
     sentences.push(budget_sentence(

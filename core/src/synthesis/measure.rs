@@ -70,6 +70,20 @@ pub fn clique_counts(
     Ok(counts)
 }
 
+/// Each SNP's genotype counts without the label: K cells per SNP (hom-ref, het,
+/// hom-alt, and missing when K = 4), concatenated. Missing calls under a
+/// three-state policy were rejected when the cliques were counted.
+pub fn snp_counts(matrix: &GenotypeMatrix, n_states: usize) -> Vec<u64> {
+    (0..matrix.n_variants())
+        .flat_map(|j| {
+            let calls = matrix.call_counts(j);
+            [calls.hom_ref, calls.het, calls.hom_alt, calls.missing]
+                .into_iter()
+                .take(n_states)
+        })
+        .collect()
+}
+
 /// Consecutive cliques counted by one task (they share their SNPs' masks).
 const RUN: usize = 64;
 

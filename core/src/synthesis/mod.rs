@@ -35,7 +35,7 @@ use crate::job::Job;
 
 pub use crate::dp::noise::DiscreteGaussian;
 pub use measure::MissingPolicy;
-pub use model::{ChainDomain, ChainModel, EstimatorOptions, EstimatorReport};
+pub use model::{ChainDomain, ChainModel, EstimatorOptions, EstimatorReport, Observations};
 pub use plan::{NoisePlan, plan};
 pub use sample::SyntheticCohort;
 
@@ -88,9 +88,23 @@ pub struct CliqueMeasurement {
     pub noisy_counts: Vec<i64>,
 }
 
+/// What the tables of a [`MeasurementGroup`] count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TableKind {
+    /// The structure's tables: chain cliques, or (y, s_i) for the baseline.
+    #[default]
+    Cliques,
+    /// One genotype-count table per SNP, without the label (spec §4.2's 1-way
+    /// allele counts): they pin down allele frequencies, which a clique table
+    /// spreads over many cells.
+    Snps,
+}
+
 /// A group of marginals measured together with one Gaussian mechanism.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MeasurementGroup {
+    #[serde(default)]
+    pub kind: TableKind,
     pub description: String,
     pub cells_per_clique: usize,
     /// Δ₂ = √(number of marginals): one individual adds 1 to one cell of each.
@@ -184,15 +198,15 @@ pub fn synthesize(
         job,
     )?;
     let (noise_seed, sampling_seed) = stage_seeds(config.seed)?;
-    let sigma = zcdp::sigma_for(rho, tables.n_marginals())?;
+    let shape = tables.shape();
+    let sigma = zcdp::sigma_for(rho, shape.n_marginals())?;
     let sampler = DiscreteGaussian::new(sigma * sigma)?;
     let noisy = measure::add_noise(&tables.values, tables.cells, &sampler, noise_seed, job)?;
     let measured = Measured {
         noisy,
         sigma: sampler.sigma2().sqrt(),
-        rho_charged: tables.n_marginals() as f64 / (2.0 * sampler.sigma2()),
+        rho_charged: shape.n_marginals() as f64 / (2.0 * sampler.sigma2()),
     };
-    let shape = tables.shape();
     drop(tables);
     release(
         config,
@@ -221,38 +235,46 @@ pub(crate) struct TableShape {
     pub domain: ChainDomain,
     pub structure: Structure,
     pub description: &'static str,
-    /// Cells of one measured table.
+    /// Cells of one structure table.
     pub cells: usize,
     pub snps_per_table: usize,
+    /// Structure tables, first in the measured values.
+    pub n_tables: usize,
+    /// Label-free genotype-count tables of K cells, one per SNP, after the
+    /// structure tables (none for the independent baseline, whose tables
+    /// already are per SNP).
+    pub n_snp_tables: usize,
 }
 
-/// Exact count tables of one cohort, before noise: what a site measures.
+impl TableShape {
+    /// Tables measured: each person adds 1 to one cell of each, so Δ₂² is this.
+    pub fn n_marginals(&self) -> usize {
+        self.n_tables + self.n_snp_tables
+    }
+
+    /// Where the structure tables end and the SNP tables begin.
+    fn split(&self) -> usize {
+        self.n_tables * self.cells
+    }
+}
+
+/// Exact count tables of one cohort, before noise: what a site measures. The
+/// noise and the secure sum treat `values` as one vector.
 pub(crate) struct CountTables {
-    pub domain: ChainDomain,
-    pub structure: Structure,
-    pub description: &'static str,
+    pub shape: TableShape,
     pub cells: usize,
-    pub snps_per_table: usize,
+    /// The structure tables, then the SNP tables (see [`TableShape`]).
     pub values: Vec<u64>,
 }
 
 impl CountTables {
-    pub fn n_marginals(&self) -> usize {
-        self.values.len() / self.cells.max(1)
-    }
-
     pub fn shape(&self) -> TableShape {
-        TableShape {
-            domain: self.domain,
-            structure: self.structure,
-            description: self.description,
-            cells: self.cells,
-            snps_per_table: self.snps_per_table,
-        }
+        self.shape
     }
 }
 
-/// The tables a structure measures, counted exactly.
+/// The tables a structure measures, counted exactly: its own tables and, for
+/// the chains, one label-free genotype-count table per SNP.
 pub(crate) fn count(
     matrix: &GenotypeMatrix,
     labels: Option<&[u8]>,
@@ -276,7 +298,7 @@ pub(crate) fn count(
         Structure::TanChain | Structure::Chain | Structure::Independent => 1,
     };
     let domain = ChainDomain::with_order(n_classes, n_states, matrix.n_variants(), order)?;
-    let (description, cells, values, snps_per_table) = match structure {
+    let (description, cells, mut values, snps_per_table) = match structure {
         Structure::Independent => (
             "(y, s_i) for every SNP i",
             n_classes * n_states,
@@ -302,22 +324,35 @@ pub(crate) fn count(
             2,
         ),
     };
+    let n_tables = values.len() / cells;
+    let n_snp_tables = if structure == Structure::Independent {
+        0
+    } else {
+        values.extend(measure::snp_counts(matrix, n_states));
+        matrix.n_variants()
+    };
     Ok(CountTables {
-        domain,
-        structure,
-        description,
+        shape: TableShape {
+            domain,
+            structure,
+            description,
+            cells,
+            snps_per_table,
+            n_tables,
+            n_snp_tables,
+        },
         cells,
-        snps_per_table,
         values,
     })
 }
 
 /// Noisy tables and what their noise cost.
 pub(crate) struct Measured {
+    /// The structure tables, then the SNP tables, as in [`CountTables`].
     pub noisy: Vec<i64>,
     /// Standard deviation of the noise in each cell.
     pub sigma: f64,
-    /// ρ charged for the measurement.
+    /// ρ charged for the whole measurement.
     pub rho_charged: f64,
 }
 
@@ -335,9 +370,20 @@ pub(crate) fn release(
     job: Job<'_>,
 ) -> Result<Synthesis> {
     let domain = shape.domain;
+    if measured.noisy.len() != shape.split() + shape.n_snp_tables * domain.n_states {
+        return Err(Error::Mismatch(format!(
+            "{} noisy counts for {} tables of {} cells and {} SNP tables of {}",
+            measured.noisy.len(),
+            shape.n_tables,
+            shape.cells,
+            shape.n_snp_tables,
+            domain.n_states
+        )));
+    }
+    let (structure_tables, snp_tables) = measured.noisy.split_at(shape.split());
     let (cohort, model, estimator) = if shape.structure == Structure::Independent {
         let cohort = sample::sample_independent(
-            &measured.noisy,
+            structure_tables,
             domain.n_classes,
             domain.n_states,
             config.n_synthetic,
@@ -347,23 +393,56 @@ pub(crate) fn release(
         )?;
         (cohort, None, None)
     } else {
-        let as_float: Vec<f64> = measured.noisy.iter().map(|&v| v as f64).collect();
-        let (model, report) =
-            ChainModel::fit(domain, &as_float, measured.sigma, config.estimator, job)?;
+        let as_float = |values: &[i64]| values.iter().map(|&v| v as f64).collect::<Vec<f64>>();
+        let (cliques, snps) = (as_float(structure_tables), as_float(snp_tables));
+        let observations = Observations {
+            cliques: &cliques,
+            snps: &snps,
+            sigma: measured.sigma,
+        };
+        let (model, report) = ChainModel::fit(domain, observations, config.estimator, job)?;
         let cohort = model.sample(config.n_synthetic, variants, sampling_seed, job)?;
         (cohort, Some(model), Some(report))
     };
 
-    let n_marginals = measured.noisy.len() / shape.cells.max(1);
-    let cliques = measured
-        .noisy
-        .chunks(shape.cells)
-        .enumerate()
-        .map(|(i, table)| CliqueMeasurement {
-            variants: (i..i + shape.snps_per_table).collect(),
-            noisy_counts: table.to_vec(),
-        })
-        .collect();
+    // Both groups share σ; each is charged its own n_tables/(2σ²), which add up
+    // to the whole measurement's ρ.
+    let rho_per_table = measured.rho_charged / shape.n_marginals() as f64;
+    let group =
+        |kind, description: &str, cells: usize, tables: Vec<CliqueMeasurement>| MeasurementGroup {
+            kind,
+            description: description.into(),
+            cells_per_clique: cells,
+            l2_sensitivity: (tables.len() as f64).sqrt(),
+            sigma: measured.sigma,
+            rho: rho_per_table * tables.len() as f64,
+            expected_absolute_error: measured.sigma * (2.0 / std::f64::consts::PI).sqrt(),
+            cliques: tables,
+        };
+    let measured_tables = |values: &[i64], cells: usize, snps: usize| {
+        values
+            .chunks(cells)
+            .enumerate()
+            .map(|(i, table)| CliqueMeasurement {
+                variants: (i..i + snps).collect(),
+                noisy_counts: table.to_vec(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut measurements = vec![group(
+        TableKind::Cliques,
+        shape.description,
+        shape.cells,
+        measured_tables(structure_tables, shape.cells, shape.snps_per_table),
+    )];
+    if shape.n_snp_tables > 0 {
+        measurements.push(group(
+            TableKind::Snps,
+            "s_i for every SNP i (no label)",
+            domain.n_states,
+            measured_tables(snp_tables, domain.n_states, 1),
+        ));
+    }
     let manifest = Manifest {
         epsilon: config.epsilon,
         delta: config.delta,
@@ -377,17 +456,11 @@ pub(crate) fn release(
         n_states: domain.n_states,
         n_variants: variants.len(),
         noise_distribution: noise_distribution.into(),
-        measurements: vec![MeasurementGroup {
-            description: shape.description.into(),
-            cells_per_clique: shape.cells,
-            l2_sensitivity: (n_marginals as f64).sqrt(),
-            sigma: measured.sigma,
-            rho: measured.rho_charged,
-            expected_absolute_error: measured.sigma * (2.0 / std::f64::consts::PI).sqrt(),
-            cliques,
-        }],
+        measurements,
         seed_policy: config.seed,
-        rng: "ChaCha20, one stream per clique (noise) and per 256 individuals (sampling)".into(),
+        rng: "ChaCha20: one noise stream per clique-sized run of cells, one sampling stream \
+              per 1,024 individuals (controlled rounding)"
+            .into(),
         estimator,
         n_synthetic: config.n_synthetic,
         inputs: Vec::new(),

@@ -70,7 +70,7 @@ impl DistributedNoise {
         let sigma = zcdp::sigma_for(single.rho * (1.0 - 1e-9), single.n_marginals)?;
         let sampler = DiscreteGaussian::new(sigma * sigma / honest as f64)?;
         let per_site_sigma2 = sampler.sigma2();
-        let dimension = single.n_marginals * single.cells_per_marginal;
+        let dimension = single.n_cells;
         let guaranteed_rho = sum_rho(single.n_marginals, per_site_sigma2, honest, dimension)?;
         if guaranteed_rho > single.rho {
             return Err(Error::Parameter(format!(
