@@ -18,6 +18,12 @@ use crate::{TestResult, first_300_snps, genopriv_bin, sample_data};
 /// How many sites the tests' sessions have.
 pub const SITES: usize = 3;
 
+/// The sites' names, the host's first.
+pub const NAMES: [&str; SITES] = ["Leeds", "Lyon", "Leiden"];
+
+/// What each joining site agrees to: the host's budget and number of sites.
+pub const AGREEMENT: [&str; 4] = ["--epsilon", "5", "--sites", "3"];
+
 /// Site k's part of the demo cohort's first 300 SNPs: every third sample.
 pub fn site_files(dir: &Path) -> TestResult<Vec<PathBuf>> {
     let pheno = fs::read_to_string(sample_data("demo_cohort.pheno.tsv"))?;
@@ -56,6 +62,32 @@ pub fn site_args(input: &Path, out_dir: &Path, name: &str) -> Vec<String> {
             .display()
             .to_string(),
     ]
+}
+
+/// The host's arguments for the three-site session (tolerance 1, 250
+/// synthetic people, a fixed sampling seed), listening on `listen`.
+pub fn session_host_args(input: &Path, out_dir: &Path, listen: &str) -> Vec<String> {
+    let mut args = site_args(input, out_dir, NAMES[0]);
+    args.extend(
+        [
+            "--sites",
+            "3",
+            "--tolerance",
+            "1",
+            "--epsilon",
+            "5",
+            "--n-synthetic",
+            "250",
+            "--listen",
+            listen,
+            "--sampling-seed",
+            "9",
+            "--wait",
+            "120",
+        ]
+        .map(String::from),
+    );
+    args
 }
 
 /// `genopriv`, in this process's network namespace or, given a name, in that
@@ -210,15 +242,24 @@ pub fn read_matrix(path: &Path) -> TestResult<GenotypeMatrix> {
     Ok(job::unattended(|job| read_genotypes(path, &ReadOptions::default(), job))?.matrix)
 }
 
-/// Every site in `names` wrote the same synthetic genotypes (read back by the
-/// core reader) and phenotypes to `out/<name>.vcf.gz` and `.pheno.tsv`.
-pub fn assert_same_release(out: &Path, names: &[&str]) -> TestResult {
-    let synthetic: Vec<GenotypeMatrix> = names
+/// Every site of the three-site session reported it complete (`results` as
+/// [`finish_session`] gives them) and wrote the same synthetic genotypes (read
+/// back by the core reader) and phenotypes to `out_dir/<name>.vcf.gz` and
+/// `.pheno.tsv`.
+pub fn assert_one_release(results: &[(String, String)], out_dir: &Path) -> TestResult {
+    assert_eq!(results.len(), SITES);
+    for (stdout, _) in results {
+        assert!(
+            stdout.contains("Session complete: 250 synthetic people x 300 SNPs from 3 sites"),
+            "{stdout}"
+        );
+    }
+    let synthetic: Vec<GenotypeMatrix> = NAMES
         .iter()
-        .map(|n| read_matrix(&out.join(format!("{n}.vcf.gz"))))
+        .map(|n| read_matrix(&out_dir.join(format!("{n}.vcf.gz"))))
         .collect::<TestResult<_>>()?;
     let (first, others) = synthetic.split_first().ok_or("no sites")?;
-    for (other, name) in others.iter().zip(names.iter().skip(1)) {
+    for (other, name) in others.iter().zip(NAMES.iter().skip(1)) {
         assert_eq!(other.n_variants(), first.n_variants(), "{name}");
         for j in 0..other.n_variants() {
             assert_eq!(
@@ -228,9 +269,9 @@ pub fn assert_same_release(out: &Path, names: &[&str]) -> TestResult {
             );
         }
     }
-    let phenotypes: Vec<String> = names
+    let phenotypes: Vec<String> = NAMES
         .iter()
-        .map(|n| fs::read_to_string(out.join(format!("{n}.pheno.tsv"))))
+        .map(|n| fs::read_to_string(out_dir.join(format!("{n}.pheno.tsv"))))
         .collect::<Result<_, _>>()?;
     assert!(phenotypes.windows(2).all(|w| w[0] == w[1]));
     Ok(())

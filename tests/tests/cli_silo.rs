@@ -15,8 +15,8 @@ use std::path::Path;
 use genopriv_core::job;
 use genopriv_core::synthesis::{ChainDomain, Manifest, measure};
 use genopriv_tests::silo::{
-    SITES, SiteProcess, assert_same_release, finish_session, read_matrix, site_args, site_files,
-    start_host, start_join,
+    AGREEMENT, NAMES, SITES, SiteProcess, assert_one_release, finish_session, read_matrix,
+    session_host_args, site_args, site_files, start_host, start_join,
 };
 use genopriv_tests::{TestResult, external, files_in, genopriv, sample_data};
 
@@ -87,28 +87,7 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     let files = site_files(dir.path())?;
     let out = dir.path().join("out");
     fs::create_dir(&out)?;
-    let names = ["Leeds", "Lyon", "Leiden"];
-    let mut host_args = site_args(&files[0], &out, names[0]);
-    host_args.extend(
-        [
-            "--sites",
-            "3",
-            "--tolerance",
-            "1",
-            "--epsilon",
-            "5",
-            "--n-synthetic",
-            "250",
-            "--listen",
-            "127.0.0.1:0",
-            "--sampling-seed",
-            "9",
-            "--wait",
-            "120",
-        ]
-        .map(String::from),
-    );
-    let host = start_host(&host_args, None)?;
+    let host = start_host(&session_host_args(&files[0], &out, "127.0.0.1:0"), None)?;
     // A stranger sends garbage: it is turned away and the session goes on.
     let mut stranger = TcpStream::connect(&host.address)?;
     stranger.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nnot TLS at all")?;
@@ -118,10 +97,10 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
             start_join(
                 &host.address,
                 &host.code,
-                &site_args(&files[k], &out, names[k]),
-                &["--epsilon", "5", "--sites", "3"],
+                &site_args(&files[k], &out, NAMES[k]),
+                &AGREEMENT,
                 None,
-                names[k],
+                NAMES[k],
             )
         })
         .collect::<TestResult<_>>()?;
@@ -131,15 +110,7 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
         "host stderr: {}",
         results[0].1
     );
-    for (stdout, _) in &results {
-        assert!(
-            stdout.contains("Session complete: 250 synthetic people x 300 SNPs from 3 sites"),
-            "{stdout}"
-        );
-    }
-
-    // Identical synthetic genotypes and labels at every site.
-    assert_same_release(&out, &names)?;
+    assert_one_release(&results, &out)?;
     let manifest: Manifest =
         serde_json::from_str(&fs::read_to_string(out.join("Leiden.manifest.json"))?)?;
     let record = manifest.cross_silo.ok_or("no cross-silo record")?;
@@ -147,7 +118,7 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     let mut sites = record.sites.clone();
     assert_eq!(sites.first().map(String::as_str), Some("Leeds"));
     sites.sort();
-    let mut expected = names.map(String::from).to_vec();
+    let mut expected = NAMES.map(String::from).to_vec();
     expected.sort();
     assert_eq!(sites, expected);
     assert_eq!(record.this_site, "Leiden");
@@ -194,7 +165,7 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     // What left each site: its masked table looks uniform (about half the top
     // bits set, where counts have none), and no frame anywhere holds 8 cells
     // of any site's raw counts in a row.
-    let all_frames: Vec<Vec<(bool, u8, Vec<u8>)>> = names
+    let all_frames: Vec<Vec<(bool, u8, Vec<u8>)>> = NAMES
         .iter()
         .map(|n| transcript(&out.join(format!("{n}.transcript"))))
         .collect::<TestResult<_>>()?;
@@ -204,12 +175,12 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
             .iter()
             .find(|(sent, kind, _)| *sent && *kind == MASKED)
             .map(|(_, _, body)| words(body))
-            .ok_or(format!("{} sent no masked table", names[k]))?;
+            .ok_or(format!("{} sent no masked table", NAMES[k]))?;
         let top = masked.iter().filter(|&&v| v >> 63 == 1).count() as f64 / masked.len() as f64;
         assert!(
             (top - 0.5).abs() < 0.05,
             "{}: {top} of top bits set",
-            names[k]
+            NAMES[k]
         );
     }
     for (k, counts) in raw.iter().enumerate() {
@@ -226,7 +197,7 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
                     assert!(
                         !body.windows(pattern.len()).any(|w| w == pattern.as_slice()),
                         "{}'s raw counts appear in a message",
-                        names[k]
+                        NAMES[k]
                     );
                 }
             }

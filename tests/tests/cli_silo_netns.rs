@@ -22,10 +22,9 @@
 use std::fs;
 use std::process::{Command, Stdio};
 
-use genopriv_core::synthesis::Manifest;
 use genopriv_tests::silo::{
-    SITES, SiteProcess, assert_same_release, finish_session, site_args, site_files, start_host,
-    start_join,
+    AGREEMENT, NAMES, SITES, SiteProcess, assert_one_release, finish_session, session_host_args,
+    site_args, site_files, start_host, start_join,
 };
 use genopriv_tests::{TestResult, external};
 
@@ -137,28 +136,10 @@ fn sites_in_separate_network_namespaces_publish_one_synthetic_cohort() -> TestRe
     let files = site_files(dir.path())?;
     let out = dir.path().join("out");
     fs::create_dir(&out)?;
-    let names = ["Leeds", "Lyon", "Leiden"];
-    let mut host_args = site_args(&files[0], &out, names[0]);
-    host_args.extend(
-        [
-            "--sites",
-            "3",
-            "--tolerance",
-            "1",
-            "--epsilon",
-            "5",
-            "--n-synthetic",
-            "250",
-            "--listen",
-            "0.0.0.0:0",
-            "--sampling-seed",
-            "9",
-            "--wait",
-            "120",
-        ]
-        .map(String::from),
-    );
-    let host = start_host(&host_args, Some(&star.host))?;
+    let host = start_host(
+        &session_host_args(&files[0], &out, "0.0.0.0:0"),
+        Some(&star.host),
+    )?;
     let port = host
         .address
         .strip_prefix("0.0.0.0:")
@@ -206,10 +187,10 @@ fn sites_in_separate_network_namespaces_publish_one_synthetic_cohort() -> TestRe
             start_join(
                 &format!("{host_address}:{port}"),
                 &host.code,
-                &site_args(&files[k], &out, names[k]),
-                &["--epsilon", "5", "--sites", "3"],
+                &site_args(&files[k], &out, NAMES[k]),
+                &AGREEMENT,
                 Some(&star.sites[k - 1]),
-                names[k],
+                NAMES[k],
             )
         })
         .collect::<TestResult<_>>()?;
@@ -219,19 +200,5 @@ fn sites_in_separate_network_namespaces_publish_one_synthetic_cohort() -> TestRe
         "host stderr: {}",
         results[0].1
     );
-    for (stdout, _) in &results {
-        assert!(
-            stdout.contains("Session complete: 250 synthetic people x 300 SNPs from 3 sites"),
-            "{stdout}"
-        );
-    }
-    assert_same_release(&out, &names)?;
-    let manifest: Manifest =
-        serde_json::from_str(&fs::read_to_string(out.join("Lyon.manifest.json"))?)?;
-    let mut sites = manifest.cross_silo.ok_or("no cross-silo record")?.sites;
-    sites.sort();
-    let mut expected = names.map(String::from).to_vec();
-    expected.sort();
-    assert_eq!(sites, expected);
-    Ok(())
+    assert_one_release(&results, &out)
 }
