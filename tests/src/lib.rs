@@ -154,8 +154,8 @@ pub fn files_in(dir: &Path) -> TestResult<Vec<String>> {
     Ok(names)
 }
 
-/// The last position of the demo data's first 300 SNPs: the small cohort most
-/// end-to-end tests use, so that each runs in seconds.
+/// The bcftools filter that keeps the demo data's first 300 SNPs (positions up to
+/// 109,002): the small cohort most end-to-end tests use, so that each runs in seconds.
 const FIRST_300_SNPS: &str = "POS<=109002";
 
 /// Writes the first 300 SNPs of a `sample_data/` VCF to `out` (BGZF VCF), cut by
