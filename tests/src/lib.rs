@@ -13,6 +13,8 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod silo;
+
 pub type TestResult<T = ()> = Result<T, Box<dyn Error>>;
 
 /// The workspace root (the parent of this package's folder).
@@ -150,4 +152,27 @@ pub fn files_in(dir: &Path) -> TestResult<Vec<String>> {
     }
     names.sort();
     Ok(names)
+}
+
+/// The bcftools filter that keeps the demo data's first 300 SNPs (positions up to
+/// 109,002): the small cohort most end-to-end tests use, so that each runs in seconds.
+const FIRST_300_SNPS: &str = "POS<=109002";
+
+/// Writes the first 300 SNPs of a `sample_data/` VCF to `out` (BGZF VCF), cut by
+/// bcftools, keeping only the samples listed in `samples` if given.
+pub fn first_300_snps(name: &str, samples: Option<&Path>, out: &Path) -> TestResult {
+    let source = sample_data(name);
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["view".as_ref(), "-i".as_ref(), FIRST_300_SNPS.as_ref()];
+    if let Some(list) = samples {
+        args.extend(["-S".as_ref(), list.as_os_str()]);
+    }
+    args.extend([
+        "-Oz".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        source.as_os_str(),
+    ]);
+    external("bcftools", args)?;
+    Ok(())
 }

@@ -8,138 +8,21 @@
 //! away, and a site that cannot take part leaves nothing written anywhere.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 
-use genopriv_core::data::read::read_genotypes;
-use genopriv_core::data::{GenotypeMatrix, ReadOptions};
 use genopriv_core::job;
 use genopriv_core::synthesis::{ChainDomain, Manifest, measure};
-use genopriv_tests::{TestResult, external, files_in, genopriv, genopriv_bin, sample_data};
-
-const SITES: usize = 3;
-
-/// Site k's part of the demo cohort's first 300 SNPs: every third sample.
-fn site_files(dir: &Path) -> TestResult<Vec<PathBuf>> {
-    let pheno = fs::read_to_string(sample_data("demo_cohort.pheno.tsv"))?;
-    let samples: Vec<&str> = pheno
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split('\t').next())
-        .collect();
-    let mut files = Vec::new();
-    for k in 0..SITES {
-        let list = dir.join(format!("samples{k}.txt"));
-        let mine: Vec<&str> = samples.iter().skip(k).step_by(SITES).copied().collect();
-        fs::write(&list, mine.join("\n") + "\n")?;
-        let out = dir.join(format!("site{k}.vcf.gz"));
-        external(
-            "bcftools",
-            [
-                "view".as_ref(),
-                "-i".as_ref(),
-                "POS<=109002".as_ref(),
-                "-S".as_ref(),
-                list.as_os_str(),
-                "-Oz".as_ref(),
-                "-o".as_ref(),
-                out.as_os_str(),
-                sample_data("demo_cohort.vcf.gz").as_os_str(),
-            ],
-        )?;
-        files.push(out);
-    }
-    Ok(files)
-}
-
-fn site_args(input: &Path, out_dir: &Path, name: &str) -> Vec<String> {
-    vec![
-        input.display().to_string(),
-        "--pheno".into(),
-        sample_data("demo_cohort.pheno.tsv").display().to_string(),
-        "--name".into(),
-        name.into(),
-        "--timeout".into(),
-        "120".into(),
-        "--out".into(),
-        out_dir.join(format!("{name}.vcf.gz")).display().to_string(),
-        "--transcript".into(),
-        out_dir
-            .join(format!("{name}.transcript"))
-            .display()
-            .to_string(),
-    ]
-}
-
-/// Starts the host and reads its address and code from its first lines.
-fn start_host(
-    args: &[String],
-) -> TestResult<(Child, String, String, BufReader<std::process::ChildStdout>)> {
-    let mut child = Command::new(genopriv_bin()?)
-        .args(["silo", "host"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or("no host stdout")?;
-    let mut reader = BufReader::new(stdout);
-    let (mut address, mut code) = (None, None);
-    let mut line = String::new();
-    while code.is_none() {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            let _ = child.kill();
-            let out = child.wait_with_output()?;
-            return Err(
-                format!("the host stopped: {}", String::from_utf8_lossy(&out.stderr)).into(),
-            );
-        }
-        if let Some(a) = line.trim().strip_prefix("address: ") {
-            address = Some(a.to_owned());
-        }
-        if let Some(c) = line.trim().strip_prefix("code: ") {
-            code = Some(c.to_owned());
-        }
-    }
-    Ok((
-        child,
-        address.ok_or("no address line")?,
-        code.ok_or("no code line")?,
-        reader,
-    ))
-}
-
-fn start_join(address: &str, code: &str, args: &[String], extra: &[&str]) -> TestResult<Child> {
-    Ok(Command::new(genopriv_bin()?)
-        .args(["silo", "join", address, "--session", code])
-        .args(args)
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?)
-}
-
-fn finished(child: Child, what: &str) -> TestResult<(String, String)> {
-    let out = child.wait_with_output()?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    if !out.status.success() {
-        return Err(format!("{what} failed: {stderr}").into());
-    }
-    Ok((stdout, stderr))
-}
-
-fn read(path: &Path) -> TestResult<GenotypeMatrix> {
-    Ok(job::unattended(|job| read_genotypes(path, &ReadOptions::default(), job))?.matrix)
-}
+use genopriv_tests::silo::{
+    AGREEMENT, NAMES, SITES, SiteProcess, assert_one_release, finish_session, read_matrix,
+    session_host_args, site_args, site_files, start_host, start_join,
+};
+use genopriv_tests::{TestResult, external, files_in, genopriv, sample_data};
 
 /// Exact (y, s_i, s_i+1) and per-SNP counts of one site's file, labels from the phenotype table.
 fn raw_counts(path: &Path) -> TestResult<Vec<u64>> {
-    let matrix = read(path)?;
+    let matrix = read_matrix(path)?;
     let pheno = fs::read_to_string(sample_data("demo_cohort.pheno.tsv"))?;
     let case: std::collections::HashMap<&str, u8> = pheno
         .lines()
@@ -204,80 +87,30 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     let files = site_files(dir.path())?;
     let out = dir.path().join("out");
     fs::create_dir(&out)?;
-    let names = ["Leeds", "Lyon", "Leiden"];
-    let mut host_args = site_args(&files[0], &out, names[0]);
-    host_args.extend(
-        [
-            "--sites",
-            "3",
-            "--tolerance",
-            "1",
-            "--epsilon",
-            "5",
-            "--n-synthetic",
-            "250",
-            "--listen",
-            "127.0.0.1:0",
-            "--sampling-seed",
-            "9",
-            "--wait",
-            "120",
-        ]
-        .map(String::from),
-    );
-    let (host, address, code, mut host_stdout) = start_host(&host_args)?;
+    let host = start_host(&session_host_args(&files[0], &out, "127.0.0.1:0"), None)?;
     // A stranger sends garbage: it is turned away and the session goes on.
-    let mut stranger = TcpStream::connect(&address)?;
+    let mut stranger = TcpStream::connect(&host.address)?;
     stranger.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nnot TLS at all")?;
     drop(stranger);
-    let joiners: Vec<Child> = (1..SITES)
+    let joiners: Vec<SiteProcess> = (1..SITES)
         .map(|k| {
             start_join(
-                &address,
-                &code,
-                &site_args(&files[k], &out, names[k]),
-                &["--epsilon", "5", "--sites", "3"],
+                &host.address,
+                &host.code,
+                &site_args(&files[k], &out, NAMES[k]),
+                &AGREEMENT,
+                None,
+                NAMES[k],
             )
         })
         .collect::<TestResult<_>>()?;
-    let mut results = vec![finished(host, "the host")?];
-    // The host's stdout was read up to its code line; the rest is its summary.
-    host_stdout.read_to_string(&mut results[0].0)?;
-    for (k, child) in joiners.into_iter().enumerate() {
-        results.push(finished(child, names[k + 1])?);
-    }
+    let results = finish_session(host, joiners)?;
     assert!(
         results[0].1.contains("turned away"),
         "host stderr: {}",
         results[0].1
     );
-    for (stdout, _) in &results {
-        assert!(
-            stdout.contains("Session complete: 250 synthetic people x 300 SNPs from 3 sites"),
-            "{stdout}"
-        );
-    }
-
-    // Identical synthetic genotypes and labels at every site.
-    let synthetic: Vec<GenotypeMatrix> = names
-        .iter()
-        .map(|n| read(&out.join(format!("{n}.vcf.gz"))))
-        .collect::<TestResult<_>>()?;
-    for other in &synthetic[1..] {
-        assert_eq!(other.n_variants(), synthetic[0].n_variants());
-        for j in 0..other.n_variants() {
-            assert_eq!(
-                other.packed_row(j),
-                synthetic[0].packed_row(j),
-                "variant {j} differs"
-            );
-        }
-    }
-    let phenotypes: Vec<String> = names
-        .iter()
-        .map(|n| fs::read_to_string(out.join(format!("{n}.pheno.tsv"))))
-        .collect::<Result<_, _>>()?;
-    assert!(phenotypes.iter().all(|p| p == &phenotypes[0]));
+    assert_one_release(&results, &out)?;
     let manifest: Manifest =
         serde_json::from_str(&fs::read_to_string(out.join("Leiden.manifest.json"))?)?;
     let record = manifest.cross_silo.ok_or("no cross-silo record")?;
@@ -285,7 +118,7 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     let mut sites = record.sites.clone();
     assert_eq!(sites.first().map(String::as_str), Some("Leeds"));
     sites.sort();
-    let mut expected = names.map(String::from).to_vec();
+    let mut expected = NAMES.map(String::from).to_vec();
     expected.sort();
     assert_eq!(sites, expected);
     assert_eq!(record.this_site, "Leiden");
@@ -333,7 +166,7 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
     // What left each site: its masked table looks uniform (about half the top
     // bits set, where counts have none), and no frame anywhere holds 8 cells
     // of any site's raw counts in a row.
-    let all_frames: Vec<Vec<(bool, u8, Vec<u8>)>> = names
+    let all_frames: Vec<Vec<(bool, u8, Vec<u8>)>> = NAMES
         .iter()
         .map(|n| transcript(&out.join(format!("{n}.transcript"))))
         .collect::<TestResult<_>>()?;
@@ -343,12 +176,12 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
             .iter()
             .find(|(sent, kind, _)| *sent && *kind == MASKED)
             .map(|(_, _, body)| words(body))
-            .ok_or(format!("{} sent no masked table", names[k]))?;
+            .ok_or(format!("{} sent no masked table", NAMES[k]))?;
         let top = masked.iter().filter(|&&v| v >> 63 == 1).count() as f64 / masked.len() as f64;
         assert!(
             (top - 0.5).abs() < 0.05,
             "{}: {top} of top bits set",
-            names[k]
+            NAMES[k]
         );
     }
     for (k, counts) in raw.iter().enumerate() {
@@ -365,7 +198,7 @@ fn three_site_processes_publish_one_synthetic_cohort() -> TestResult {
                     assert!(
                         !body.windows(pattern.len()).any(|w| w == pattern.as_slice()),
                         "{}'s raw counts appear in a message",
-                        names[k]
+                        NAMES[k]
                     );
                 }
             }
@@ -413,14 +246,16 @@ fn a_site_that_cannot_take_part_leaves_nothing_written() -> TestResult {
         ]
         .map(String::from),
     );
-    let (host, address, code, _stdout) = start_host(&host_args)?;
+    let host = start_host(&host_args, None)?;
     let site = start_join(
-        &address,
-        &code,
+        &host.address,
+        &host.code,
         &site_args(&short, &out, "short"),
         &["--epsilon", "5"],
-    )?;
-    let site = site.wait_with_output()?;
+        None,
+        "the short site",
+    )?
+    .output()?;
     let site_err = String::from_utf8_lossy(&site.stderr);
     assert!(!site.status.success());
     assert!(
@@ -428,7 +263,7 @@ fn a_site_that_cannot_take_part_leaves_nothing_written() -> TestResult {
         "{site_err}"
     );
     assert!(site_err.contains("nothing was written"), "{site_err}");
-    let host = host.wait_with_output()?;
+    let host = host.process.output()?;
     let host_err = String::from_utf8_lossy(&host.stderr);
     assert!(!host.status.success());
     assert!(host_err.contains("declined"), "{host_err}");

@@ -8,23 +8,12 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use genopriv_tests::{TestResult, external, genopriv, genopriv_ok, sample_data};
+use genopriv_tests::{TestResult, first_300_snps, genopriv, genopriv_ok, sample_data};
 
-/// The first 300 SNPs (positions up to 109,002) of a demo VCF, as BGZF VCF.
+/// The first 300 SNPs of a demo VCF, in `dir` under the same name.
 fn first_snps(dir: &Path, name: &str) -> TestResult<PathBuf> {
     let out = dir.join(name);
-    external(
-        "bcftools",
-        [
-            "view".as_ref(),
-            "-i".as_ref(),
-            "POS<=109002".as_ref(),
-            "-Oz".as_ref(),
-            "-o".as_ref(),
-            out.as_os_str(),
-            sample_data(name).as_os_str(),
-        ],
-    )?;
+    first_300_snps(name, None, &out)?;
     Ok(out)
 }
 

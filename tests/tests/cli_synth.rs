@@ -7,23 +7,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use genopriv_tests::{TestResult, external, files_in, genopriv, genopriv_ok, sample_data};
+use genopriv_tests::{
+    TestResult, external, files_in, first_300_snps, genopriv, genopriv_ok, sample_data,
+};
 
-/// The demo cohort's first 300 SNPs (positions up to 109,002), as BGZF VCF.
+/// The demo cohort's first 300 SNPs.
 fn small_cohort(dir: &Path) -> TestResult<PathBuf> {
     let out = dir.join("small.vcf.gz");
-    external(
-        "bcftools",
-        [
-            "view".as_ref(),
-            "-i".as_ref(),
-            "POS<=109002".as_ref(),
-            "-Oz".as_ref(),
-            "-o".as_ref(),
-            out.as_os_str(),
-            sample_data("demo_cohort.vcf.gz").as_os_str(),
-        ],
-    )?;
+    first_300_snps("demo_cohort.vcf.gz", None, &out)?;
     Ok(out)
 }
 
