@@ -23,8 +23,7 @@ use genopriv_core::{Error, Job};
 
 use super::app::Workspace;
 use super::jobs::{BackgroundJob, Outcome};
-use super::protect::{files_of, first_file};
-use super::synth::{delta_from_text, prerequisites};
+use super::synth::{CohortData, delta_from_text};
 use crate::cli::synth::{ReleaseFiles, ReleaseOutputs};
 
 /// Where a host listens unless told otherwise (`genopriv silo host`'s default).
@@ -455,26 +454,11 @@ impl SiloPanel {
         }
     }
 
-    /// This site's data for a session, or why the loaded workspace cannot take part.
-    fn site_data(workspace: &Workspace) -> Result<SiteData, String> {
-        let is_case = prerequisites(workspace)?;
-        let phenotypes = workspace.phenotypes_file.clone().ok_or_else(|| {
-            "A session needs the phenotype table's file: add it again on the Data screen."
-                .to_owned()
-        })?;
-        Ok(SiteData {
-            matrix: workspace.data.dataset.matrix.clone(),
-            is_case,
-            genotypes: workspace.data.dataset.source.clone(),
-            phenotypes,
-        })
-    }
-
     /// Opens the session (binding is instant, so it happens here) and runs it on a worker.
     pub(super) fn start_host(&mut self, workspace: &Workspace, ctx: &egui::Context) {
         self.forget();
         let checked =
-            Self::site_data(workspace).and_then(|data| Ok((data, self.host_form.plan()?)));
+            CohortData::load(workspace).and_then(|data| Ok((data, self.host_form.plan()?)));
         let (data, plan) = match checked {
             Ok(checked) => checked,
             Err(problem) => {
@@ -511,11 +495,16 @@ impl SiloPanel {
             noise_seed,
             ..
         } = plan;
+        let files = data.files();
         let work = move |job: Job<'_>| -> Result<SiloOutcome, Error> {
-            let inputs = data.hashes(job)?;
-            host.run(data.site(site_name, inputs, noise_seed), options, job)
+            let inputs = input_hashes(&data, job)?;
+            host.run(
+                site_input(&data, site_name, inputs, noise_seed),
+                options,
+                job,
+            )
         };
-        self.input_files = input_files(workspace);
+        self.input_files = files;
         self.role = Some(SessionRole::Host(hosting));
         self.spawn("Hosting a cross-silo session", notice_rx, ctx, work);
     }
@@ -524,7 +513,7 @@ impl SiloPanel {
     pub(super) fn start_join(&mut self, workspace: &Workspace, ctx: &egui::Context) {
         self.forget();
         let checked =
-            Self::site_data(workspace).and_then(|data| Ok((data, self.join_form.plan()?)));
+            CohortData::load(workspace).and_then(|data| Ok((data, self.join_form.plan()?)));
         let (data, plan) = match checked {
             Ok(checked) => checked,
             Err(problem) => {
@@ -540,18 +529,19 @@ impl SiloPanel {
             site_name,
             noise_seed,
         } = plan;
+        let files = data.files();
         let work = move |job: Job<'_>| -> Result<SiloOutcome, Error> {
-            let inputs = data.hashes(job)?;
+            let inputs = input_hashes(&data, job)?;
             silo::join(
                 address,
                 &code,
                 &agreement,
-                data.site(site_name, inputs, noise_seed),
+                site_input(&data, site_name, inputs, noise_seed),
                 options,
                 job,
             )
         };
-        self.input_files = input_files(workspace);
+        self.input_files = files;
         self.role = Some(SessionRole::Join { address });
         self.spawn("Joining a cross-silo session", notice_rx, ctx, work);
     }
@@ -657,48 +647,36 @@ impl SiloPanel {
     }
 }
 
-/// The loaded cohort as one site's input.
-struct SiteData {
-    matrix: genopriv_core::data::GenotypeMatrix,
-    is_case: Vec<bool>,
-    genotypes: PathBuf,
-    phenotypes: PathBuf,
+/// Checksums of this site's two inputs, for its manifest.
+fn input_hashes(data: &CohortData, job: Job<'_>) -> Result<Vec<InputHash>, Error> {
+    let (genotypes, phenotypes) = data.checksums(job)?;
+    Ok(vec![
+        InputHash {
+            path: data.genotypes.display().to_string(),
+            sha256: genotypes,
+        },
+        InputHash {
+            path: data.phenotypes.display().to_string(),
+            sha256: phenotypes,
+        },
+    ])
 }
 
-impl SiteData {
-    /// Checksums of the two inputs, for this site's manifest.
-    fn hashes(&self, job: Job<'_>) -> Result<Vec<InputHash>, Error> {
-        job.checkpoint("Computing the inputs' checksums", None)?;
-        let genotypes = crate::cli::sha256_file(&first_file(&self.genotypes), job)?;
-        let phenotypes = crate::cli::sha256_file(&self.phenotypes, job)?;
-        Ok(vec![
-            InputHash {
-                path: self.genotypes.display().to_string(),
-                sha256: genotypes,
-            },
-            InputHash {
-                path: self.phenotypes.display().to_string(),
-                sha256: phenotypes,
-            },
-        ])
+/// The loaded cohort as the site `name`'s input.
+fn site_input(
+    data: &CohortData,
+    name: String,
+    inputs: Vec<InputHash>,
+    noise_seed: Option<u64>,
+) -> SiteInput<'_> {
+    SiteInput {
+        name,
+        matrix: &data.matrix,
+        is_case: &data.is_case,
+        source: &data.genotypes,
+        inputs,
+        noise_seed,
     }
-
-    fn site(&self, name: String, inputs: Vec<InputHash>, noise_seed: Option<u64>) -> SiteInput<'_> {
-        SiteInput {
-            name,
-            matrix: &self.matrix,
-            is_case: &self.is_case,
-            source: &self.genotypes,
-            inputs,
-            noise_seed,
-        }
-    }
-}
-
-fn input_files(workspace: &Workspace) -> Vec<PathBuf> {
-    let mut files = files_of(&workspace.data.dataset.source);
-    files.extend(workspace.phenotypes_file.clone());
-    files
 }
 
 /// The core's waits, with notices forwarded to the window.
