@@ -25,8 +25,8 @@ use genopriv_core::synthesis::silo::{
 use genopriv_core::synthesis::{EstimatorOptions, Manifest, Structure};
 use genopriv_core::{Error, Result, job};
 use support::{
-    demo, demo_cohort, demo_without_phenotypes, label_containing, run_until_idle, same_calls,
-    step_until, synthesize_side, visible_labels,
+    cancel, demo, demo_cohort, demo_without_phenotypes, label_containing, run_until_idle,
+    same_calls, step_until, synthesize_side, visible_labels,
 };
 
 fn loopback() -> SocketAddr {
@@ -96,6 +96,22 @@ fn submit(harness: &mut Harness<'_, GenoPrivApp>, form: Form) {
     harness.run();
     harness.get_by_role_and_label(Role::Button, button).click();
     harness.step();
+}
+
+/// Submits the host `form` and checks that nothing started.
+fn host_refused(harness: &mut Harness<'_, GenoPrivApp>, form: HostForm) {
+    submit(harness, Form::Host(form));
+    harness.run();
+    assert!(!harness.state().is_busy());
+    assert!(harness.state().silo().hosting().is_none());
+}
+
+/// Leaves an ended session's view for the wizard's forms.
+fn back_to_the_forms(harness: &mut Harness<'_, GenoPrivApp>) {
+    harness
+        .get_by_role_and_label(Role::Button, "Back to the forms")
+        .click();
+    harness.run();
 }
 
 /// The window hosts a two-site session on loopback; a second site joins with
@@ -306,10 +322,7 @@ fn a_set_up_the_site_did_not_agree_to_aborts_with_nothing_released() -> Result<(
     );
 
     // Back to the forms: the join form is there again, filled in.
-    harness
-        .get_by_role_and_label(Role::Button, "Back to the forms")
-        .click();
-    harness.run();
+    back_to_the_forms(&mut harness);
     assert!(harness.state().silo().abort().is_none());
     harness.get_by_role_and_label(Role::Button, "Join");
     Ok(())
@@ -335,19 +348,12 @@ fn cancel_ends_the_session_with_nothing_released() {
             .is_some_and(|(_, stage, _)| stage.starts_with("Waiting for sites to join: 0 of 1"))
     });
     harness.step();
-    harness
-        .get_by_role_and_label(Role::Button, "Cancel")
-        .click();
-    harness.run();
-    assert!(!harness.state().is_busy());
+    cancel(&mut harness);
     label_containing(
         &harness,
         "The session was aborted: it was cancelled at this site. Nothing was released.",
     );
-    harness
-        .get_by_role_and_label(Role::Button, "Back to the forms")
-        .click();
-    harness.run();
+    back_to_the_forms(&mut harness);
     assert!(harness.state().silo().hosting().is_none());
     harness.get_by_role_and_label(Role::Button, "Open session");
 }
@@ -390,19 +396,16 @@ fn bad_input_is_refused_before_anything_starts() {
         .get_by_role_and_label(Role::Button, "Host a session…")
         .click();
     harness.run();
-    submit(
+    host_refused(
         &mut harness,
-        Form::Host(HostForm {
+        HostForm {
             sites: 2,
             tolerance: 2,
             n_synthetic_text: "100".into(),
             site_name: "Leeds".into(),
             ..HostForm::default()
-        }),
+        },
     );
-    harness.run();
-    assert!(!harness.state().is_busy());
-    assert!(harness.state().silo().hosting().is_none());
     label_containing(
         &harness,
         "The collusion tolerance (2) must be below the number of sites (2)",
@@ -410,17 +413,14 @@ fn bad_input_is_refused_before_anything_starts() {
 
     // A cohort without phenotypes cannot take part.
     let mut harness = wizard(demo_without_phenotypes(), "Host a session…");
-    submit(
+    host_refused(
         &mut harness,
-        Form::Host(HostForm {
+        HostForm {
             n_synthetic_text: "100".into(),
             site_name: "Leeds".into(),
             ..HostForm::default()
-        }),
+        },
     );
-    harness.run();
-    assert!(!harness.state().is_busy());
-    assert!(harness.state().silo().hosting().is_none());
     let message = "Synthesis needs case/control statuses: add a phenotype table on the Data \
                    screen first.";
     // The form's warning and the refusal both say it.

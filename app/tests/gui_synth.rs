@@ -24,8 +24,8 @@ use genopriv_core::study::synth_sweep::run_synth_sweep;
 use genopriv_core::synthesis::{Structure, plan};
 use genopriv_core::{Error, Result, job};
 use support::{
-    click_and_wait, demo, demo_cohort, demo_without_phenotypes, label_containing, run_until_idle,
-    same_calls, sample, started, synthesize_side, visible_labels,
+    cancel, click_and_wait, demo, demo_cohort, demo_without_phenotypes, label_containing,
+    run_until_idle, same_calls, sample, started, synthesize_side, visible_labels,
 };
 
 const SEED: u64 = 5;
@@ -254,11 +254,7 @@ fn seeded_synthesis_matches_the_core_and_exports() -> Result<()> {
     assert!(harness.state().is_busy());
     // The Cancel button is drawn from the frame after the job started.
     harness.step();
-    harness
-        .get_by_role_and_label(Role::Button, "Cancel")
-        .click();
-    harness.run();
-    assert!(!harness.state().is_busy());
+    cancel(&mut harness);
     label_containing(&harness, "Synthesizing was cancelled; nothing was changed");
     assert!(
         harness

@@ -454,17 +454,27 @@ impl SiloPanel {
         }
     }
 
-    /// Opens the session (binding is instant, so it happens here) and runs it on a worker.
-    pub(super) fn start_host(&mut self, workspace: &Workspace, ctx: &egui::Context) {
+    /// The loaded cohort and the form's `plan` for a new session, or `None`
+    /// with the first problem shown.
+    fn prepare<P>(
+        &mut self,
+        workspace: &Workspace,
+        plan: impl FnOnce(&Self) -> Result<P, String>,
+    ) -> Option<(CohortData, P)> {
         self.forget();
-        let checked =
-            CohortData::load(workspace).and_then(|data| Ok((data, self.host_form.plan()?)));
-        let (data, plan) = match checked {
-            Ok(checked) => checked,
+        match CohortData::load(workspace).and_then(|data| Ok((data, plan(self)?))) {
+            Ok(prepared) => Some(prepared),
             Err(problem) => {
                 self.problem = Some(problem);
-                return;
+                None
             }
+        }
+    }
+
+    /// Opens the session (binding is instant, so it happens here) and runs it on a worker.
+    pub(super) fn start_host(&mut self, workspace: &Workspace, ctx: &egui::Context) {
+        let Some((data, plan)) = self.prepare(workspace, |panel| panel.host_form.plan()) else {
+            return;
         };
         let panel = data.matrix.variants().to_vec();
         let opened = SiloHost::bind(plan.listen, panel, &plan.parameters, None).and_then(|host| {
@@ -495,31 +505,19 @@ impl SiloPanel {
             noise_seed,
             ..
         } = plan;
-        let files = data.files();
+        self.input_files = data.files();
         let work = move |job: Job<'_>| -> Result<SiloOutcome, Error> {
-            let inputs = input_hashes(&data, job)?;
-            host.run(
-                site_input(&data, site_name, inputs, noise_seed),
-                options,
-                job,
-            )
+            let site = site_input(&data, site_name, noise_seed, job)?;
+            host.run(site, options, job)
         };
-        self.input_files = files;
         self.role = Some(SessionRole::Host(hosting));
         self.spawn("Hosting a cross-silo session", notice_rx, ctx, work);
     }
 
     /// Joins the session the form names, on a worker.
     pub(super) fn start_join(&mut self, workspace: &Workspace, ctx: &egui::Context) {
-        self.forget();
-        let checked =
-            CohortData::load(workspace).and_then(|data| Ok((data, self.join_form.plan()?)));
-        let (data, plan) = match checked {
-            Ok(checked) => checked,
-            Err(problem) => {
-                self.problem = Some(problem);
-                return;
-            }
+        let Some((data, plan)) = self.prepare(workspace, |panel| panel.join_form.plan()) else {
+            return;
         };
         let (options, notice_rx) = session_options(ctx);
         let JoinPlan {
@@ -529,19 +527,11 @@ impl SiloPanel {
             site_name,
             noise_seed,
         } = plan;
-        let files = data.files();
+        self.input_files = data.files();
         let work = move |job: Job<'_>| -> Result<SiloOutcome, Error> {
-            let inputs = input_hashes(&data, job)?;
-            silo::join(
-                address,
-                &code,
-                &agreement,
-                site_input(&data, site_name, inputs, noise_seed),
-                options,
-                job,
-            )
+            let site = site_input(&data, site_name, noise_seed, job)?;
+            silo::join(address, &code, &agreement, site, options, job)
         };
-        self.input_files = files;
         self.role = Some(SessionRole::Join { address });
         self.spawn("Joining a cross-silo session", notice_rx, ctx, work);
     }
@@ -647,36 +637,32 @@ impl SiloPanel {
     }
 }
 
-/// Checksums of this site's two inputs, for its manifest.
-fn input_hashes(data: &CohortData, job: Job<'_>) -> Result<Vec<InputHash>, Error> {
-    let (genotypes, phenotypes) = data.checksums(job)?;
-    Ok(vec![
-        InputHash {
-            path: data.genotypes.display().to_string(),
-            sha256: genotypes,
-        },
-        InputHash {
-            path: data.phenotypes.display().to_string(),
-            sha256: phenotypes,
-        },
-    ])
-}
-
-/// The loaded cohort as the site `name`'s input.
-fn site_input(
-    data: &CohortData,
+/// The loaded cohort as the site `name`'s input, with the checksums of its
+/// two input files for its manifest.
+fn site_input<'a>(
+    data: &'a CohortData,
     name: String,
-    inputs: Vec<InputHash>,
     noise_seed: Option<u64>,
-) -> SiteInput<'_> {
-    SiteInput {
+    job: Job<'_>,
+) -> Result<SiteInput<'a>, Error> {
+    let (genotypes, phenotypes) = data.checksums(job)?;
+    Ok(SiteInput {
         name,
         matrix: &data.matrix,
         is_case: &data.is_case,
         source: &data.genotypes,
-        inputs,
+        inputs: vec![
+            InputHash {
+                path: data.genotypes.display().to_string(),
+                sha256: genotypes,
+            },
+            InputHash {
+                path: data.phenotypes.display().to_string(),
+                sha256: phenotypes,
+            },
+        ],
         noise_seed,
-    }
+    })
 }
 
 /// The core's waits, with notices forwarded to the window.

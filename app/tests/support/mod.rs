@@ -77,6 +77,17 @@ pub fn click_and_wait(harness: &mut Harness<'_, GenoPrivApp>, label: &str) {
     run_until_idle(harness);
 }
 
+/// Clicks Cancel on the running job and checks that the window is idle again.
+// Not every GUI test binary cancels a job.
+#[allow(dead_code)]
+pub fn cancel(harness: &mut Harness<'_, GenoPrivApp>) {
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    harness.run();
+    assert!(!harness.state().is_busy());
+}
+
 /// A file of the demo data in `sample_data/`.
 // Not every GUI test binary reads the demo data itself.
 #[allow(dead_code)]

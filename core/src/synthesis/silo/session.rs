@@ -810,6 +810,15 @@ mod tests {
         }
     }
 
+    /// The host and one other site, which must both take part.
+    fn two_sites() -> SiloParameters {
+        SiloParameters {
+            sites: 2,
+            tolerance: 0,
+            ..parameters()
+        }
+    }
+
     fn quick() -> SessionOptions {
         SessionOptions::new(Duration::from_secs(20), Duration::from_secs(20))
     }
@@ -904,6 +913,14 @@ mod tests {
         options: SessionOptions,
     ) -> Result<SiloOutcome> {
         job::unattended(|job| join(address, code, agreement, site(c, k, None), options, job))
+    }
+
+    /// The reason a site's session failed with, or an error saying `unexpected`.
+    fn session_failure<T>(result: Result<T>, unexpected: &str) -> Result<String> {
+        match result {
+            Err(Error::Session(reason)) => Ok(reason),
+            _ => Err(Error::Session(unexpected.into())),
+        }
     }
 
     /// Three sites finish with identical synthetic data; the revealed sum is the
@@ -1076,20 +1093,12 @@ mod tests {
         let [honest, rogue] =
             <[_; 2]>::try_from(joined).map_err(|_| Error::Session("two joining sites".into()))?;
         rogue?;
-        let Err(Error::Session(at_host)) = host_result else {
-            return Err(Error::Session(
-                "the host finished despite the rogue site".into(),
-            ));
-        };
+        let at_host = session_failure(host_result, "the host finished despite the rogue site")?;
         assert!(
             at_host.contains("rogue") && at_host.contains("masked counts"),
             "{at_host}"
         );
-        let Err(Error::Session(at_site)) = honest else {
-            return Err(Error::Session(
-                "the honest site finished despite the rogue site".into(),
-            ));
-        };
+        let at_site = session_failure(honest, "the honest site finished despite the rogue site")?;
         assert!(
             at_site.contains("aborted") && at_site.contains("rogue"),
             "{at_site}"
@@ -1103,9 +1112,6 @@ mod tests {
     #[test]
     fn drop_outs_strangers_and_disagreements() -> Result<()> {
         let c = cohort();
-        let mut p = parameters();
-        p.sites = 2;
-        p.tolerance = 0;
         let notices = Arc::new(Mutex::new(Vec::<String>::new()));
         let mut options = quick();
         let sink = notices.clone();
@@ -1134,30 +1140,22 @@ mod tests {
             let _ = join_by_hand(address, code, "leaver");
             Ok((stranger, disagreeing))
         });
-        let (host_result, joined) = run_session(&c, &p, options, vec![visitors])?;
+        let (host_result, joined) = run_session(&c, &two_sites(), options, vec![visitors])?;
         let Some(visited) = joined.into_iter().next() else {
             return Err(Error::Session("one joining thread".into()));
         };
         let (stranger, disagreeing) = visited?;
-        let Err(Error::Session(stranger)) = stranger else {
-            return Err(Error::Session("the stranger got in".into()));
-        };
+        let stranger = session_failure(stranger, "the stranger got in")?;
         assert!(
             stranger.contains("left the session") || stranger.contains("could not"),
             "{stranger}"
         );
-        let Err(Error::Session(declined)) = disagreeing else {
-            return Err(Error::Session("the disagreeing site joined".into()));
-        };
+        let declined = session_failure(disagreeing, "the disagreeing site joined")?;
         assert!(
             declined.contains("epsilon 8 (you agreed to 1)"),
             "{declined}"
         );
-        let Err(Error::Session(at_host)) = host_result else {
-            return Err(Error::Session(
-                "the host finished without its second site".into(),
-            ));
-        };
+        let at_host = session_failure(host_result, "the host finished without its second site")?;
         assert!(
             at_host.contains("leaver") && at_host.contains("left the session"),
             "{at_host}"
@@ -1214,9 +1212,6 @@ mod tests {
     #[test]
     fn a_site_refuses_an_impostor_host() -> Result<()> {
         let c = cohort();
-        let mut p = parameters();
-        p.sites = 2;
-        p.tolerance = 0;
         let impostor_code = SessionCode::new(&HostIdentity::generate()?)?;
         let mut options = quick();
         options.join_wait = Duration::from_secs(2);
@@ -1225,13 +1220,11 @@ mod tests {
         let trusting: Joiner<'_, SiloOutcome> = Box::new(|address, _code| {
             join_as(&c, 1, address, &impostor_code, &agreement(), options)
         });
-        let (_, joined) = run_session(&c, &p, host_options, vec![trusting])?;
+        let (_, joined) = run_session(&c, &two_sites(), host_options, vec![trusting])?;
         let Some(result) = joined.into_iter().next() else {
             return Err(Error::Session("one joining site".into()));
         };
-        let Err(Error::Session(message)) = result else {
-            return Err(Error::Session("the site trusted an impostor".into()));
-        };
+        let message = session_failure(result, "the site trusted an impostor")?;
         assert!(
             message.contains("not the one that made this session code"),
             "{message}"
