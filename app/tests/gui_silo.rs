@@ -10,13 +10,12 @@ mod support;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use genopriv_app::gui::{GenoPrivApp, HostForm, JoinForm, Screen, Startup};
-use genopriv_core::data::read::pheno::{join as join_phenotypes, read_phenotypes};
+use genopriv_app::gui::{GenoPrivApp, HostForm, JoinForm, Startup};
 use genopriv_core::data::read::read_genotypes;
 use genopriv_core::data::{GenotypeMatrix, ReadOptions};
 use genopriv_core::explain::silo::{noise_split_sentence, session_complete_sentence};
@@ -25,28 +24,10 @@ use genopriv_core::synthesis::silo::{
 };
 use genopriv_core::synthesis::{EstimatorOptions, Manifest, Structure};
 use genopriv_core::{Error, Result, job};
-use support::{DEADLINE, label_containing, run_until_idle, visible_labels};
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../sample_data")
-        .join(name)
-}
-
-/// The demo cohort and every sample's status, read directly with the core.
-fn cohort() -> Result<(GenotypeMatrix, Vec<bool>)> {
-    job::unattended(|job| {
-        let cohort = read_genotypes(&sample("demo_cohort.vcf.gz"), &ReadOptions::default(), job)?;
-        let table = read_phenotypes(&sample("demo_cohort.pheno.tsv"), None)?;
-        let joined = join_phenotypes(&table, cohort.matrix.samples());
-        let status = table.case_control(&joined, "case")?.status;
-        let is_case = status
-            .iter()
-            .map(|s| s.ok_or_else(|| Error::Parameter("a demo sample has no status".into())))
-            .collect::<Result<Vec<bool>>>()?;
-        Ok((cohort.matrix, is_case))
-    })
-}
+use support::{
+    cancel, demo, demo_cohort, demo_without_phenotypes, label_containing, run_until_idle,
+    same_calls, step_until, synthesize_side, visible_labels,
+};
 
 fn loopback() -> SocketAddr {
     SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
@@ -56,11 +37,16 @@ fn quick() -> SessionOptions {
     SessionOptions::new(Duration::from_secs(120), Duration::from_secs(120))
 }
 
-fn same_calls(a: &GenotypeMatrix, b: &GenotypeMatrix) -> bool {
-    a.n_samples() == b.n_samples()
-        && a.samples() == b.samples()
-        && a.variants() == b.variants()
-        && (0..a.n_variants()).all(|j| a.calls(j).eq(b.calls(j)))
+/// The demo cohort as the site `name`, its noise drawn from the operating system.
+fn demo_site<'a>(name: &str, matrix: &'a GenotypeMatrix, is_case: &'a [bool]) -> SiteInput<'a> {
+    SiteInput {
+        name: name.into(),
+        matrix,
+        is_case,
+        source: Path::new("demo_cohort.vcf.gz"),
+        inputs: Vec::new(),
+        noise_seed: None,
+    }
 }
 
 fn temp_dir(name: &str) -> Result<PathBuf> {
@@ -82,43 +68,50 @@ fn files_in(dir: &Path) -> Result<Vec<String>> {
 /// The app on the Synthesize side with `startup`'s data, the wizard's `entry`
 /// form open.
 fn wizard(startup: Startup, entry: &str) -> Harness<'static, GenoPrivApp> {
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 2400.0))
-        .with_max_steps(24)
-        .build_eframe(|cc| GenoPrivApp::new(cc, startup));
-    // The sample loads on a worker from the first frame: step, do not settle.
-    harness.step();
-    run_until_idle(&mut harness);
-    for button in ["Protect", "Synthesize", entry] {
-        harness.get_by_role_and_label(Role::Button, button).click();
-        harness.run();
-    }
-    assert_eq!(harness.state().screen(), Screen::Protect);
+    let mut harness = synthesize_side(startup, egui::vec2(1280.0, 2400.0));
+    harness.get_by_role_and_label(Role::Button, entry).click();
+    harness.run();
     harness
 }
 
-fn demo() -> Startup {
-    Startup {
-        sample_data: true,
-        ..Startup::default()
-    }
+/// One of the wizard's two forms, filled in.
+enum Form {
+    Host(HostForm),
+    Join(JoinForm),
 }
 
-/// Steps the window (a session runs on a worker) until `done` holds.
-fn step_until(
-    harness: &mut Harness<'_, GenoPrivApp>,
-    what: &str,
-    done: impl Fn(&GenoPrivApp) -> bool,
-) {
-    let deadline = Instant::now() + DEADLINE;
-    while !done(harness.state()) {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not happen within {DEADLINE:?}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+/// Puts `form` in the wizard and presses its button ("Open session" or
+/// "Join"), then steps one frame: the frame that starts the session or refuses.
+fn submit(harness: &mut Harness<'_, GenoPrivApp>, form: Form) {
+    let button = match form {
+        Form::Host(form) => {
+            harness.state_mut().silo_mut().host_form = form;
+            "Open session"
+        }
+        Form::Join(form) => {
+            harness.state_mut().silo_mut().join_form = form;
+            "Join"
+        }
+    };
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, button).click();
+    harness.step();
+}
+
+/// Submits the host `form` and checks that nothing started.
+fn host_refused(harness: &mut Harness<'_, GenoPrivApp>, form: HostForm) {
+    submit(harness, Form::Host(form));
+    harness.run();
+    assert!(!harness.state().is_busy());
+    assert!(harness.state().silo().hosting().is_none());
+}
+
+/// Leaves an ended session's view for the wizard's forms.
+fn back_to_the_forms(harness: &mut Harness<'_, GenoPrivApp>) {
+    harness
+        .get_by_role_and_label(Role::Button, "Back to the forms")
+        .click();
+    harness.run();
 }
 
 /// The window hosts a two-site session on loopback; a second site joins with
@@ -127,21 +120,19 @@ fn step_until(
 #[test]
 fn the_window_hosts_a_session_and_exports_the_shared_cohort() -> Result<()> {
     let mut harness = wizard(demo(), "Host a session…");
-    harness.state_mut().silo_mut().host_form = HostForm {
-        sites: 2,
-        tolerance: 0,
-        epsilon: 5.0,
-        n_synthetic_text: "200".into(),
-        listen_text: "127.0.0.1:0".into(),
-        site_name: "Leeds".into(),
-        estimator_iterations: 50,
-        ..HostForm::default()
-    };
-    harness.run();
-    harness
-        .get_by_role_and_label(Role::Button, "Open session")
-        .click();
-    harness.step();
+    submit(
+        &mut harness,
+        Form::Host(HostForm {
+            sites: 2,
+            tolerance: 0,
+            epsilon: 5.0,
+            n_synthetic_text: "200".into(),
+            listen_text: "127.0.0.1:0".into(),
+            site_name: "Leeds".into(),
+            estimator_iterations: 50,
+            ..HostForm::default()
+        }),
+    );
     assert!(
         harness.state().is_busy(),
         "the session should run on a worker"
@@ -167,7 +158,7 @@ fn the_window_hosts_a_session_and_exports_the_shared_cohort() -> Result<()> {
     label_containing(&harness, "Relatives are not protected");
 
     // The second site: the same panel (the demo cohort), run by the core.
-    let (matrix, is_case) = cohort()?;
+    let (matrix, is_case) = demo_cohort()?;
     let joiner = std::thread::spawn(move || -> Result<SiloOutcome> {
         let agreement = Agreement {
             epsilon: 5.0,
@@ -176,14 +167,7 @@ fn the_window_hosts_a_session_and_exports_the_shared_cohort() -> Result<()> {
             min_tolerance: None,
         };
         job::unattended(|job| {
-            let site = SiteInput {
-                name: "Lyon".into(),
-                matrix: &matrix,
-                is_case: &is_case,
-                source: Path::new("demo_cohort.vcf.gz"),
-                inputs: Vec::new(),
-                noise_seed: None,
-            };
+            let site = demo_site("Lyon", &matrix, &is_case);
             join(address, &code, &agreement, site, quick(), job)
         })
     });
@@ -269,7 +253,7 @@ fn the_window_hosts_a_session_and_exports_the_shared_cohort() -> Result<()> {
 fn a_set_up_the_site_did_not_agree_to_aborts_with_nothing_released() -> Result<()> {
     // The window first: the host's wait for sites starts when it runs.
     let mut harness = wizard(demo(), "Join a session…");
-    let (matrix, is_case) = cohort()?;
+    let (matrix, is_case) = demo_cohort()?;
     let parameters = SiloParameters {
         epsilon: 5.0,
         delta: 1e-6,
@@ -288,29 +272,19 @@ fn a_set_up_the_site_did_not_agree_to_aborts_with_nothing_released() -> Result<(
     let hosting = std::thread::spawn(move || -> Result<SiloOutcome> {
         let mut options = quick();
         options.join_wait = Duration::from_secs(5);
-        job::unattended(|job| {
-            let site = SiteInput {
-                name: "Graz".into(),
-                matrix: &matrix,
-                is_case: &is_case,
-                source: Path::new("demo_cohort.vcf.gz"),
-                inputs: Vec::new(),
-                noise_seed: None,
-            };
-            host.run(site, options, job)
-        })
+        job::unattended(|job| host.run(demo_site("Graz", &matrix, &is_case), options, job))
     });
 
-    harness.state_mut().silo_mut().join_form = JoinForm {
-        address_text: address.to_string(),
-        code_text: code.to_string(),
-        site_name: "Lyon".into(),
-        epsilon_text: "3".into(),
-        ..JoinForm::default()
-    };
-    harness.run();
-    harness.get_by_role_and_label(Role::Button, "Join").click();
-    harness.step();
+    submit(
+        &mut harness,
+        Form::Join(JoinForm {
+            address_text: address.to_string(),
+            code_text: code.to_string(),
+            site_name: "Lyon".into(),
+            epsilon_text: "3".into(),
+            ..JoinForm::default()
+        }),
+    );
     step_until(&mut harness, "the abort", |app| !app.is_busy());
     harness.run();
     let Some(abort) = harness.state().silo().abort().map(str::to_owned) else {
@@ -348,10 +322,7 @@ fn a_set_up_the_site_did_not_agree_to_aborts_with_nothing_released() -> Result<(
     );
 
     // Back to the forms: the join form is there again, filled in.
-    harness
-        .get_by_role_and_label(Role::Button, "Back to the forms")
-        .click();
-    harness.run();
+    back_to_the_forms(&mut harness);
     assert!(harness.state().silo().abort().is_none());
     harness.get_by_role_and_label(Role::Button, "Join");
     Ok(())
@@ -362,36 +333,27 @@ fn a_set_up_the_site_did_not_agree_to_aborts_with_nothing_released() -> Result<(
 #[test]
 fn cancel_ends_the_session_with_nothing_released() {
     let mut harness = wizard(demo(), "Host a session…");
-    harness.state_mut().silo_mut().host_form = HostForm {
-        n_synthetic_text: "100".into(),
-        listen_text: "127.0.0.1:0".into(),
-        site_name: "Leeds".into(),
-        ..HostForm::default()
-    };
-    harness.run();
-    harness
-        .get_by_role_and_label(Role::Button, "Open session")
-        .click();
-    harness.step();
+    submit(
+        &mut harness,
+        Form::Host(HostForm {
+            n_synthetic_text: "100".into(),
+            listen_text: "127.0.0.1:0".into(),
+            site_name: "Leeds".into(),
+            ..HostForm::default()
+        }),
+    );
     step_until(&mut harness, "waiting for sites", |app| {
         app.silo()
             .progress()
             .is_some_and(|(_, stage, _)| stage.starts_with("Waiting for sites to join: 0 of 1"))
     });
     harness.step();
-    harness
-        .get_by_role_and_label(Role::Button, "Cancel")
-        .click();
-    harness.run();
-    assert!(!harness.state().is_busy());
+    cancel(&mut harness);
     label_containing(
         &harness,
         "The session was aborted: it was cancelled at this site. Nothing was released.",
     );
-    harness
-        .get_by_role_and_label(Role::Button, "Back to the forms")
-        .click();
-    harness.run();
+    back_to_the_forms(&mut harness);
     assert!(harness.state().silo().hosting().is_none());
     harness.get_by_role_and_label(Role::Button, "Open session");
 }
@@ -434,44 +396,31 @@ fn bad_input_is_refused_before_anything_starts() {
         .get_by_role_and_label(Role::Button, "Host a session…")
         .click();
     harness.run();
-    {
-        let form = &mut harness.state_mut().silo_mut().host_form;
-        form.sites = 2;
-        form.tolerance = 2;
-        form.n_synthetic_text = "100".into();
-        form.site_name = "Leeds".into();
-    }
-    harness.run();
-    harness
-        .get_by_role_and_label(Role::Button, "Open session")
-        .click();
-    harness.run();
-    assert!(!harness.state().is_busy());
-    assert!(harness.state().silo().hosting().is_none());
+    host_refused(
+        &mut harness,
+        HostForm {
+            sites: 2,
+            tolerance: 2,
+            n_synthetic_text: "100".into(),
+            site_name: "Leeds".into(),
+            ..HostForm::default()
+        },
+    );
     label_containing(
         &harness,
         "The collusion tolerance (2) must be below the number of sites (2)",
     );
 
     // A cohort without phenotypes cannot take part.
-    let mut harness = wizard(
-        Startup {
-            open: Some(sample("demo_cohort.vcf.gz")),
-            ..Startup::default()
+    let mut harness = wizard(demo_without_phenotypes(), "Host a session…");
+    host_refused(
+        &mut harness,
+        HostForm {
+            n_synthetic_text: "100".into(),
+            site_name: "Leeds".into(),
+            ..HostForm::default()
         },
-        "Host a session…",
     );
-    {
-        let form = &mut harness.state_mut().silo_mut().host_form;
-        form.n_synthetic_text = "100".into();
-        form.site_name = "Leeds".into();
-    }
-    harness
-        .get_by_role_and_label(Role::Button, "Open session")
-        .click();
-    harness.run();
-    assert!(!harness.state().is_busy());
-    assert!(harness.state().silo().hosting().is_none());
     let message = "Synthesis needs case/control statuses: add a phenotype table on the Data \
                    screen first.";
     // The form's warning and the refusal both say it.

@@ -6,15 +6,14 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use genopriv_app::gui::{GenoPrivApp, Screen, Startup};
-use genopriv_core::data::read::pheno::{join, read_phenotypes};
+use genopriv_app::gui::{GenoPrivApp, Startup};
+use genopriv_core::data::ReadOptions;
 use genopriv_core::data::read::read_genotypes;
-use genopriv_core::data::{GenotypeMatrix, ReadOptions};
 use genopriv_core::explain::synthesis::{
     cell_noise_check, frequency_error_sentence, ld_decay_sentence, needed_n_warning,
     synthetic_attack_sentence,
@@ -24,30 +23,12 @@ use genopriv_core::study::synth::{SynthInputs, SynthReport, run_synth_study};
 use genopriv_core::study::synth_sweep::run_synth_sweep;
 use genopriv_core::synthesis::{Structure, plan};
 use genopriv_core::{Error, Result, job};
-use support::{click_and_wait, label_containing, run_until_idle, visible_labels};
+use support::{
+    cancel, click_and_wait, demo, demo_cohort, demo_without_phenotypes, label_containing,
+    run_until_idle, same_calls, sample, started, synthesize_side, visible_labels,
+};
 
 const SEED: u64 = 5;
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../sample_data")
-        .join(name)
-}
-
-/// The demo cohort and every sample's status, read directly with the core.
-fn cohort() -> Result<(GenotypeMatrix, Vec<bool>)> {
-    job::unattended(|job| {
-        let cohort = read_genotypes(&sample("demo_cohort.vcf.gz"), &ReadOptions::default(), job)?;
-        let table = read_phenotypes(&sample("demo_cohort.pheno.tsv"), None)?;
-        let joined = join(&table, cohort.matrix.samples());
-        let status = table.case_control(&joined, "case")?.status;
-        let is_case = status
-            .iter()
-            .map(|s| s.ok_or_else(|| Error::Parameter("a demo sample has no status".into())))
-            .collect::<Result<Vec<bool>>>()?;
-        Ok((cohort.matrix, is_case))
-    })
-}
 
 fn sha256sum(path: &Path) -> String {
     let output = std::process::Command::new("sha256sum")
@@ -85,13 +66,6 @@ fn bcftools_allele_counts(path: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn same_calls(a: &GenotypeMatrix, b: &GenotypeMatrix) -> bool {
-    a.n_samples() == b.n_samples()
-        && a.samples() == b.samples()
-        && a.variants() == b.variants()
-        && (0..a.n_variants()).all(|j| a.calls(j).eq(b.calls(j)))
-}
-
 /// What the export writes for a JSON side file.
 fn pretty_json(value: &impl serde::Serialize) -> String {
     format!(
@@ -108,22 +82,7 @@ fn same_report(a: &SynthReport, b: &SynthReport) -> bool {
 /// The app on the Protect screen's Synthesize side; tall, so that every result
 /// is laid out without scrolling.
 fn synthesize_screen(startup: Startup) -> Harness<'static, GenoPrivApp> {
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 4600.0))
-        .with_max_steps(24)
-        .build_eframe(|cc| GenoPrivApp::new(cc, startup));
-    // The sample loads on a worker from the first frame: step, do not settle.
-    harness.step();
-    run_until_idle(&mut harness);
-    harness
-        .get_by_role_and_label(Role::Button, "Protect")
-        .click();
-    harness.run();
-    assert_eq!(harness.state().screen(), Screen::Protect);
-    harness
-        .get_by_role_and_label(Role::Button, "Synthesize")
-        .click();
-    harness.run();
+    let harness = synthesize_side(startup, egui::vec2(1280.0, 4600.0));
     label_containing(
         &harness,
         "Protect: synthesize a cohort with differential privacy",
@@ -133,10 +92,7 @@ fn synthesize_screen(startup: Startup) -> Harness<'static, GenoPrivApp> {
 
 #[test]
 fn seeded_synthesis_matches_the_core_and_exports() -> Result<()> {
-    let mut harness = synthesize_screen(Startup {
-        sample_data: true,
-        ..Startup::default()
-    });
+    let mut harness = synthesize_screen(demo());
 
     // Before running: the demo cohort (300 training people, 10,946 SNPs) is far
     // too small for epsilon 3, and the screen says so with the core's figures.
@@ -175,7 +131,7 @@ fn seeded_synthesis_matches_the_core_and_exports() -> Result<()> {
     assert_eq!(settings.seed, Some(SEED));
     assert_eq!(settings.epsilon, 3.0);
     assert_eq!(settings.delta, 1e-6);
-    let (real, is_case) = cohort()?;
+    let (real, is_case) = demo_cohort()?;
     let mut expected =
         job::unattended(|job| run_synth_study(&SynthInputs { real, is_case }, &settings, job))?;
     // The window records its inputs' checksums; sha256sum computes them again.
@@ -298,11 +254,7 @@ fn seeded_synthesis_matches_the_core_and_exports() -> Result<()> {
     assert!(harness.state().is_busy());
     // The Cancel button is drawn from the frame after the job started.
     harness.step();
-    harness
-        .get_by_role_and_label(Role::Button, "Cancel")
-        .click();
-    harness.run();
-    assert!(!harness.state().is_busy());
+    cancel(&mut harness);
     label_containing(&harness, "Synthesizing was cancelled; nothing was changed");
     assert!(
         harness
@@ -316,10 +268,7 @@ fn seeded_synthesis_matches_the_core_and_exports() -> Result<()> {
 /// Without phenotypes the side says what is missing, before and on Run.
 #[test]
 fn missing_statuses_are_explained() {
-    let mut harness = synthesize_screen(Startup {
-        open: Some(sample("demo_cohort.vcf.gz")),
-        ..Startup::default()
-    });
+    let mut harness = synthesize_screen(demo_without_phenotypes());
     let message = "Synthesis needs case/control statuses: add a phenotype table on the Data \
                    screen first.";
     label_containing(&harness, message);
@@ -343,22 +292,12 @@ fn missing_statuses_are_explained() {
 #[test]
 fn synthesis_fits_a_small_window_at_200_percent() {
     let size = egui::vec2(960.0, 540.0);
-    let mut harness = Harness::builder()
-        .with_size(size)
-        .with_pixels_per_point(2.0)
-        .with_max_steps(24)
-        .build_eframe(|cc| {
-            GenoPrivApp::new(
-                cc,
-                Startup {
-                    sample_data: true,
-                    ..Startup::default()
-                },
-            )
-        });
-    // The sample loads on a worker from the first frame: step, do not settle.
-    harness.step();
-    run_until_idle(&mut harness);
+    let mut harness = started(
+        Harness::builder()
+            .with_size(size)
+            .with_pixels_per_point(2.0),
+        demo(),
+    );
     for button in ["Protect", "Synthesize"] {
         harness
             .get_by_role_and_label(Role::Button, button)
@@ -406,10 +345,7 @@ fn synthesis_fits_a_small_window_at_200_percent() {
 /// runs carry the core's figures.
 #[test]
 fn synthesis_sweep_matches_the_core_and_reaches_the_dashboard() -> Result<()> {
-    let mut harness = synthesize_screen(Startup {
-        sample_data: true,
-        ..Startup::default()
-    });
+    let mut harness = synthesize_screen(demo());
     harness
         .get_by_role_and_label(Role::CheckBox, "Study mode: fixed seed (not for release)")
         .click();
@@ -431,7 +367,7 @@ fn synthesis_sweep_matches_the_core_and_reaches_the_dashboard() -> Result<()> {
         .synth_form_mut()
         .sweep_settings(SEED)
         .unwrap_or_else(|m| panic!("{m}"));
-    let (real, is_case) = cohort()?;
+    let (real, is_case) = demo_cohort()?;
     let expected = job::unattended(|job| {
         run_synth_sweep(&SynthInputs { real, is_case }, &settings, &|_| {}, job)
     })?;

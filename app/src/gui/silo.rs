@@ -23,8 +23,7 @@ use genopriv_core::{Error, Job};
 
 use super::app::Workspace;
 use super::jobs::{BackgroundJob, Outcome};
-use super::protect::{files_of, first_file};
-use super::synth::{delta_from_text, prerequisites};
+use super::synth::{CohortData, delta_from_text};
 use crate::cli::synth::{ReleaseFiles, ReleaseOutputs};
 
 /// Where a host listens unless told otherwise (`genopriv silo host`'s default).
@@ -455,32 +454,27 @@ impl SiloPanel {
         }
     }
 
-    /// This site's data for a session, or why the loaded workspace cannot take part.
-    fn site_data(workspace: &Workspace) -> Result<SiteData, String> {
-        let is_case = prerequisites(workspace)?;
-        let phenotypes = workspace.phenotypes_file.clone().ok_or_else(|| {
-            "A session needs the phenotype table's file: add it again on the Data screen."
-                .to_owned()
-        })?;
-        Ok(SiteData {
-            matrix: workspace.data.dataset.matrix.clone(),
-            is_case,
-            genotypes: workspace.data.dataset.source.clone(),
-            phenotypes,
-        })
+    /// The loaded cohort and the form's `plan` for a new session, or `None`
+    /// with the first problem shown.
+    fn prepare<P>(
+        &mut self,
+        workspace: &Workspace,
+        plan: impl FnOnce(&Self) -> Result<P, String>,
+    ) -> Option<(CohortData, P)> {
+        self.forget();
+        match CohortData::load(workspace).and_then(|data| Ok((data, plan(self)?))) {
+            Ok(prepared) => Some(prepared),
+            Err(problem) => {
+                self.problem = Some(problem);
+                None
+            }
+        }
     }
 
     /// Opens the session (binding is instant, so it happens here) and runs it on a worker.
     pub(super) fn start_host(&mut self, workspace: &Workspace, ctx: &egui::Context) {
-        self.forget();
-        let checked =
-            Self::site_data(workspace).and_then(|data| Ok((data, self.host_form.plan()?)));
-        let (data, plan) = match checked {
-            Ok(checked) => checked,
-            Err(problem) => {
-                self.problem = Some(problem);
-                return;
-            }
+        let Some((data, plan)) = self.prepare(workspace, |panel| panel.host_form.plan()) else {
+            return;
         };
         let panel = data.matrix.variants().to_vec();
         let opened = SiloHost::bind(plan.listen, panel, &plan.parameters, None).and_then(|host| {
@@ -511,26 +505,19 @@ impl SiloPanel {
             noise_seed,
             ..
         } = plan;
+        self.input_files = data.files();
         let work = move |job: Job<'_>| -> Result<SiloOutcome, Error> {
-            let inputs = data.hashes(job)?;
-            host.run(data.site(site_name, inputs, noise_seed), options, job)
+            let site = site_input(&data, site_name, noise_seed, job)?;
+            host.run(site, options, job)
         };
-        self.input_files = input_files(workspace);
         self.role = Some(SessionRole::Host(hosting));
         self.spawn("Hosting a cross-silo session", notice_rx, ctx, work);
     }
 
     /// Joins the session the form names, on a worker.
     pub(super) fn start_join(&mut self, workspace: &Workspace, ctx: &egui::Context) {
-        self.forget();
-        let checked =
-            Self::site_data(workspace).and_then(|data| Ok((data, self.join_form.plan()?)));
-        let (data, plan) = match checked {
-            Ok(checked) => checked,
-            Err(problem) => {
-                self.problem = Some(problem);
-                return;
-            }
+        let Some((data, plan)) = self.prepare(workspace, |panel| panel.join_form.plan()) else {
+            return;
         };
         let (options, notice_rx) = session_options(ctx);
         let JoinPlan {
@@ -540,18 +527,11 @@ impl SiloPanel {
             site_name,
             noise_seed,
         } = plan;
+        self.input_files = data.files();
         let work = move |job: Job<'_>| -> Result<SiloOutcome, Error> {
-            let inputs = data.hashes(job)?;
-            silo::join(
-                address,
-                &code,
-                &agreement,
-                data.site(site_name, inputs, noise_seed),
-                options,
-                job,
-            )
+            let site = site_input(&data, site_name, noise_seed, job)?;
+            silo::join(address, &code, &agreement, site, options, job)
         };
-        self.input_files = input_files(workspace);
         self.role = Some(SessionRole::Join { address });
         self.spawn("Joining a cross-silo session", notice_rx, ctx, work);
     }
@@ -657,48 +637,32 @@ impl SiloPanel {
     }
 }
 
-/// The loaded cohort as one site's input.
-struct SiteData {
-    matrix: genopriv_core::data::GenotypeMatrix,
-    is_case: Vec<bool>,
-    genotypes: PathBuf,
-    phenotypes: PathBuf,
-}
-
-impl SiteData {
-    /// Checksums of the two inputs, for this site's manifest.
-    fn hashes(&self, job: Job<'_>) -> Result<Vec<InputHash>, Error> {
-        job.checkpoint("Computing the inputs' checksums", None)?;
-        let genotypes = crate::cli::sha256_file(&first_file(&self.genotypes), job)?;
-        let phenotypes = crate::cli::sha256_file(&self.phenotypes, job)?;
-        Ok(vec![
+/// The loaded cohort as the site `name`'s input, with the checksums of its
+/// two input files for its manifest.
+fn site_input<'a>(
+    data: &'a CohortData,
+    name: String,
+    noise_seed: Option<u64>,
+    job: Job<'_>,
+) -> Result<SiteInput<'a>, Error> {
+    let (genotypes, phenotypes) = data.checksums(job)?;
+    Ok(SiteInput {
+        name,
+        matrix: &data.matrix,
+        is_case: &data.is_case,
+        source: &data.genotypes,
+        inputs: vec![
             InputHash {
-                path: self.genotypes.display().to_string(),
+                path: data.genotypes.display().to_string(),
                 sha256: genotypes,
             },
             InputHash {
-                path: self.phenotypes.display().to_string(),
+                path: data.phenotypes.display().to_string(),
                 sha256: phenotypes,
             },
-        ])
-    }
-
-    fn site(&self, name: String, inputs: Vec<InputHash>, noise_seed: Option<u64>) -> SiteInput<'_> {
-        SiteInput {
-            name,
-            matrix: &self.matrix,
-            is_case: &self.is_case,
-            source: &self.genotypes,
-            inputs,
-            noise_seed,
-        }
-    }
-}
-
-fn input_files(workspace: &Workspace) -> Vec<PathBuf> {
-    let mut files = files_of(&workspace.data.dataset.source);
-    files.extend(workspace.phenotypes_file.clone());
-    files
+        ],
+        noise_seed,
+    })
 }
 
 /// The core's waits, with notices forwarded to the window.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crossbeam_channel::Receiver;
+use genopriv_core::data::GenotypeMatrix;
 use genopriv_core::explain::synthesis::{CellNoiseCheck, cell_noise_check};
 use genopriv_core::study::os_seed;
 use genopriv_core::study::synth::{SynthInputs, SynthOutcome, SynthSettings, run_synth_study};
@@ -161,6 +162,49 @@ pub fn prerequisites(workspace: &Workspace) -> Result<Vec<bool>, String> {
         ));
     }
     Ok(phenotypes.status.iter().map(|s| s == &Some(true)).collect())
+}
+
+/// The loaded cohort as the input of a synthesis, here or in a cross-silo
+/// session: its genotypes, every sample's status, and the two files they came
+/// from (whose checksums the manifest records).
+pub(super) struct CohortData {
+    pub matrix: GenotypeMatrix,
+    pub is_case: Vec<bool>,
+    pub genotypes: PathBuf,
+    pub phenotypes: PathBuf,
+}
+
+impl CohortData {
+    /// The workspace's cohort, or why it cannot be synthesized.
+    pub(super) fn load(workspace: &Workspace) -> Result<Self, String> {
+        let is_case = prerequisites(workspace)?;
+        let phenotypes = workspace.phenotypes_file.clone().ok_or_else(|| {
+            "Synthesis needs the phenotype table's file: add it again on the Data screen."
+                .to_owned()
+        })?;
+        Ok(Self {
+            matrix: workspace.data.dataset.matrix.clone(),
+            is_case,
+            genotypes: workspace.data.dataset.source.clone(),
+            phenotypes,
+        })
+    }
+
+    /// SHA-256 of the genotypes (the `.bed` of a PLINK set) and of the
+    /// phenotype table, in that order.
+    pub(super) fn checksums(&self, job: Job<'_>) -> Result<(String, String), Error> {
+        job.checkpoint("Computing the inputs' checksums", None)?;
+        let genotypes = crate::cli::sha256_file(&first_file(&self.genotypes), job)?;
+        let phenotypes = crate::cli::sha256_file(&self.phenotypes, job)?;
+        Ok((genotypes, phenotypes))
+    }
+
+    /// Every file the cohort was read from: an export must not overwrite them.
+    pub(super) fn files(&self) -> Vec<PathBuf> {
+        let mut files = super::protect::files_of(&self.genotypes);
+        files.push(self.phenotypes.clone());
+        files
+    }
 }
 
 /// What a cached noise check was computed from.
@@ -330,40 +374,35 @@ impl SynthPanel {
 
     /// Starts a synthesis of the loaded cohort on a worker.
     pub fn run(&mut self, workspace: &Workspace, ctx: &egui::Context) {
-        let checked = prerequisites(workspace).and_then(|is_case| {
-            let settings = self.form.settings()?;
-            let pheno = workspace.phenotypes_file.clone().ok_or_else(|| {
-                "Synthesis needs the phenotype table's file: add it again on the Data screen."
-                    .to_owned()
-            })?;
-            Ok((is_case, settings, pheno))
-        });
-        let (is_case, settings, pheno) = match checked {
+        let checked =
+            CohortData::load(workspace).and_then(|data| Ok((data, self.form.settings()?)));
+        let (data, settings) = match checked {
             Ok(checked) => checked,
             Err(message) => {
                 self.notice = Some(ProtectNotice::Problem(message));
                 return;
             }
         };
-        let real = workspace.data.dataset.matrix.clone();
-        let genotypes = workspace.data.dataset.source.clone();
+        let input_files = data.files();
         let work = move |job: Job<'_>| -> Result<Box<Synthesis>, Error> {
-            job.checkpoint("Computing the inputs' checksums", None)?;
-            let genotypes_sha256 = crate::cli::sha256_file(&first_file(&genotypes), job)?;
-            let pheno_sha256 = crate::cli::sha256_file(&pheno, job)?;
+            let (genotypes_sha256, pheno_sha256) = data.checksums(job)?;
+            let CohortData {
+                matrix: real,
+                is_case,
+                genotypes,
+                phenotypes,
+            } = data;
             let variants = real.variants().to_vec();
             let mut outcome = run_synth_study(&SynthInputs { real, is_case }, &settings, job)?;
             record_inputs(
                 &mut outcome.report,
                 &genotypes,
                 genotypes_sha256,
-                &pheno,
+                &phenotypes,
                 pheno_sha256,
             );
             job.checkpoint("Drawing the charts", None)?;
             let charts = SynthCharts::compute(&variants, &outcome);
-            let mut input_files = super::protect::files_of(&genotypes);
-            input_files.push(pheno);
             Ok(Box::new(Synthesis {
                 settings,
                 outcome: Arc::new(outcome),

@@ -1,27 +1,42 @@
 //! Helpers shared by the kittest GUI tests.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use genopriv_app::gui::GenoPrivApp;
+use egui_kittest::{Harness, HarnessBuilder};
+use genopriv_app::gui::{GenoPrivApp, Screen, Startup};
+use genopriv_core::data::read::pheno::{join, read_phenotypes};
+use genopriv_core::data::read::read_genotypes;
+use genopriv_core::data::{GenotypeMatrix, ReadOptions};
+use genopriv_core::{Error, Result, job};
 
 /// Long enough for a debug build to load the demo cohort or run a study on a busy
 /// two-core machine.
 pub const DEADLINE: Duration = Duration::from_secs(300);
 
-/// Runs frames until the window has no job running (bounded), then lets it settle.
-pub fn run_until_idle(harness: &mut Harness<'_, GenoPrivApp>) {
+/// Steps the window (its work runs on workers) until `done` holds, bounded by
+/// [`DEADLINE`].
+pub fn step_until(
+    harness: &mut Harness<'_, GenoPrivApp>,
+    what: &str,
+    done: impl Fn(&GenoPrivApp) -> bool,
+) {
     let deadline = Instant::now() + DEADLINE;
-    while harness.state().is_busy() {
+    while !done(harness.state()) {
         assert!(
             Instant::now() < deadline,
-            "the job did not finish within {DEADLINE:?}"
+            "{what} did not happen within {DEADLINE:?}"
         );
         harness.step();
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Runs frames until the window has no job running (bounded), then lets it settle.
+pub fn run_until_idle(harness: &mut Harness<'_, GenoPrivApp>) {
+    step_until(harness, "the end of the job", |app| !app.is_busy());
     harness.run();
 }
 
@@ -60,4 +75,102 @@ pub fn click_and_wait(harness: &mut Harness<'_, GenoPrivApp>, label: &str) {
         "`{label}` should run on a worker"
     );
     run_until_idle(harness);
+}
+
+/// Clicks Cancel on the running job and checks that the window is idle again.
+// Not every GUI test binary cancels a job.
+#[allow(dead_code)]
+pub fn cancel(harness: &mut Harness<'_, GenoPrivApp>) {
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    harness.run();
+    assert!(!harness.state().is_busy());
+}
+
+/// A file of the demo data in `sample_data/`.
+// Not every GUI test binary reads the demo data itself.
+#[allow(dead_code)]
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../sample_data")
+        .join(name)
+}
+
+/// The window opening with the demo cohort and its phenotypes.
+// Only the synthesis test binaries start the app with data.
+#[allow(dead_code)]
+pub fn demo() -> Startup {
+    Startup {
+        sample_data: true,
+        ..Startup::default()
+    }
+}
+
+/// The window opening with the demo genotypes alone: no case/control statuses.
+// Only the synthesis test binaries start the app with data.
+#[allow(dead_code)]
+pub fn demo_without_phenotypes() -> Startup {
+    Startup {
+        open: Some(sample("demo_cohort.vcf.gz")),
+        ..Startup::default()
+    }
+}
+
+/// The demo cohort and every sample's status, read directly with the core.
+// Only the synthesis test binaries compare against the core's own reading.
+#[allow(dead_code)]
+pub fn demo_cohort() -> Result<(GenotypeMatrix, Vec<bool>)> {
+    job::unattended(|job| {
+        let cohort = read_genotypes(&sample("demo_cohort.vcf.gz"), &ReadOptions::default(), job)?;
+        let table = read_phenotypes(&sample("demo_cohort.pheno.tsv"), None)?;
+        let joined = join(&table, cohort.matrix.samples());
+        let status = table.case_control(&joined, "case")?.status;
+        let is_case = status
+            .iter()
+            .map(|s| s.ok_or_else(|| Error::Parameter("a demo sample has no status".into())))
+            .collect::<Result<Vec<bool>>>()?;
+        Ok((cohort.matrix, is_case))
+    })
+}
+
+/// Whether two matrices hold the same samples, SNPs and calls.
+// Only the test binaries that export genotypes compare matrices.
+#[allow(dead_code)]
+pub fn same_calls(a: &GenotypeMatrix, b: &GenotypeMatrix) -> bool {
+    a.n_samples() == b.n_samples()
+        && a.samples() == b.samples()
+        && a.variants() == b.variants()
+        && (0..a.n_variants()).all(|j| a.calls(j).eq(b.calls(j)))
+}
+
+/// The app built by `builder` with `startup`, once the data it opens at start
+/// has loaded.
+// Only the synthesis test binaries start the app with data.
+#[allow(dead_code)]
+pub fn started(
+    builder: HarnessBuilder<GenoPrivApp>,
+    startup: Startup,
+) -> Harness<'static, GenoPrivApp> {
+    let mut harness = builder
+        .with_max_steps(24)
+        .build_eframe(|cc| GenoPrivApp::new(cc, startup));
+    // The data loads on a worker from the first frame: step, do not settle.
+    harness.step();
+    run_until_idle(&mut harness);
+    harness
+}
+
+/// The app started with `startup` in a window of `size`, on the Protect
+/// screen's Synthesize side.
+// Only the synthesis test binaries open the Synthesize side.
+#[allow(dead_code)]
+pub fn synthesize_side(startup: Startup, size: egui::Vec2) -> Harness<'static, GenoPrivApp> {
+    let mut harness = started(Harness::builder().with_size(size), startup);
+    for button in ["Protect", "Synthesize"] {
+        harness.get_by_role_and_label(Role::Button, button).click();
+        harness.run();
+    }
+    assert_eq!(harness.state().screen(), Screen::Protect);
+    harness
 }

@@ -810,6 +810,15 @@ mod tests {
         }
     }
 
+    /// The host and one other site, which must both take part.
+    fn two_sites() -> SiloParameters {
+        SiloParameters {
+            sites: 2,
+            tolerance: 0,
+            ..parameters()
+        }
+    }
+
     fn quick() -> SessionOptions {
         SessionOptions::new(Duration::from_secs(20), Duration::from_secs(20))
     }
@@ -850,6 +859,70 @@ mod tests {
         }
     }
 
+    /// A joining site's part in [`run_session`], given the host's address and code.
+    type Joiner<'a, T> = Box<dyn FnOnce(SocketAddr, &SessionCode) -> Result<T> + Send + 'a>;
+
+    /// A session on loopback with `parameters`: site 0 hosts it with
+    /// `host_options`, and every joiner runs in its own thread with the host's
+    /// address and code. Returns the host's result and each joiner's, in order.
+    fn run_session<T: Send>(
+        c: &Cohort,
+        parameters: &SiloParameters,
+        host_options: SessionOptions,
+        joiners: Vec<Joiner<'_, T>>,
+    ) -> Result<(Result<SiloOutcome>, Vec<Result<T>>)> {
+        let host = SiloHost::bind(
+            loopback(),
+            c.parts[0].variants().to_vec(),
+            parameters,
+            Some(5),
+        )?;
+        let address = host.local_addr()?;
+        let code = host.code();
+        Ok(std::thread::scope(|scope| {
+            let hosting = scope
+                .spawn(|| job::unattended(|job| host.run(site(c, 0, None), host_options, job)));
+            let joining: Vec<_> = joiners
+                .into_iter()
+                .map(|joiner| {
+                    let code = &code;
+                    scope.spawn(move || joiner(address, code))
+                })
+                .collect();
+            let hosted = hosting
+                .join()
+                .unwrap_or_else(|_| Err(Error::Session("the host panicked".into())));
+            let joined = joining
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::Session("a site panicked".into())))
+                })
+                .collect();
+            (hosted, joined)
+        }))
+    }
+
+    /// Site `k` joins the session at `address` with `code`, agreeing to `agreement`.
+    fn join_as(
+        c: &Cohort,
+        k: usize,
+        address: SocketAddr,
+        code: &SessionCode,
+        agreement: &Agreement,
+        options: SessionOptions,
+    ) -> Result<SiloOutcome> {
+        job::unattended(|job| join(address, code, agreement, site(c, k, None), options, job))
+    }
+
+    /// The reason a site's session failed with, or an error saying `unexpected`.
+    fn session_failure<T>(result: Result<T>, unexpected: &str) -> Result<String> {
+        match result {
+            Err(Error::Session(reason)) => Ok(reason),
+            _ => Err(Error::Session(unexpected.into())),
+        }
+    }
+
     /// Three sites finish with identical synthetic data; the revealed sum is the
     /// pooled counts plus noise of the planned variance (what one site holding
     /// everything would publish with σ² = 3·σ_k²); no message carries a site's
@@ -857,42 +930,27 @@ mod tests {
     #[test]
     fn three_sites_release_the_same_data_from_a_noisy_sum() -> Result<()> {
         let c = cohort();
-        let host = SiloHost::bind(
-            loopback(),
-            c.parts[0].variants().to_vec(),
-            &parameters(),
-            Some(5),
-        )?;
-        let address = host.local_addr()?;
-        let code = host.code();
         let capture = Capture::default();
-        let outcomes: Vec<Result<SiloOutcome>> = std::thread::scope(|scope| {
+        // Every site records what it sends and receives.
+        let recorded = || {
             let mut options = quick();
             options.transcript = Some(Box::new(capture.clone()));
-            let hosting =
-                scope.spawn(|| job::unattended(|job| host.run(site(&c, 0, None), options, job)));
-            let joiners: Vec<_> = (1..SITES)
-                .map(|k| {
-                    let c = &c;
-                    let capture = capture.clone();
-                    scope.spawn(move || {
-                        let mut options = quick();
-                        options.transcript = Some(Box::new(capture));
-                        job::unattended(|job| {
-                            join(address, &code, &agreement(), site(c, k, None), options, job)
-                        })
-                    })
-                })
-                .collect();
-            std::iter::once(hosting)
-                .chain(joiners)
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(Error::Session("a site panicked".into())))
-                })
-                .collect()
-        });
-        let outcomes: Vec<SiloOutcome> = outcomes.into_iter().collect::<Result<_>>()?;
+            options
+        };
+        let joiners: Vec<Joiner<'_, SiloOutcome>> = (1..SITES)
+            .map(|k| {
+                let options = recorded();
+                let c = &c;
+                let joiner: Joiner<'_, SiloOutcome> = Box::new(move |address, code| {
+                    join_as(c, k, address, code, &agreement(), options)
+                });
+                joiner
+            })
+            .collect();
+        let (hosted, joined) = run_session(&c, &parameters(), recorded(), joiners)?;
+        let outcomes: Vec<SiloOutcome> = std::iter::once(hosted)
+            .chain(joined)
+            .collect::<Result<_>>()?;
         let first = &outcomes[0];
         for other in &outcomes[1..] {
             assert_eq!(
@@ -1019,63 +1077,31 @@ mod tests {
         let c = cohort();
         let mut p = parameters();
         p.sites = 3;
-        let host = SiloHost::bind(loopback(), c.parts[0].variants().to_vec(), &p, Some(5))?;
-        let address = host.local_addr()?;
-        let code = host.code();
-        let (host_result, honest, rogue) = std::thread::scope(|scope| {
-            let hosting =
-                scope.spawn(|| job::unattended(|job| host.run(site(&c, 0, None), quick(), job)));
-            let honest = scope.spawn(|| {
-                job::unattended(|job| {
-                    join(
-                        address,
-                        &code,
-                        &agreement(),
-                        site(&c, 1, None),
-                        quick(),
-                        job,
-                    )
-                })
-            });
-            let rogue = scope.spawn(|| -> Result<()> {
-                let mut none = None;
-                let mut channel = join_by_hand(address, &code, "rogue")?;
-                // Wrong table size instead of mask keys.
-                channel.send(
-                    &Message::Masked {
-                        values: vec![1, 2, 3],
-                    },
-                    &mut none,
-                )?;
-                Ok(())
-            });
-            (
-                hosting
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::Session("panic".into()))),
-                honest
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::Session("panic".into()))),
-                rogue
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::Session("panic".into()))),
-            )
+        let honest: Joiner<'_, Option<SiloOutcome>> = Box::new(|address, code| {
+            join_as(&c, 1, address, code, &agreement(), quick()).map(Some)
         });
+        let rogue: Joiner<'_, Option<SiloOutcome>> = Box::new(|address, code| {
+            let mut none = None;
+            let mut channel = join_by_hand(address, code, "rogue")?;
+            // Wrong table size instead of mask keys.
+            channel.send(
+                &Message::Masked {
+                    values: vec![1, 2, 3],
+                },
+                &mut none,
+            )?;
+            Ok(None)
+        });
+        let (host_result, joined) = run_session(&c, &p, quick(), vec![honest, rogue])?;
+        let [honest, rogue] =
+            <[_; 2]>::try_from(joined).map_err(|_| Error::Session("two joining sites".into()))?;
         rogue?;
-        let Err(Error::Session(at_host)) = host_result else {
-            return Err(Error::Session(
-                "the host finished despite the rogue site".into(),
-            ));
-        };
+        let at_host = session_failure(host_result, "the host finished despite the rogue site")?;
         assert!(
             at_host.contains("rogue") && at_host.contains("masked counts"),
             "{at_host}"
         );
-        let Err(Error::Session(at_site)) = honest else {
-            return Err(Error::Session(
-                "the honest site finished despite the rogue site".into(),
-            ));
-        };
+        let at_site = session_failure(honest, "the honest site finished despite the rogue site")?;
         assert!(
             at_site.contains("aborted") && at_site.contains("rogue"),
             "{at_site}"
@@ -1089,23 +1115,16 @@ mod tests {
     #[test]
     fn drop_outs_strangers_and_disagreements() -> Result<()> {
         let c = cohort();
-        let mut p = parameters();
-        p.sites = 2;
-        p.tolerance = 0;
-        let host = SiloHost::bind(loopback(), c.parts[0].variants().to_vec(), &p, Some(5))?;
-        let address = host.local_addr()?;
-        let code = host.code();
         let notices = Arc::new(Mutex::new(Vec::<String>::new()));
-        let (host_result, stranger, disagreeing) = std::thread::scope(|scope| {
-            let mut options = quick();
-            let sink = notices.clone();
-            options.notice = Box::new(move |n| {
-                if let Ok(mut v) = sink.lock() {
-                    v.push(n.to_owned());
-                }
-            });
-            let hosting =
-                scope.spawn(|| job::unattended(|job| host.run(site(&c, 0, None), options, job)));
+        let mut options = quick();
+        let sink = notices.clone();
+        options.notice = Box::new(move |n| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(n.to_owned());
+            }
+        });
+        // One after the other: a stranger, a site that declines, a site that leaves.
+        let visitors: Joiner<'_, _> = Box::new(|address, code| {
             // A stranger: right host, wrong secret.
             let other_identity = HostIdentity::generate()?;
             let wrong = SessionCode::parse(&{
@@ -1113,57 +1132,33 @@ mod tests {
                 let other = SessionCode::new(&other_identity)?.to_string();
                 format!("{}{}", &text[..20], &other[20..])
             })?;
-            let stranger = job::unattended(|job| {
-                join(
-                    address,
-                    &wrong,
-                    &agreement(),
-                    site(&c, 1, None),
-                    quick(),
-                    job,
-                )
-            });
+            let stranger = join_as(&c, 1, address, &wrong, &agreement(), quick());
             // A site that agreed to a smaller budget declines.
-            let disagreeing = job::unattended(|job| {
-                let strict = Agreement {
-                    epsilon: 1.0,
-                    ..agreement()
-                };
-                join(address, &code, &strict, site(&c, 1, None), quick(), job)
-            });
-            // A site that leaves right after the roster.
-            let leaver = scope.spawn(|| -> Result<()> {
-                // Dropping the channel at once: the site leaves after the roster.
-                join_by_hand(address, &code, "leaver").map(drop)
-            });
-            let _ = leaver.join();
-            Ok::<_, Error>((
-                hosting
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::Session("panic".into()))),
-                stranger,
-                disagreeing,
-            ))
-        })?;
-        let Err(Error::Session(stranger)) = stranger else {
-            return Err(Error::Session("the stranger got in".into()));
+            let strict = Agreement {
+                epsilon: 1.0,
+                ..agreement()
+            };
+            let disagreeing = join_as(&c, 1, address, code, &strict, quick());
+            // Dropping the channel at once: the site leaves after the roster.
+            let _ = join_by_hand(address, code, "leaver");
+            Ok((stranger, disagreeing))
+        });
+        let (host_result, joined) = run_session(&c, &two_sites(), options, vec![visitors])?;
+        let Some(visited) = joined.into_iter().next() else {
+            return Err(Error::Session("one joining thread".into()));
         };
+        let (stranger, disagreeing) = visited?;
+        let stranger = session_failure(stranger, "the stranger got in")?;
         assert!(
             stranger.contains("left the session") || stranger.contains("could not"),
             "{stranger}"
         );
-        let Err(Error::Session(declined)) = disagreeing else {
-            return Err(Error::Session("the disagreeing site joined".into()));
-        };
+        let declined = session_failure(disagreeing, "the disagreeing site joined")?;
         assert!(
             declined.contains("epsilon 8 (you agreed to 1)"),
             "{declined}"
         );
-        let Err(Error::Session(at_host)) = host_result else {
-            return Err(Error::Session(
-                "the host finished without its second site".into(),
-            ));
-        };
+        let at_host = session_failure(host_result, "the host finished without its second site")?;
         assert!(
             at_host.contains("leaver") && at_host.contains("left the session"),
             "{at_host}"
@@ -1220,35 +1215,19 @@ mod tests {
     #[test]
     fn a_site_refuses_an_impostor_host() -> Result<()> {
         let c = cohort();
-        let mut p = parameters();
-        p.sites = 2;
-        p.tolerance = 0;
-        let host = SiloHost::bind(loopback(), c.parts[0].variants().to_vec(), &p, Some(5))?;
-        let address = host.local_addr()?;
         let impostor_code = SessionCode::new(&HostIdentity::generate()?)?;
         let mut options = quick();
         options.join_wait = Duration::from_secs(2);
-        let result = std::thread::scope(|scope| {
-            let mut host_options = quick();
-            host_options.join_wait = Duration::from_secs(3);
-            let hosting = scope
-                .spawn(|| job::unattended(|job| host.run(site(&c, 0, None), host_options, job)));
-            let joined = job::unattended(|job| {
-                join(
-                    address,
-                    &impostor_code,
-                    &agreement(),
-                    site(&c, 1, None),
-                    options,
-                    job,
-                )
-            });
-            let _ = hosting.join();
-            joined
+        let mut host_options = quick();
+        host_options.join_wait = Duration::from_secs(3);
+        let trusting: Joiner<'_, SiloOutcome> = Box::new(|address, _code| {
+            join_as(&c, 1, address, &impostor_code, &agreement(), options)
         });
-        let Err(Error::Session(message)) = result else {
-            return Err(Error::Session("the site trusted an impostor".into()));
+        let (_, joined) = run_session(&c, &two_sites(), host_options, vec![trusting])?;
+        let Some(result) = joined.into_iter().next() else {
+            return Err(Error::Session("one joining site".into()));
         };
+        let message = session_failure(result, "the site trusted an impostor")?;
         assert!(
             message.contains("not the one that made this session code"),
             "{message}"
