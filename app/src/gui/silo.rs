@@ -440,14 +440,7 @@ impl SiloPanel {
             SiloAction::Cancel => self.cancel(),
             SiloAction::BackToForms => self.forget(),
             SiloAction::Export => {
-                // Synchronous and on the main thread, as rfd requires on some platforms.
-                if let Some(path) = rfd::FileDialog::new()
-                    .set_title("Export the synthetic data")
-                    .set_file_name("synthetic.vcf.gz")
-                    .add_filter("Compressed VCF", &["vcf.gz", "gz"])
-                    .add_filter("PLINK, CSV, TSV", &["bed", "csv", "tsv"])
-                    .save_file()
-                {
+                if let Some(path) = super::synth::ask_export_path() {
                     self.export(path, ctx);
                 }
             }

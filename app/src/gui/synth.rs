@@ -358,14 +358,7 @@ impl SynthPanel {
             SynthAction::DismissNotice => self.notice = None,
             SynthAction::Silo(action) => self.silo.apply(action, workspace, ctx),
             SynthAction::Export => {
-                // Synchronous and on the main thread, as rfd requires on some platforms.
-                if let Some(path) = rfd::FileDialog::new()
-                    .set_title("Export the synthetic data")
-                    .set_file_name("synthetic.vcf.gz")
-                    .add_filter("Compressed VCF", &["vcf.gz", "gz"])
-                    .add_filter("PLINK, CSV, TSV", &["bed", "csv", "tsv"])
-                    .save_file()
-                {
+                if let Some(path) = ask_export_path() {
                     self.export(path, ctx);
                 }
             }
@@ -559,6 +552,17 @@ impl SynthPanel {
             }
         }
     }
+}
+
+/// Where to export synthetic data, asked in a save dialog: synchronous and on
+/// the main thread, as rfd requires on some platforms.
+pub(super) fn ask_export_path() -> Option<std::path::PathBuf> {
+    rfd::FileDialog::new()
+        .set_title("Export the synthetic data")
+        .set_file_name("synthetic.vcf.gz")
+        .add_filter("Compressed VCF", &["vcf.gz", "gz"])
+        .add_filter("PLINK, CSV, TSV", &["bed", "csv", "tsv"])
+        .save_file()
 }
 
 #[cfg(test)]
