@@ -384,6 +384,9 @@ pub struct OverlayData {
     pub synthesis: Vec<OverlayPoint>,
     /// The synthetic releases' delta (sharing's is 0).
     pub synthesis_delta: Option<f64>,
+    /// GWAS retention of sharing's coin-flip control (epsilon 0): what chance
+    /// and the public frequencies alone keep, when it was run.
+    pub sharing_control: Option<f64>,
     /// True while either sweep still runs.
     pub running: bool,
 }
@@ -402,7 +405,15 @@ impl OverlayData {
             .rows
             .iter()
             .map(|r| (r.epsilon, r.gwas_retention, r.allele_frequency_mae));
+        let controls: Vec<f64> = sharing
+            .rows
+            .iter()
+            .filter(|r| r.mechanism == Mechanism::CoinFlip)
+            .filter_map(|r| r.retention_rate)
+            .collect();
         Self {
+            sharing_control: (!controls.is_empty())
+                .then(|| controls.iter().sum::<f64>() / controls.len() as f64),
             sharing: overlay_points(shared),
             synthesis: overlay_points(synthetic),
             synthesis_delta: synthesis.rows.first().map(|r| r.delta),
@@ -459,10 +470,13 @@ impl OverlayData {
     }
 }
 
+/// One run's GWAS retention (when measured) and allele-frequency error.
+type RunUtility = (Option<f64>, f64);
+
 /// `(epsilon, retention, allele-frequency error)` of each run, grouped by
 /// epsilon, sorted by epsilon.
 fn overlay_points(runs: impl Iterator<Item = (f64, Option<f64>, f64)>) -> Vec<OverlayPoint> {
-    let mut groups: Vec<(f64, Vec<(Option<f64>, f64)>)> = Vec::new();
+    let mut groups: Vec<(f64, Vec<RunUtility>)> = Vec::new();
     for (epsilon, retention, error) in runs {
         match groups.iter_mut().find(|(e, _)| *e == epsilon) {
             Some((_, members)) => members.push((retention, error)),
@@ -840,6 +854,12 @@ mod tests {
         let overlay = OverlayData::of(&sharing, &synthesis);
         assert!(overlay.running);
         assert_eq!(overlay.synthesis_delta, Some(1e-6));
+        // The two coin-flip runs keep 10 % and 20 %.
+        assert!(
+            overlay
+                .sharing_control
+                .is_some_and(|c| (c - 0.15).abs() < 1e-12)
+        );
         // The coin-flip control is no point; the two repeats at 20 are one.
         assert_eq!(
             overlay.series(Method::Sharing, SharedUtility::GwasRetention),

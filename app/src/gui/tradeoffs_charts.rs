@@ -33,6 +33,13 @@ const CHOSEN_COLOUR: Color32 = Color32::from_rgb(40, 120, 220);
 const SHARING_COLOUR: Color32 = UTILITY_COLOUR;
 const SYNTHESIS_COLOUR: Color32 = Color32::from_rgb(50, 130, 210);
 
+/// The overlay is the screen's only chart: taller than the per-source ones.
+const OVERLAY_PLOT_HEIGHT: f32 = 320.0;
+/// The y range drawn, as a multiple of the highest value: the top band is the
+/// legend's: its three entries, and one more share per policy line.
+const LEGEND_HEADROOM: f64 = 1.4;
+const POLICY_ENTRY_HEADROOM: f64 = 0.12;
+
 /// The overlay's x axis: the unit both releases share.
 pub const OVERLAY_EPSILON_AXIS: &str = "Total epsilon per person, whole release (log scale)";
 
@@ -430,9 +437,7 @@ pub fn overlay_chart(ui: &mut egui::Ui, screen: &mut TradeoffsScreen, overlay: &
     }
     ui.add(
         egui::Label::new(
-            RichText::new(overlay_definitions(metric, overlay.synthesis_delta))
-                .small()
-                .weak(),
+            RichText::new(overlay_definitions(metric, overlay.synthesis_delta)).weak(),
         )
         .wrap(),
     );
@@ -450,6 +455,14 @@ fn overlay_table(ui: &mut egui::Ui, overlay: &OverlayData) {
         })
         .collect();
     rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    ui.label(
+        RichText::new(
+            "Means over each epsilon's runs: GWAS SNP retention, and the mean absolute \
+             allele-frequency error.",
+        )
+        .small()
+        .weak(),
+    );
     table(
         ui,
         "overlay_table",
@@ -457,8 +470,8 @@ fn overlay_table(ui: &mut egui::Ui, overlay: &OverlayData) {
             "Total epsilon",
             "Release",
             "Runs",
-            "GWAS SNP retention (mean)",
-            "Allele-frequency error (mean)",
+            "GWAS retention",
+            "Frequency error",
         ],
         rows.into_iter().map(|(epsilon, method, p)| {
             vec![
@@ -471,6 +484,12 @@ fn overlay_table(ui: &mut egui::Ui, overlay: &OverlayData) {
             ]
         }),
     );
+    if let Some(c) = overlay.sharing_control {
+        ui.label(format!(
+            "Sharing's coin-flip control (epsilon 0) keeps {} of the GWAS hits.",
+            percent(c, 1)
+        ));
+    }
 }
 
 fn overlay_plot(
@@ -488,16 +507,44 @@ fn overlay_plot(
         ui.label("No run that spends a budget has finished yet.");
         return;
     };
-    // Retention rises with epsilon and the error falls: the legend goes where
-    // the curves are low.
-    let (corner, top) = match metric {
-        SharedUtility::GwasRetention => (Corner::LeftTop, 1.0),
-        SharedUtility::AlleleFrequencyError => (Corner::RightTop, 0.0),
+    let series: Vec<(Method, Vec<[f64; 2]>)> = [Method::Sharing, Method::Synthesis]
+        .into_iter()
+        .map(|method| {
+            let points = overlay
+                .series(method, metric)
+                .into_iter()
+                .filter_map(|(e, u)| Some([x_of(e)?, u]))
+                .collect();
+            (method, points)
+        })
+        .collect();
+    let control = overlay
+        .sharing_control
+        .filter(|_| metric == SharedUtility::GwasRetention);
+    let top = match metric {
+        SharedUtility::GwasRetention => 1.0,
+        SharedUtility::AlleleFrequencyError => series
+            .iter()
+            .flat_map(|(_, points)| points.iter().map(|p| p[1]))
+            .fold(0.0, f64::max),
     };
-    let plot = plots::static_plot("tradeoff_overlay", PLOT_HEIGHT + 40.0)
+    // Headroom above the highest value holds the legend, so it covers no point;
+    // each policy line adds an entry.
+    let policy_lines = [
+        screen
+            .policy
+            .min_utility
+            .filter(|_| metric == SharedUtility::GwasRetention),
+        screen.policy.max_epsilon,
+    ]
+    .iter()
+    .flatten()
+    .count();
+    let headroom = LEGEND_HEADROOM + POLICY_ENTRY_HEADROOM * policy_lines as f64;
+    let plot = plots::static_plot("tradeoff_overlay", OVERLAY_PLOT_HEIGHT)
         .legend(
             Legend::default()
-                .position(corner)
+                .position(Corner::LeftTop)
                 .follow_insertion_order(true),
         )
         .x_axis_label(OVERLAY_EPSILON_AXIS)
@@ -506,35 +553,30 @@ fn overlay_plot(
         .include_x(axis.min)
         .include_x(axis.max)
         .include_y(0.0)
-        .include_y(top);
+        .include_y(top * headroom);
     let plot = match metric {
-        SharedUtility::GwasRetention => {
-            plot.y_axis_formatter(|mark, _| percent(mark.value.clamp(0.0, 1.0), 0))
-        }
+        // No tick above 100 %: the headroom is the legend's.
+        SharedUtility::GwasRetention => plot.y_axis_formatter(|mark, _| {
+            if mark.value > 1.0 + 1e-9 {
+                String::new()
+            } else {
+                percent(mark.value.max(0.0), 0)
+            }
+        }),
         SharedUtility::AlleleFrequencyError => {
             plot.y_axis_formatter(|mark, _| number(mark.value.max(0.0)))
         }
     };
     plot.show(ui, |plot| {
-        for (method, colour, shape, style) in [
-            (
-                Method::Sharing,
-                SHARING_COLOUR,
-                MarkerShape::Circle,
-                LineStyle::Solid,
-            ),
-            (
-                Method::Synthesis,
-                SYNTHESIS_COLOUR,
-                MarkerShape::Square,
-                LineStyle::dashed_loose(),
-            ),
-        ] {
-            let points: Vec<[f64; 2]> = overlay
-                .series(method, metric)
-                .into_iter()
-                .filter_map(|(e, u)| Some([x_of(e)?, u]))
-                .collect();
+        for (method, points) in series {
+            let (colour, shape, style) = match method {
+                Method::Sharing => (SHARING_COLOUR, MarkerShape::Circle, LineStyle::Solid),
+                Method::Synthesis => (
+                    SYNTHESIS_COLOUR,
+                    MarkerShape::Square,
+                    LineStyle::dashed_loose(),
+                ),
+            };
             plot.line(
                 Line::new(method.legend(), points.clone())
                     .color(colour)
@@ -547,6 +589,13 @@ fn overlay_plot(
                     .radius(4.5)
                     .filled(true)
                     .color(colour),
+            );
+        }
+        if let Some(c) = control {
+            plot.hline(
+                HLine::new("Sharing's coin-flip control (epsilon 0)", c)
+                    .color(CONTROL_COLOUR)
+                    .style(LineStyle::dotted_dense()),
             );
         }
         if metric == SharedUtility::GwasRetention

@@ -154,7 +154,7 @@ pub fn overlay_sentence(
                 .map(|&(_, synthetic)| (e, shared, synthetic))
         })
         .collect();
-    match common.last() {
+    let mut text = match common.last() {
         Some(&(epsilon, shared, synthetic)) => {
             let unmatched = |these: &[(f64, f64)], others: &[(f64, f64)]| {
                 these
@@ -166,6 +166,41 @@ pub fn overlay_sentence(
             common_sentence(metric, epsilon, shared, synthetic, &common, alone)
         }
         None => closest_sentence(metric, shared, synthetic),
+    };
+    for (method, points) in [(Method::Synthesis, &synthesis), (Method::Sharing, &sharing)] {
+        text.push_str(&chance_caveat(metric, method, points));
+    }
+    text.push('.');
+    text
+}
+
+/// Below this fall in retention from the smallest budget to a larger one, the
+/// curve is read as flat (sampling noise between runs).
+const CHANCE_FALL: f64 = 0.05;
+
+/// A retention that is higher at the smallest budget than at a larger one:
+/// noisy data makes many SNPs look significant, which finds real hits by
+/// chance, so the small budgets' figures overstate what the release keeps.
+/// Empty when no larger budget keeps clearly less.
+fn chance_caveat(metric: SharedUtility, method: Method, points: &[(f64, f64)]) -> String {
+    let Some((&(e0, u0), larger)) = points.split_first() else {
+        return String::new();
+    };
+    let lowest = larger.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    match lowest {
+        Some(&(e1, u1)) if metric == SharedUtility::GwasRetention && u0 - u1 >= CHANCE_FALL => {
+            format!(
+                "; careful: {} keep more GWAS hits at epsilon {} ({}) than at {} ({}), a sign \
+                 that noise makes many SNPs look significant and finds real hits by chance, so \
+                 their retention at small budgets overstates what they keep",
+                method.subject(),
+                number(e0),
+                percent(u0, 0),
+                number(e1),
+                percent(u1, 0)
+            )
+        }
+        _ => String::new(),
     }
 }
 
@@ -230,7 +265,6 @@ fn common_sentence(
             "; {alone} other {noun} {verb} tried by one sweep only, so not compared"
         ));
     }
-    text.push('.');
     text
 }
 
@@ -253,7 +287,7 @@ fn closest_sentence(metric: SharedUtility, shared: (f64, f64), synthetic: (f64, 
     };
     format!(
         "The two sweeps tried no budget in common; at their closest runs {} at epsilon {} in \
-         total per person and {} at epsilon {} ({} times the budget): {verdict}.",
+         total per person and {} at epsilon {} ({} times the budget): {verdict}",
         metric.clause(low.subject(), low_point.1),
         number(low_point.0),
         metric.short_clause(high.subject(), high_point.1),
@@ -271,12 +305,14 @@ pub fn overlay_definitions(metric: SharedUtility, synthesis_delta: Option<f64>) 
              p < alpha / tau), but of different GWAS: sharing's hits are the whole cohort's, \
              looked for in the shared genotypes; synthesis's are the training half's, looked \
              for in a GWAS of the synthetic people. The same percentage is not the same set \
-             of hits."
+             of hits, and noisy data finds some hits by chance: sharing's coin-flip control \
+             (epsilon 0) shows how many for sharing."
         }
         SharedUtility::AlleleFrequencyError => {
             "Both curves are the mean absolute allele-frequency error over the SNPs, but \
              against different real data: sharing's against the whole cohort, synthesis's \
-             against the training half it learned from."
+             against the training half it learned from. Sharing pulls the frequencies back to \
+             its target frequencies after the noise, so its error changes little with epsilon."
         }
     };
     let delta = synthesis_delta.map_or_else(String::new, |d| format!(" with delta {}", number(d)));
@@ -340,7 +376,7 @@ mod tests {
             overlay_sentence(RETENTION, &sharing, &synthesis),
             "The two sweeps tried no budget in common; at their closest runs the synthetic \
              genotypes keep 45 % of the GWAS hits at epsilon 100 in total per person and the \
-             shared genotypes 30 % at epsilon 2,737 (27.4 times the budget): synthesis does \
+             shared genotypes 30 % at epsilon 2,737 (27 times the budget): synthesis does \
              better on less budget."
         );
         let tie = overlay_sentence(RETENTION, &sharing, &[(100.0, 0.301)]);
@@ -362,6 +398,29 @@ mod tests {
              and does worse, as less budget does, so these grids cannot tell which method does \
              better at one budget (sweep both over common epsilons)."
         );
+    }
+
+    #[test]
+    fn a_retention_falling_with_the_budget_is_flagged() {
+        // The demo's synthesis: noisy synthetic data finds real hits by chance;
+        // the lowest retention after the smallest budget is the one compared.
+        let synthesis = [(1.0, 0.866), (10.0, 0.778), (100.0, 0.553), (1_000.0, 0.63)];
+        let sharing = [(2_736.5, 0.07), (350_272.0, 0.66)];
+        let sentence = overlay_sentence(RETENTION, &sharing, &synthesis);
+        assert!(
+            sentence.ends_with(
+                "synthesis does better on less budget; careful: the synthetic genotypes keep \
+                 more GWAS hits at epsilon 1 (87 %) than at 100 (55 %), a sign that noise makes \
+                 many SNPs look significant and finds real hits by chance, so their retention at \
+                 small budgets overstates what they keep."
+            ),
+            "{sentence}"
+        );
+        // A dip within sampling noise, and the frequency error, are not flagged.
+        let flat = overlay_sentence(RETENTION, &sharing, &[(1.0, 0.5), (100.0, 0.46)]);
+        assert!(!flat.contains("careful"), "{flat}");
+        let error = overlay_sentence(FREQUENCY, &[(1.0, 0.01)], &[(1.0, 0.3), (9.0, 0.1)]);
+        assert!(!error.contains("careful"), "{error}");
     }
 
     #[test]
