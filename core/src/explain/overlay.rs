@@ -446,16 +446,43 @@ mod tests {
     }
 
     #[test]
-    fn no_forbidden_words() {
-        let sentences = [
-            overlay_sentence(RETENTION, &[(1.0, 0.2)], &[(1.0, 0.3)]),
-            overlay_sentence(FREQUENCY, &[(1.0, 0.2)], &[(5.0, 0.3)]),
-            overlay_definitions(RETENTION, Some(1e-6)),
-            overlay_definitions(FREQUENCY, Some(1e-6)),
+    fn no_banned_words_over_a_grid() {
+        // The ux spec's banned words (as core/tests/explain_wording.rs scans).
+        const BANNED: [&str; 11] = [
+            "anonymous",
+            "anonymised",
+            "anonymized",
+            "secure",
+            "safe",
+            "risk-free",
+            "cannot be re-identified",
+            "no risk",
+            "zero risk",
+            "undefined",
+            "NaN",
         ];
-        for sentence in sentences {
-            for word in ["anonymous", "secure", "cannot be re-identified"] {
-                assert!(!sentence.contains(word), "{sentence}");
+        let curves: [&[(f64, f64)]; 4] = [
+            &[],
+            &[(1.0, 0.9), (10.0, 0.2)],
+            &[(10.0, 0.3), (100.0, 0.6)],
+            &[(1_000.0, 0.5), (10.0, 0.0), (f64::INFINITY, 1.0)],
+        ];
+        for metric in [RETENTION, FREQUENCY] {
+            let mut sentences = vec![
+                overlay_definitions(metric, Some(1e-6)),
+                overlay_definitions(metric, None),
+            ];
+            for sharing in curves {
+                for synthesis in curves {
+                    sentences.push(overlay_sentence(metric, sharing, synthesis));
+                }
+            }
+            for sentence in sentences {
+                assert!(sentence.ends_with('.'), "{sentence}");
+                let lower = sentence.to_lowercase();
+                for word in BANNED {
+                    assert!(!lower.contains(&word.to_lowercase()), "{word}: {sentence}");
+                }
             }
         }
     }
