@@ -19,6 +19,7 @@ use genopriv_core::data::read::pheno::{join, read_phenotypes};
 use genopriv_core::data::read::read_genotypes;
 use genopriv_core::explain::format::{number, percent};
 use genopriv_core::explain::odds::{odds_sentence, posterior_bound};
+use genopriv_core::explain::overlay::{SharedUtility, overlay_sentence};
 use genopriv_core::project::Project;
 use genopriv_core::report::{ReportSection, build_report};
 use genopriv_core::study::candidate::compare;
@@ -73,6 +74,11 @@ fn is_disabled(harness: &Harness<'_, GenoPrivApp>, prefix: &str) -> bool {
 /// Protect's "Sweep epsilon" over [`SWEEP_PER_SNP`] with the bundled panel and
 /// [`SEED`], through the widgets, run to the end.
 fn seeded_sharing_sweep(harness: &mut Harness<'_, GenoPrivApp>) {
+    seeded_sharing_sweep_over(harness, &SWEEP_PER_SNP);
+}
+
+/// The same over per-SNP budgets `grid`.
+fn seeded_sharing_sweep_over(harness: &mut Harness<'_, GenoPrivApp>, grid: &[f64]) {
     harness
         .get_by_role_and_label(Role::Button, "Protect")
         .click();
@@ -85,7 +91,7 @@ fn seeded_sharing_sweep(harness: &mut Harness<'_, GenoPrivApp>) {
         let form = harness.state_mut().protect_form_mut();
         form.use_seed = true;
         form.seed_text = SEED.to_string();
-        form.sweep_per_snp = SWEEP_PER_SNP.to_vec();
+        form.sweep_per_snp = grid.to_vec();
         form.sweep_repeats = 1;
     }
     harness.run();
@@ -383,5 +389,165 @@ fn whole_flow_from_the_welcome_screen_to_the_exported_report() -> Result<()> {
             .is_none()
     );
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Rows of the screen's tables, as consecutive labels.
+fn has_row(labels: &[String], row: &[String]) -> bool {
+    labels.windows(row.len()).any(|w| w == row)
+}
+
+/// Sharing and synthesis on one chart: small sweeps of both kinds from the
+/// Protect screen (one budget in common), the comparison chosen on the
+/// Trade-offs screen; both series with their legend names, the sentence equal to
+/// the core's for the rows the two sweeps produced (the synthesis rows the
+/// window holds, the sharing rows rerun with the core), the same figures in the
+/// table view; pinning still works per release.
+#[test]
+fn sharing_and_synthesis_share_one_chart() -> Result<()> {
+    // 0.25 per SNP over the demo's 10,946 SNPs is 2,736.5 in total, which the
+    // synthesis sweep also tries.
+    const SHARING_PER_SNP: [f64; 2] = [0.25, 2.0];
+    const SYNTHESIS_EPSILONS: &str = "300, 2736.5";
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 3600.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| GenoPrivApp::new(cc, Startup::default()));
+    harness.run();
+    harness.state_mut().load_sample_data();
+    run_until_idle(&mut harness);
+    seeded_sharing_sweep_over(&mut harness, &SHARING_PER_SNP);
+
+    harness
+        .get_by_role_and_label(Role::Button, "Synthesize")
+        .click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Study mode: fixed seed (not for release)")
+        .click();
+    harness.run();
+    {
+        let form = harness.state_mut().synth_form_mut();
+        form.seed_text = SEED.to_string();
+        form.estimator_iterations = 20;
+        form.bootstrap_resamples = 50;
+        form.sweep_text = SYNTHESIS_EPSILONS.into();
+    }
+    harness.run();
+    click_and_wait(&mut harness, "Sweep epsilon (synthesis)");
+    let Some(synthesis) = harness.state().synth_sweep_result().cloned() else {
+        panic!("no synthesis sweep; labels: {:?}", visible_labels(&harness));
+    };
+
+    harness
+        .get_by_role_and_label(Role::Button, "Trade-offs")
+        .click();
+    harness.run();
+    harness
+        .get_by_label("Compare sharing and synthetic data on one chart")
+        .click();
+    harness.run();
+    assert!(harness.state().tradeoffs().compare_methods);
+    // Both series are drawn: each has its legend entry (a checkbox that hides it).
+    for name in ["Sharing the genotypes", "Synthetic genotypes"] {
+        harness.get_by_role_and_label(Role::CheckBox, name);
+    }
+    // Under the chart: how the two retentions and epsilons differ.
+    label_containing(&harness, "but of different GWAS");
+    label_containing(
+        &harness,
+        "Epsilon is per person over the whole release on both",
+    );
+
+    // The sentence is the core's for the rows both sweeps produced: one run per
+    // epsilon (repeats 1), so each run is its epsilon's mean.
+    let study = core_study()?;
+    let settings = SweepSettings {
+        mechanisms: vec![Mechanism::Xor, Mechanism::CoinFlip],
+        budgets: SHARING_PER_SNP.iter().map(|&e| Budget::PerSnp(e)).collect(),
+        targets: TargetChoice::Reference,
+        repeats: 1,
+        seed: SEED,
+    };
+    let shared = job::unattended(|job| run_sweep(&study, &settings, &|_| {}, job))?;
+    let xor: Vec<&SweepRow> = shared
+        .rows
+        .iter()
+        .filter(|r| r.mechanism == Mechanism::Xor)
+        .collect();
+    assert_eq!(xor.len(), SHARING_PER_SNP.len());
+    let sharing_points: Vec<(f64, f64)> = xor
+        .iter()
+        .filter_map(|r| Some((r.epsilon_nominal, r.retention_rate?)))
+        .collect();
+    let synthesis_points: Vec<(f64, f64)> = synthesis
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.epsilon, r.gwas_retention?)))
+        .collect();
+    assert_eq!(sharing_points.len(), 2, "the demo sweep measures retention");
+    assert_eq!(
+        synthesis_points.len(),
+        2,
+        "the demo synthesis measures retention"
+    );
+    let expected = overlay_sentence(
+        SharedUtility::GwasRetention,
+        &sharing_points,
+        &synthesis_points,
+    );
+    assert!(
+        expected.contains("2 other budgets were tried by one sweep only"),
+        "the grids share one budget: {expected}"
+    );
+    harness.get_by_label(&expected);
+
+    // The table view: one row per release and epsilon, both utilities.
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Table view")
+        .click();
+    harness.run();
+    let labels = visible_labels(&harness);
+    for r in &xor {
+        let row = [
+            number(r.epsilon_nominal),
+            "Sharing the genotypes".to_owned(),
+            "1".to_owned(),
+            r.retention_rate
+                .map_or_else(|| "not measured".to_owned(), |u| percent(u, 1)),
+            number(r.allele_frequency_mae),
+        ];
+        assert!(has_row(&labels, &row), "{row:?} not in {labels:?}");
+    }
+    for r in &synthesis.rows {
+        let row = [
+            number(r.epsilon),
+            "Synthetic genotypes".to_owned(),
+            "1".to_owned(),
+            r.gwas_retention
+                .map_or_else(|| "not measured".to_owned(), |u| percent(u, 1)),
+            number(r.allele_frequency_mae),
+        ];
+        assert!(has_row(&labels, &row), "{row:?} not in {labels:?}");
+    }
+
+    // The comparison pins nothing; one release at a time does, and its
+    // candidate stays on the right when comparing again.
+    assert!(harness.query_by_label("Pin run 1").is_none());
+    harness
+        .get_by_label("Releasing synthetic genotypes (Protect screen)")
+        .click();
+    harness.run();
+    assert!(!harness.state().tradeoffs().compare_methods);
+    harness
+        .get_by_role_and_label(Role::Button, "Pin run 1")
+        .click();
+    harness.run();
+    harness
+        .get_by_label("Compare sharing and synthetic data on one chart")
+        .click();
+    harness.run();
+    label_containing(&harness, "Candidate 1: DP synthetic genotypes, epsilon 300");
+    harness.get_by_label(&expected);
     Ok(())
 }

@@ -9,6 +9,7 @@
 use genopriv_core::audit::metrics::Interval;
 use genopriv_core::explain::UtilityReference;
 use genopriv_core::explain::format::capitalised;
+use genopriv_core::explain::overlay::{Method, SharedUtility, overlay_sentence};
 use genopriv_core::project::Project;
 use genopriv_core::study::candidate::{RISK_FPR, next_candidate_id};
 use genopriv_core::study::{
@@ -355,6 +356,150 @@ pub fn by_epsilon(points: &[SourcePoint]) -> Vec<EpsilonSummary> {
         .collect()
 }
 
+/// One epsilon of one release on the overlay chart: means over its runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OverlayPoint {
+    /// Per person, over the whole release.
+    pub epsilon_total: f64,
+    pub runs: usize,
+    /// `None` when no run at this epsilon measured it.
+    pub gwas_retention: Option<f64>,
+    pub allele_frequency_error: f64,
+}
+
+impl OverlayPoint {
+    pub fn utility(&self, metric: SharedUtility) -> Option<f64> {
+        match metric {
+            SharedUtility::GwasRetention => self.gwas_retention,
+            SharedUtility::AlleleFrequencyError => Some(self.allele_frequency_error),
+        }
+    }
+}
+
+/// Sharing and synthesis on one chart: both sweeps' runs, grouped by total
+/// epsilon. Read-only: candidates are pinned from one release at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OverlayData {
+    pub sharing: Vec<OverlayPoint>,
+    pub synthesis: Vec<OverlayPoint>,
+    /// The synthetic releases' delta (sharing's is 0).
+    pub synthesis_delta: Option<f64>,
+    /// GWAS retention of sharing's coin-flip control (epsilon 0): what chance
+    /// and the public frequencies alone keep, when it was run.
+    pub sharing_control: Option<f64>,
+    /// True while either sweep still runs.
+    pub running: bool,
+}
+
+impl OverlayData {
+    /// The sharing sweep's runs that spend a budget (not the coin-flip control),
+    /// at their nominal total epsilon as the sharing charts place them, and every
+    /// synthesis run at its epsilon.
+    pub fn of(sharing: &SweepView, synthesis: &SynthSweepView) -> Self {
+        let shared = sharing
+            .rows
+            .iter()
+            .filter(|r| r.mechanism != Mechanism::CoinFlip)
+            .map(|r| (r.epsilon_nominal, r.retention_rate, r.allele_frequency_mae));
+        let synthetic = synthesis
+            .rows
+            .iter()
+            .map(|r| (r.epsilon, r.gwas_retention, r.allele_frequency_mae));
+        let controls: Vec<f64> = sharing
+            .rows
+            .iter()
+            .filter(|r| r.mechanism == Mechanism::CoinFlip)
+            .filter_map(|r| r.retention_rate)
+            .collect();
+        Self {
+            sharing_control: (!controls.is_empty())
+                .then(|| controls.iter().sum::<f64>() / controls.len() as f64),
+            sharing: overlay_points(shared),
+            synthesis: overlay_points(synthetic),
+            synthesis_delta: synthesis.rows.first().map(|r| r.delta),
+            running: sharing.result.is_none() || synthesis.result.is_none(),
+        }
+    }
+
+    pub fn points(&self, method: Method) -> &[OverlayPoint] {
+        match method {
+            Method::Sharing => &self.sharing,
+            Method::Synthesis => &self.synthesis,
+        }
+    }
+
+    /// `(epsilon, mean utility)` of one release, where measured.
+    pub fn series(&self, method: Method, metric: SharedUtility) -> Vec<(f64, f64)> {
+        self.points(method)
+            .iter()
+            .filter_map(|p| Some((p.epsilon_total, p.utility(metric)?)))
+            .collect()
+    }
+
+    /// The utilities both releases measured: GWAS retention only when each has
+    /// it somewhere (it needs case/control status), the frequency error always.
+    pub fn metrics(&self) -> Vec<SharedUtility> {
+        let retention = [Method::Sharing, Method::Synthesis]
+            .into_iter()
+            .all(|m| self.points(m).iter().any(|p| p.gwas_retention.is_some()));
+        let mut metrics = Vec::with_capacity(2);
+        if retention {
+            metrics.push(SharedUtility::GwasRetention);
+        }
+        metrics.push(SharedUtility::AlleleFrequencyError);
+        metrics
+    }
+
+    /// The metric shown: the one asked for when both releases measured it.
+    pub fn metric(&self, wanted: SharedUtility) -> SharedUtility {
+        let available = self.metrics();
+        if available.contains(&wanted) {
+            wanted
+        } else {
+            SharedUtility::AlleleFrequencyError
+        }
+    }
+
+    /// The chart's summary sentence (the core's).
+    pub fn sentence(&self, metric: SharedUtility) -> String {
+        overlay_sentence(
+            metric,
+            &self.series(Method::Sharing, metric),
+            &self.series(Method::Synthesis, metric),
+        )
+    }
+}
+
+/// One run's GWAS retention (when measured) and allele-frequency error.
+type RunUtility = (Option<f64>, f64);
+
+/// `(epsilon, retention, allele-frequency error)` of each run, grouped by
+/// epsilon, sorted by epsilon.
+fn overlay_points(runs: impl Iterator<Item = (f64, Option<f64>, f64)>) -> Vec<OverlayPoint> {
+    let mut groups: Vec<(f64, Vec<RunUtility>)> = Vec::new();
+    for (epsilon, retention, error) in runs {
+        match groups.iter_mut().find(|(e, _)| *e == epsilon) {
+            Some((_, members)) => members.push((retention, error)),
+            None => groups.push((epsilon, vec![(retention, error)])),
+        }
+    }
+    groups.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    groups
+        .into_iter()
+        .filter_map(|(epsilon_total, members)| {
+            let retention: Vec<f64> = members.iter().filter_map(|m| m.0).collect();
+            let errors: Vec<f64> = members.iter().map(|m| m.1).collect();
+            Some(OverlayPoint {
+                epsilon_total,
+                runs: members.len(),
+                gwas_retention: mean(&retention),
+                allele_frequency_error: mean(&errors)?,
+            })
+        })
+        .collect()
+}
+
 /// The Trade-offs screen.
 #[derive(Default)]
 pub struct TradeoffsScreen {
@@ -376,6 +521,12 @@ pub struct TradeoffsScreen {
     /// The sweep shown when both the Protect and the Audit screen have one
     /// (`None`: the one that exists, the sharing sweep when both do).
     pub source: Option<SourceKind>,
+    /// Sharing and synthesis on one chart instead of one source, when both
+    /// sweeps have runs.
+    pub compare_methods: bool,
+    /// The overlay's utility, and chart or table.
+    pub overlay_metric: SharedUtility,
+    pub overlay_table: bool,
     /// The workspace the screen last saw; a new cohort drops the candidates.
     workspace: u64,
 }
@@ -514,6 +665,7 @@ mod tests {
     use genopriv_core::study::SweepRow;
     use genopriv_core::study::audit_sweep::{AttackPoint, AuditSweepRow};
     use genopriv_core::study::ledger::ledger_for;
+    use genopriv_core::study::synth_sweep::SynthSweepRow;
 
     use super::*;
 
@@ -671,6 +823,84 @@ mod tests {
         assert!(
             (ceiling - (4f64.exp() * 0.01 + 1e-5)).abs() < 1e-9,
             "{ceiling}"
+        );
+    }
+
+    fn synth_row(epsilon: f64, retention: Option<f64>, error: f64) -> SynthSweepRow {
+        SynthSweepRow {
+            epsilon,
+            delta: 1e-6,
+            seed: 3,
+            gwas_retention: retention,
+            allele_frequency_mae: error,
+            ld_r_squared_mae: None,
+            membership_tpr_at_1pct_fpr: None,
+            membership_tpr_interval: None,
+            membership_auc: None,
+            pca_overlap: None,
+        }
+    }
+
+    #[test]
+    fn overlay_groups_each_release_by_total_epsilon() {
+        let sharing = view();
+        let synthesis = SynthSweepView {
+            rows: vec![
+                synth_row(10.0, Some(0.5), 0.02),
+                synth_row(20.0, None, 0.01),
+            ],
+            ..SynthSweepView::default()
+        };
+        let overlay = OverlayData::of(&sharing, &synthesis);
+        assert!(overlay.running);
+        assert_eq!(overlay.synthesis_delta, Some(1e-6));
+        // The two coin-flip runs keep 10 % and 20 %.
+        assert!(
+            overlay
+                .sharing_control
+                .is_some_and(|c| (c - 0.15).abs() < 1e-12)
+        );
+        // The coin-flip control is no point; the two repeats at 20 are one.
+        assert_eq!(
+            overlay.series(Method::Sharing, SharedUtility::GwasRetention),
+            [(10.0, 0.2), (20.0, 0.5)]
+        );
+        assert_eq!(
+            overlay.sharing.iter().map(|p| p.runs).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        // A run that measured no retention is no point of the retention curve.
+        assert_eq!(
+            overlay.series(Method::Synthesis, SharedUtility::GwasRetention),
+            [(10.0, 0.5)]
+        );
+        assert_eq!(
+            overlay.series(Method::Synthesis, SharedUtility::AlleleFrequencyError),
+            [(10.0, 0.02), (20.0, 0.01)]
+        );
+        assert_eq!(
+            overlay.metrics(),
+            [
+                SharedUtility::GwasRetention,
+                SharedUtility::AlleleFrequencyError
+            ]
+        );
+        // Synthesis measured no retention at 20: only 10 is common.
+        let sentence = overlay.sentence(SharedUtility::GwasRetention);
+        assert!(
+            sentence.starts_with("At epsilon 10 in total per person")
+                && sentence.contains("1 other budget was tried by one sweep only"),
+            "{sentence}"
+        );
+        let no_gwas = SynthSweepView {
+            rows: vec![synth_row(10.0, None, 0.02)],
+            ..SynthSweepView::default()
+        };
+        let overlay = OverlayData::of(&sharing, &no_gwas);
+        assert_eq!(overlay.metrics(), [SharedUtility::AlleleFrequencyError]);
+        assert_eq!(
+            overlay.metric(SharedUtility::GwasRetention),
+            SharedUtility::AlleleFrequencyError
         );
     }
 

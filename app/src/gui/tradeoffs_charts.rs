@@ -4,18 +4,19 @@
 //! thresholds marked in words; each with a one-sentence summary and a table
 //! view. Also the icon array of 100 people.
 
-use egui::{Align2, Color32};
+use egui::{Align2, Color32, RichText};
 use egui_plot::{
     Corner, HLine, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text, VLine,
 };
-use genopriv_core::explain::format::{number, percent, percent_with_interval};
+use genopriv_core::explain::format::{capitalised, number, percent, percent_with_interval};
 use genopriv_core::explain::odds::{IconArray, IconState};
+use genopriv_core::explain::overlay::{Method, SharedUtility, overlay_definitions};
 use genopriv_core::explain::{RiskPoint, risk_curve_sentence, utility_curve_sentence};
 use genopriv_core::study::Policy;
 
 use super::plots;
 use super::table::table;
-use super::tradeoffs::{EpsilonSummary, TradeoffData, TradeoffsScreen};
+use super::tradeoffs::{EpsilonSummary, OverlayData, OverlayPoint, TradeoffData, TradeoffsScreen};
 
 const PLOT_HEIGHT: f32 = 210.0;
 
@@ -27,6 +28,20 @@ const CONTROL_COLOUR: Color32 = Color32::from_rgb(150, 150, 150);
 const RECOMMENDED_COLOUR: Color32 = Color32::from_rgb(60, 170, 90);
 const POLICY_COLOUR: Color32 = Color32::from_rgb(210, 60, 60);
 const CHOSEN_COLOUR: Color32 = Color32::from_rgb(40, 120, 220);
+/// The overlay's two releases: orange and blue tell apart for most colour
+/// vision, and each also has its own marker and line style.
+const SHARING_COLOUR: Color32 = UTILITY_COLOUR;
+const SYNTHESIS_COLOUR: Color32 = Color32::from_rgb(50, 130, 210);
+
+/// The overlay is the screen's only chart: taller than the per-source ones.
+const OVERLAY_PLOT_HEIGHT: f32 = 320.0;
+/// The y range drawn, as a multiple of the highest value: the top band is the
+/// legend's: its three entries, and one more share per policy line.
+const LEGEND_HEADROOM: f64 = 1.4;
+const POLICY_ENTRY_HEADROOM: f64 = 0.12;
+
+/// The overlay's x axis: the unit both releases share.
+pub const OVERLAY_EPSILON_AXIS: &str = "Total epsilon per person, whole release (log scale)";
 
 /// The shared x axis: log10 of epsilon per person, padded, so both charts line up.
 #[derive(Clone, Copy)]
@@ -37,9 +52,12 @@ pub struct EpsilonAxis {
 
 impl EpsilonAxis {
     pub fn of(summary: &[EpsilonSummary], policy: &Policy) -> Option<Self> {
-        let logs: Vec<f64> = summary
-            .iter()
-            .map(|s| s.epsilon_total)
+        Self::spanning(summary.iter().map(|s| s.epsilon_total), policy)
+    }
+
+    /// The axis over `epsilons` and the policy's epsilon limit.
+    pub fn spanning(epsilons: impl Iterator<Item = f64>, policy: &Policy) -> Option<Self> {
+        let logs: Vec<f64> = epsilons
             .chain(policy.max_epsilon)
             .filter(|&e| e > 0.0 && e.is_finite())
             .map(f64::log10)
@@ -365,6 +383,229 @@ pub fn risk_chart(
         }
         shared_markers(plot, data, &screen.policy);
         candidate_marker(plot, screen, |f| f.membership_tpr_at_1pct_fpr);
+    });
+}
+
+/// Sharing and synthesis on one chart: each release's mean utility per total
+/// epsilon, a sentence comparing them, what differs in their definitions, and
+/// a table view with both utilities.
+pub fn overlay_chart(ui: &mut egui::Ui, screen: &mut TradeoffsScreen, overlay: &OverlayData) {
+    let metric = overlay.metric(screen.overlay_metric);
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(format!(
+            "Usefulness of each release: {} against total epsilon",
+            metric.label()
+        ));
+        table_switch(ui, &mut screen.overlay_table);
+    });
+    let metrics = overlay.metrics();
+    if metrics.len() > 1 {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Compare by");
+            for m in metrics {
+                if ui
+                    .selectable_label(m == metric, capitalised(m.label()))
+                    .clicked()
+                {
+                    screen.overlay_metric = m;
+                }
+            }
+        });
+    } else {
+        let unmeasured: Vec<&str> = [Method::Sharing, Method::Synthesis]
+            .into_iter()
+            .filter(|&m| overlay.points(m).iter().all(|p| p.gwas_retention.is_none()))
+            .map(Method::legend)
+            .collect();
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "Compared by allele-frequency error: GWAS SNP retention was not measured \
+                     for {} (it needs case/control status and GWAS hits).",
+                    unmeasured.join(" nor for ").to_lowercase()
+                ))
+                .weak(),
+            )
+            .wrap(),
+        );
+    }
+    ui.add(egui::Label::new(overlay.sentence(metric)).wrap());
+    if screen.overlay_table {
+        overlay_table(ui, overlay);
+    } else {
+        overlay_plot(ui, screen, overlay, metric);
+    }
+    ui.add(
+        egui::Label::new(
+            RichText::new(overlay_definitions(metric, overlay.synthesis_delta)).weak(),
+        )
+        .wrap(),
+    );
+}
+
+/// Both releases' figures, by total epsilon: both utilities, whichever is drawn.
+fn overlay_table(ui: &mut egui::Ui, overlay: &OverlayData) {
+    let mut rows: Vec<(f64, Method, &OverlayPoint)> = [Method::Sharing, Method::Synthesis]
+        .into_iter()
+        .flat_map(|m| {
+            overlay
+                .points(m)
+                .iter()
+                .map(move |p| (p.epsilon_total, m, p))
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    ui.label(
+        RichText::new(
+            "Means over each epsilon's runs: GWAS SNP retention, and the mean absolute \
+             allele-frequency error.",
+        )
+        .small()
+        .weak(),
+    );
+    table(
+        ui,
+        "overlay_table",
+        &[
+            "Total epsilon",
+            "Release",
+            "Runs",
+            "GWAS retention",
+            "Frequency error",
+        ],
+        rows.into_iter().map(|(epsilon, method, p)| {
+            vec![
+                number(epsilon),
+                method.legend().to_owned(),
+                p.runs.to_string(),
+                p.gwas_retention
+                    .map_or_else(not_measured, |u| percent(u, 1)),
+                number(p.allele_frequency_error),
+            ]
+        }),
+    );
+    if let Some(c) = overlay.sharing_control {
+        ui.label(format!(
+            "Sharing's coin-flip control (epsilon 0) keeps {} of the GWAS hits.",
+            percent(c, 1)
+        ));
+    }
+}
+
+fn overlay_plot(
+    ui: &mut egui::Ui,
+    screen: &TradeoffsScreen,
+    overlay: &OverlayData,
+    metric: SharedUtility,
+) {
+    let epsilons = overlay
+        .sharing
+        .iter()
+        .chain(&overlay.synthesis)
+        .map(|p| p.epsilon_total);
+    let Some(axis) = EpsilonAxis::spanning(epsilons, &screen.policy) else {
+        ui.label("No run that spends a budget has finished yet.");
+        return;
+    };
+    let series: Vec<(Method, Vec<[f64; 2]>)> = [Method::Sharing, Method::Synthesis]
+        .into_iter()
+        .map(|method| {
+            let points = overlay
+                .series(method, metric)
+                .into_iter()
+                .filter_map(|(e, u)| Some([x_of(e)?, u]))
+                .collect();
+            (method, points)
+        })
+        .collect();
+    let control = overlay
+        .sharing_control
+        .filter(|_| metric == SharedUtility::GwasRetention);
+    let top = match metric {
+        SharedUtility::GwasRetention => 1.0,
+        SharedUtility::AlleleFrequencyError => series
+            .iter()
+            .flat_map(|(_, points)| points.iter().map(|p| p[1]))
+            .fold(0.0, f64::max),
+    };
+    // Headroom above the highest value holds the legend, so it covers no point;
+    // each policy line adds an entry.
+    let policy_lines = [
+        screen
+            .policy
+            .min_utility
+            .filter(|_| metric == SharedUtility::GwasRetention),
+        screen.policy.max_epsilon,
+    ]
+    .iter()
+    .flatten()
+    .count();
+    let headroom = LEGEND_HEADROOM + POLICY_ENTRY_HEADROOM * policy_lines as f64;
+    let plot = plots::static_plot("tradeoff_overlay", OVERLAY_PLOT_HEIGHT)
+        .legend(
+            Legend::default()
+                .position(Corner::LeftTop)
+                .follow_insertion_order(true),
+        )
+        .x_axis_label(OVERLAY_EPSILON_AXIS)
+        .y_axis_label(capitalised(metric.label()))
+        .x_axis_formatter(|mark, _| number(10f64.powf(mark.value)))
+        .include_x(axis.min)
+        .include_x(axis.max)
+        .include_y(0.0)
+        .include_y(top * headroom);
+    let plot = match metric {
+        // No tick above 100 %: the headroom is the legend's.
+        SharedUtility::GwasRetention => plot.y_axis_formatter(|mark, _| {
+            if mark.value > 1.0 + 1e-9 {
+                String::new()
+            } else {
+                percent(mark.value.max(0.0), 0)
+            }
+        }),
+        SharedUtility::AlleleFrequencyError => {
+            plot.y_axis_formatter(|mark, _| number(mark.value.max(0.0)))
+        }
+    };
+    plot.show(ui, |plot| {
+        for (method, points) in series {
+            let (colour, shape, style) = match method {
+                Method::Sharing => (SHARING_COLOUR, MarkerShape::Circle, LineStyle::Solid),
+                Method::Synthesis => (
+                    SYNTHESIS_COLOUR,
+                    MarkerShape::Square,
+                    LineStyle::dashed_loose(),
+                ),
+            };
+            plot.line(
+                Line::new(method.legend(), points.clone())
+                    .color(colour)
+                    .style(style)
+                    .width(2.0),
+            );
+            plot.points(
+                Points::new(method.legend(), points)
+                    .shape(shape)
+                    .radius(4.5)
+                    .filled(true)
+                    .color(colour),
+            );
+        }
+        if let Some(c) = control {
+            plot.hline(
+                HLine::new("Sharing's coin-flip control (epsilon 0)", c)
+                    .color(CONTROL_COLOUR)
+                    .style(LineStyle::dotted_dense()),
+            );
+        }
+        if metric == SharedUtility::GwasRetention
+            && let Some(min) = screen.policy.min_utility
+        {
+            plot.hline(HLine::new("Policy: least utility", min).color(POLICY_COLOUR));
+        }
+        if let Some(x) = screen.policy.max_epsilon.and_then(x_of) {
+            plot.vline(VLine::new("Policy: largest epsilon", x).color(POLICY_COLOUR));
+        }
     });
 }
 

@@ -22,9 +22,9 @@ use super::app::Action;
 use super::app::Screen;
 use super::table::table;
 use super::tradeoffs::{
-    SourceKind, SourcePoint, TradeoffData, TradeoffSource, TradeoffsScreen, by_epsilon,
+    OverlayData, SourceKind, SourcePoint, TradeoffData, TradeoffSource, TradeoffsScreen, by_epsilon,
 };
-use super::tradeoffs_charts::{EpsilonAxis, icon_array, risk_chart, utility_chart};
+use super::tradeoffs_charts::{EpsilonAxis, icon_array, overlay_chart, risk_chart, utility_chart};
 
 /// The prior of the odds card: the ux spec's "1 in 10 chance that Alice is in the study".
 const CARD_PRIOR: f64 = 0.1;
@@ -77,22 +77,131 @@ pub(super) fn show(
         });
         return;
     };
+    let overlay = overlay_of(&sources);
+    let comparing = screen.compare_methods && overlay.is_some();
     if sources.len() > 1 {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Release to decide on:");
             for kind in sources.iter().map(TradeoffSource::kind) {
                 if ui
-                    .selectable_label(source.kind() == kind, kind.label())
+                    .selectable_label(!comparing && source.kind() == kind, kind.label())
                     .clicked()
                 {
                     screen.source = Some(kind);
+                    screen.compare_methods = false;
+                }
+            }
+            if overlay.is_some() {
+                ui.separator();
+                if ui
+                    .selectable_label(comparing, COMPARE_METHODS)
+                    .on_hover_text(
+                        "Both releases' utility on one epsilon axis; to pin runs, choose one \
+                         release",
+                    )
+                    .clicked()
+                {
+                    screen.compare_methods = true;
                 }
             }
         });
     }
+    // The comparison pins nothing: the decision panel keeps the sharing sweep's
+    // cohort and labels (a synthetic candidate's cards need neither).
+    let overlay = overlay.filter(|_| comparing);
+    let source = match overlay {
+        Some(_) => sources
+            .iter()
+            .find(|s| s.kind() == SourceKind::Sharing)
+            .unwrap_or(source),
+        None => source,
+    };
     let cohort_sha256 = source.cohort_sha256();
     let data = source.data();
     let summary = by_epsilon(&data.points);
+    match &overlay {
+        Some(o) => overlay_status(ui, o),
+        None => source_status(ui, source, &data),
+    }
+    let mut edits = Vec::new();
+    ui.add_space(4.0);
+    ui.horizontal_top(|ui| {
+        let left = (ui.available_width() * 0.54).max(360.0);
+        ui.vertical(|ui| {
+            ui.set_width(left);
+            egui::ScrollArea::vertical()
+                .id_salt("tradeoff_charts")
+                .auto_shrink([false, false])
+                .show(ui, |ui| match &overlay {
+                    Some(o) => overlay_chart(ui, screen, o),
+                    None => {
+                        match EpsilonAxis::of(&summary, &screen.policy) {
+                            Some(axis) => {
+                                utility_chart(ui, screen, &data, &summary, axis);
+                                ui.add_space(8.0);
+                                risk_chart(ui, screen, &data, &summary, axis);
+                            }
+                            None => {
+                                ui.label("No run that spends a budget has finished yet.");
+                            }
+                        }
+                        ui.add_space(8.0);
+                        runs_ui(ui, screen, &data, &mut edits);
+                    }
+                });
+        });
+        ui.separator();
+        let right = ui.available_width().max(300.0);
+        ui.vertical(|ui| {
+            ui.set_width(right);
+            ui.set_max_width(right);
+            egui::ScrollArea::vertical()
+                .id_salt("tradeoff_decision")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    decision_ui(ui, screen, &data, cohort_sha256, &mut edits);
+                });
+        });
+    });
+    for edit in edits {
+        apply(screen, edit, cohort_sha256);
+    }
+}
+
+/// The choice that draws sharing and synthesis on one chart.
+const COMPARE_METHODS: &str = "Compare sharing and synthetic data on one chart";
+
+/// Both releases' sweeps, when both have runs.
+fn overlay_of(sources: &[TradeoffSource<'_>]) -> Option<OverlayData> {
+    let sharing = sources.iter().find_map(|s| match s {
+        TradeoffSource::Sharing { view, .. } => Some(*view),
+        _ => None,
+    })?;
+    let synthesis = sources.iter().find_map(|s| match s {
+        TradeoffSource::Synthesis { view, .. } => Some(*view),
+        _ => None,
+    })?;
+    Some(OverlayData::of(sharing, synthesis))
+}
+
+fn overlay_status(ui: &mut egui::Ui, overlay: &OverlayData) {
+    let mut status = format!(
+        "Sharing and synthesis on one chart: {} sharing runs and {} synthetic runs",
+        overlay.sharing.iter().map(|p| p.runs).sum::<usize>(),
+        overlay.synthesis.iter().map(|p| p.runs).sum::<usize>()
+    );
+    if overlay.running {
+        status.push_str(" so far");
+    }
+    status.push_str(
+        ". A comparison only: to pin candidates, or to see a release's risk, choose that \
+         release above; the candidates pinned so far stay on the right.",
+    );
+    ui.add(egui::Label::new(RichText::new(status).weak()).wrap());
+}
+
+/// The source's name, run count and recommended epsilon.
+fn source_status(ui: &mut egui::Ui, source: &TradeoffSource<'_>, data: &TradeoffData) {
     let mut status = format!("{}: {} runs", data.title, data.points.len());
     if data.running {
         status.push_str(" so far; the charts grow as the sweep runs");
@@ -133,46 +242,6 @@ pub(super) fn show(
             );
         }
         None => {}
-    }
-    let mut edits = Vec::new();
-    ui.add_space(4.0);
-    ui.horizontal_top(|ui| {
-        let left = (ui.available_width() * 0.54).max(360.0);
-        ui.vertical(|ui| {
-            ui.set_width(left);
-            egui::ScrollArea::vertical()
-                .id_salt("tradeoff_charts")
-                .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    match EpsilonAxis::of(&summary, &screen.policy) {
-                        Some(axis) => {
-                            utility_chart(ui, screen, &data, &summary, axis);
-                            ui.add_space(8.0);
-                            risk_chart(ui, screen, &data, &summary, axis);
-                        }
-                        None => {
-                            ui.label("No run that spends a budget has finished yet.");
-                        }
-                    }
-                    ui.add_space(8.0);
-                    runs_ui(ui, screen, &data, &mut edits);
-                });
-        });
-        ui.separator();
-        let right = ui.available_width().max(300.0);
-        ui.vertical(|ui| {
-            ui.set_width(right);
-            ui.set_max_width(right);
-            egui::ScrollArea::vertical()
-                .id_salt("tradeoff_decision")
-                .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    decision_ui(ui, screen, &data, cohort_sha256, &mut edits);
-                });
-        });
-    });
-    for edit in edits {
-        apply(screen, edit, cohort_sha256);
     }
 }
 

@@ -36,6 +36,7 @@ pub mod label;
 pub mod learn;
 pub mod model_audit;
 pub mod odds;
+pub mod overlay;
 pub mod persona;
 pub mod recommend;
 pub mod release;
