@@ -322,6 +322,14 @@ def write_results(args, runs):
         slope, intercept = np.polyfit(logs[:, 0], logs[:, 1], 1)
         lines += ["", f"MST's time grows as SNPs^{slope:.2f} over the sizes that finished; "
                   f"extrapolated to 1,000 SNPs: {np.exp(intercept) * 1000 ** slope:,.0f} s."]
+    lines += ["", "Per seed (GenoPriv / MST): allele-frequency MAE, GWAS hit AUC.", "",
+              "| SNPs | Seed | AF MAE | GWAS hit AUC |", "|---|---|---|---|"]
+    for r in runs:
+        def both(key, digits, r=r):
+            other = f"{r['theirs'][key]:.{digits}f}" if r["theirs"] else "did not finish"
+            return f"{r['ours'][key]:.{digits}f} / {other}"
+        lines.append(f"| {r['snps']} | {r['seed']} | {both('allele_frequency_mae', 4)} | "
+                     f"{both('gwas_auc', 2)} |")
     hits = {snps: [r["ours"]["real_hits"] for r in runs if r["snps"] == snps] for snps in sizes}
     lines += ["", "Real GWAS hits (allelic p < alpha in the training half) per seed: "
               + "; ".join(f"{snps} SNPs: {', '.join(map(str, h))}" for snps, h in hits.items())
