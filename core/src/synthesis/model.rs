@@ -268,7 +268,7 @@ impl ChainModel {
         let mut messages = Messages::new(&domain);
         // The current point (θ, μ, ∇L) and the candidate's buffers, swapped on
         // acceptance: no allocation inside the loop.
-        let mut theta = projected_start(&domain, noisy);
+        let mut theta = projected_start(&domain, observations, total);
         let mut marginals = vec![0.0; theta.len()];
         let mut gradient = vec![0.0; theta.len()];
         let mut next_theta = theta.clone();
@@ -310,24 +310,37 @@ impl ChainModel {
                 &mut next_theta,
                 &mut next_marginals,
             );
-            messages.sweep(&domain, &index, &next_marginals)?;
+            // A step so long that a message underflows (the candidate has no
+            // well-defined marginals; `normalise`, the only failure of `sweep` and
+            // `score`) is rejected like one that does not descend.
+            let scored = messages
+                .sweep(&domain, &index, &next_marginals)
+                .and_then(|()| {
+                    score(
+                        &domain,
+                        &index,
+                        &messages,
+                        Candidate {
+                            marginals: &mut next_marginals,
+                            gradient: &mut next_gradient,
+                        },
+                        Current {
+                            marginals: &marginals,
+                            gradient: &gradient,
+                        },
+                        observations,
+                        loss_scale,
+                    )
+                });
             // Armijo: L(μ) − L(μ′) ≥ ½·α·∇L·(μ − μ′), μ in counts.
-            let (candidate_loss, directional) = score(
-                &domain,
-                &index,
-                &messages,
-                Candidate {
-                    marginals: &mut next_marginals,
-                    gradient: &mut next_gradient,
-                },
-                Current {
-                    marginals: &marginals,
-                    gradient: &gradient,
-                },
-                observations,
-                loss_scale,
-            )?;
-            if loss - candidate_loss >= 0.5 * alpha * directional {
+            let descends = match scored {
+                Ok((candidate_loss, directional)) => {
+                    (loss - candidate_loss >= 0.5 * alpha * directional).then_some(candidate_loss)
+                }
+                Err(Error::Parameter(_)) => None,
+                Err(other) => return Err(other),
+            };
+            if let Some(candidate_loss) = descends {
                 let improvement = loss - candidate_loss;
                 std::mem::swap(&mut theta, &mut next_theta);
                 std::mem::swap(&mut marginals, &mut next_marginals);
@@ -777,6 +790,67 @@ fn project_onto_simplex(values: &mut [f64], total: f64) {
         .for_each(|v| *v = (*v - threshold).max(0.0));
 }
 
+/// Rounds of iterative proportional fitting per separator in
+/// [`pool_with_snp_tables`].
+const POOL_ROUNDS: usize = 20;
+
+/// Moves separator `j`'s SNP margins to each SNP's allele-state distribution
+/// pooled from the separator (read off `cliques` clique tables) and the SNP's
+/// own table, weighted by the inverse of their noise variance per state
+/// (cells/K cells of each clique against one cell of the SNP table), keeping
+/// P(y), by iterative proportional fitting [derived]. Without it the start
+/// ignores the SNP tables and mirror descent needs thousands of steps to take
+/// them in.
+fn pool_with_snp_tables(
+    domain: &ChainDomain,
+    j: usize,
+    cliques: usize,
+    snps: &[f64],
+    label: &[f64],
+    separator: &mut [f64],
+) {
+    let (c, k, order) = (domain.n_classes, domain.n_states, domain.order);
+    let width = separator.len() / c;
+    let clique_weight = (cliques * k) as f64 / domain.clique_cells() as f64;
+    let state_at =
+        |cell: usize, position: usize| cell % width / k.pow((order - 1 - position) as u32) % k;
+    let margin = |table: &[f64], position: usize| {
+        let mut out = [0.0; 4];
+        for (cell, &p) in table.iter().enumerate() {
+            out[state_at(cell, position)] += p;
+        }
+        out
+    };
+    let targets: Vec<[f64; 4]> = (0..order)
+        .map(|position| {
+            let from_cliques = margin(separator, position);
+            let snp = &snps[(j + position) * k..(j + position + 1) * k];
+            let mut target = [0.0; 4];
+            for ((t, &a), &b) in target.iter_mut().zip(&from_cliques).zip(snp) {
+                *t = (clique_weight * a + b) / (clique_weight + 1.0);
+            }
+            target
+        })
+        .collect();
+    for _ in 0..POOL_ROUNDS {
+        for (position, target) in targets.iter().enumerate() {
+            let now = margin(separator, position);
+            for (cell, v) in separator.iter_mut().enumerate() {
+                let s = state_at(cell, position);
+                if now[s] > 0.0 {
+                    *v *= target[s] / now[s];
+                }
+            }
+        }
+        for (block, &p) in separator.chunks_mut(width).zip(label) {
+            let sum: f64 = block.iter().sum();
+            if sum > 0.0 {
+                block.iter_mut().for_each(|v| *v *= p / sum);
+            }
+        }
+    }
+}
+
 /// Rounds of iterative proportional fitting per clique in [`projected_start`].
 const START_ROUNDS: usize = 50;
 
@@ -784,7 +858,8 @@ const START_ROUNDS: usize = 50;
 /// consistent [derived]: each table is projected onto the simplex of tables
 /// summing to N (see [`project_onto_simplex`]), raised to at least [`FLOOR`] and
 /// normalised; P(y) is the mean over all tables; each separator is the mean of
-/// the two tables that share it, rescaled to that P(y); each table is then
+/// the two tables that share it, its SNP margins pooled with the SNP tables
+/// (see [`pool_with_snp_tables`]), rescaled to that P(y); each table is then
 /// fitted to its two separators by iterative proportional fitting. θ is
 /// ln P(clique) for the first clique and ln P(last SNP | left separator) for the
 /// others, so belief propagation returns the fitted tables wherever they agree.
@@ -792,20 +867,24 @@ const START_ROUNDS: usize = 50;
 /// Starting from marginals already near the measurements, rather than chaining
 /// the noisy conditionals (whose errors accumulate along the chain), leaves
 /// mirror descent only the local corrections to make.
-fn projected_start(domain: &ChainDomain, noisy: &[f64]) -> Vec<f64> {
+fn projected_start(domain: &ChainDomain, observations: Observations<'_>, total: f64) -> Vec<f64> {
     let cells = domain.clique_cells();
     let sep = domain.separator_cells();
-    let c = domain.n_classes;
+    let (c, k) = (domain.n_classes, domain.n_states);
     let m = domain.n_cliques();
     let index = CellIndex::new(domain);
-    let total = (noisy.iter().sum::<f64>() / m as f64).max(1.0);
-    let mut tables = noisy.to_vec();
-    tables.par_chunks_mut(cells).for_each(|table| {
-        project_onto_simplex(table, total);
-        table.iter_mut().for_each(|v| *v = v.max(FLOOR));
-        let sum: f64 = table.iter().sum();
-        table.iter_mut().for_each(|v| *v /= sum);
-    });
+    let to_distributions = |values: &[f64], width: usize| {
+        let mut tables = values.to_vec();
+        tables.par_chunks_mut(width).for_each(|table| {
+            project_onto_simplex(table, total);
+            table.iter_mut().for_each(|v| *v = v.max(FLOOR));
+            let sum: f64 = table.iter().sum();
+            table.iter_mut().for_each(|v| *v /= sum);
+        });
+        tables
+    };
+    let mut tables = to_distributions(observations.cliques, cells);
+    let snps = to_distributions(observations.snps, k);
     let margin = |table: &[f64], side: &[usize]| {
         let mut out = vec![0.0; sep];
         for (&p, &s) in table.iter().zip(side) {
@@ -833,6 +912,10 @@ fn projected_start(domain: &ChainDomain, noisy: &[f64]) -> Vec<f64> {
                 (Some(a), None) | (None, Some(a)) => a,
                 (None, None) => vec![1.0 / sep as f64; sep],
             };
+            let cliques = usize::from(j > 0) + usize::from(j < m);
+            if !snps.is_empty() {
+                pool_with_snp_tables(domain, j, cliques, &snps, &label, &mut estimate);
+            }
             for (block, &p) in estimate.chunks_mut(sep / c).zip(&label) {
                 let sum: f64 = block.iter().sum();
                 block.iter_mut().for_each(|v| *v *= p / sum);
@@ -981,11 +1064,18 @@ mod tests {
                 max_iterations: 0,
                 relative_tolerance: 0.0,
             };
-            let (start, _) = job::unattended(|job| {
-                ChainModel::fit(domain, Observations::cliques(&counts, 1.0), options, job)
-            })?;
-            for (s, t) in start.marginals().iter().zip(truth.marginals()) {
-                assert!((s - t).abs() < 1e-9, "order {order}: {s} vs {t}");
+            let snps: Vec<f64> = snp_marginals(&truth).iter().map(|p| p * 800.0).collect();
+            let with_snps = Observations {
+                cliques: &counts,
+                snps: &snps,
+                sigma: 1.0,
+            };
+            for observations in [Observations::cliques(&counts, 1.0), with_snps] {
+                let (start, _) =
+                    job::unattended(|job| ChainModel::fit(domain, observations, options, job))?;
+                for (s, t) in start.marginals().iter().zip(truth.marginals()) {
+                    assert!((s - t).abs() < 1e-9, "order {order}: {s} vs {t}");
+                }
             }
         }
         Ok(())
