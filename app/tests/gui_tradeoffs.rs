@@ -449,7 +449,14 @@ fn sharing_and_synthesis_share_one_chart() -> Result<()> {
     harness.run();
     assert!(harness.state().tradeoffs().compare_methods);
     // Both series are drawn: each has its legend entry (a checkbox that hides it).
-    for name in ["Sharing the genotypes", "Synthetic genotypes"] {
+    // Beside sharing's coin-flip control, the synthetic data's chance level: the
+    // retention that SNPs looking significant by noise alone would give.
+    for name in [
+        "Sharing the genotypes",
+        "Synthetic genotypes",
+        "Sharing's coin-flip control (epsilon 0)",
+        "Synthetic genotypes: retention by chance",
+    ] {
         harness.get_by_role_and_label(Role::CheckBox, name);
     }
     // Under the chart: how the two retentions and epsilons differ.
@@ -515,6 +522,7 @@ fn sharing_and_synthesis_share_one_chart() -> Result<()> {
             "1".to_owned(),
             r.retention_rate
                 .map_or_else(|| "not measured".to_owned(), |u| percent(u, 1)),
+            "coin-flip control below".to_owned(),
             number(r.allele_frequency_mae),
         ];
         assert!(has_row(&labels, &row), "{row:?} not in {labels:?}");
@@ -526,6 +534,8 @@ fn sharing_and_synthesis_share_one_chart() -> Result<()> {
             "1".to_owned(),
             r.gwas_retention
                 .map_or_else(|| "not measured".to_owned(), |u| percent(u, 1)),
+            r.gwas_chance
+                .map_or_else(|| "not measured".to_owned(), |c| percent(c, 1)),
             number(r.allele_frequency_mae),
         ];
         assert!(has_row(&labels, &row), "{row:?} not in {labels:?}");

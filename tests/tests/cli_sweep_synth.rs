@@ -149,6 +149,7 @@ fn synthesis_rows_join_the_sharing_rows_and_rerun_alone() -> TestResult {
             "membership_tpr_upper",
             "ld_r_squared_mae",
             "pca_overlap",
+            "gwas_chance",
         ] {
             assert_eq!(row.get(column).map(String::as_str), Some("NA"), "{column}");
         }
@@ -173,6 +174,8 @@ fn synthesis_rows_join_the_sharing_rows_and_rerun_alone() -> TestResult {
         assert!(tpr <= cell(row, "membership_tpr_upper")?);
         let overlap = cell(row, "pca_overlap")?;
         assert!((0.0..=1.0).contains(&overlap), "{overlap}");
+        let chance = cell(row, "gwas_chance")?;
+        assert!((0.0..=1.0).contains(&chance), "{chance}");
     }
     let result: serde_json::Value = serde_json::from_str(&fs::read_to_string(&json)?)?;
     assert!(result["share"]["rows"].is_array());
@@ -216,6 +219,12 @@ fn synthesis_rows_join_the_sharing_rows_and_rerun_alone() -> TestResult {
         )?
     );
     let gwas = &report["gwas"];
+    // The chance level: the share of all tested SNPs significant in the synthetic GWAS.
+    assert_eq!(
+        cell(row, "gwas_chance")?,
+        json_f64(&gwas["synthetic_relaxed_hits"], "synthetic relaxed hits")?
+            / json_f64(&gwas["tested"], "tested SNPs")?
+    );
     if json_f64(&gwas["real_hits"], "real hits")? > 0.0 {
         assert_eq!(
             cell(row, "retention_rate")?,

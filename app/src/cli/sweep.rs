@@ -90,13 +90,15 @@ pub struct SweepArgs {
 /// The CSV columns. Both methods fill the shared ones (epsilon, allele-frequency
 /// error, GWAS retention, the strongest membership test); a column one method
 /// does not measure is `NA` on its rows: the genotype error rates, the realised
-/// epsilon and the coin-flip control are sharing's; the TPR interval, LD error
-/// and principal-component overlap are synthesis's.
+/// epsilon and the coin-flip control are sharing's; the TPR interval, LD error,
+/// principal-component overlap and GWAS chance level (the share of all SNPs
+/// significant in the synthetic data, which noise alone would "retain") are
+/// synthesis's.
 pub const HEADER: &str = "method,mechanism,epsilon_nominal,epsilon_nominal_per_snp,\
 epsilon_realised,epsilon_total_spent,repeat,seed,point_error,sample_error,mean_error,\
 variance_error,allele_frequency_mae,retention_rate,coin_flip_retention_rate,\
 membership_tpr_at_1pct_fpr,membership_auc,membership_tpr_lower,membership_tpr_upper,\
-ld_r_squared_mae,pca_overlap";
+ld_r_squared_mae,pca_overlap,gwas_chance";
 
 pub fn run(args: &SweepArgs, job: Job<'_>) -> anyhow::Result<()> {
     // Refuse incomplete synthesis settings before any long work.
@@ -311,6 +313,7 @@ fn csv_line(row: &SweepRow) -> String {
         format_number(None),
         format_number(None),
         format_number(None),
+        format_number(None),
     ]
     .join(",")
 }
@@ -340,6 +343,7 @@ fn synth_csv_line(row: &SynthSweepRow, repeat: usize, n_variants: usize, order: 
         format_number(row.membership_tpr_interval.map(|i| i.upper)),
         format_number(row.ld_r_squared_mae),
         format_number(row.pca_overlap),
+        format_number(row.gwas_chance),
     ]
     .join(",")
 }
@@ -372,10 +376,11 @@ fn synth_summary(seed: u64, repeats: &[SynthRepeat]) -> String {
             }
         };
         s.push_str(&format!(
-            "  epsilon {:>10}  GWAS retention {}  allele-frequency error {}  strongest \
-             membership TPR at 1% FPR {}  PCA overlap {}\n",
+            "  epsilon {:>10}  GWAS retention {} (by chance {})  allele-frequency error {}  \
+             strongest membership TPR at 1% FPR {}  PCA overlap {}\n",
             number(row.epsilon),
             mean(&|r| r.gwas_retention),
+            mean(&|r| r.gwas_chance),
             mean(&|r| Some(r.allele_frequency_mae)),
             mean(&|r| r.membership_tpr_at_1pct_fpr),
             mean(&|r| r.pca_overlap),

@@ -151,6 +151,7 @@ fn sweep_ui(ui: &mut egui::Ui, view: &SynthSweepView) {
         &[
             "Epsilon",
             "GWAS retention",
+            "By chance",
             "Frequency error",
             "Members found at 1 %",
             "PCA overlap",
@@ -161,6 +162,8 @@ fn sweep_ui(ui: &mut egui::Ui, view: &SynthSweepView) {
                 number(row.epsilon),
                 row.gwas_retention
                     .map_or_else(|| "no hits".to_owned(), |r| percent(r, 1)),
+                row.gwas_chance
+                    .map_or_else(|| "not measured".to_owned(), |c| percent(c, 1)),
                 format!("{:.3}", row.allele_frequency_mae),
                 figures
                     .members_found()

@@ -364,6 +364,10 @@ pub struct OverlayPoint {
     pub runs: usize,
     /// `None` when no run at this epsilon measured it.
     pub gwas_retention: Option<f64>,
+    /// The GWAS retention chance alone gives (the share of all SNPs significant
+    /// in the released data): measured for synthesis only, sharing's chance is
+    /// its coin-flip control.
+    pub gwas_chance: Option<f64>,
     pub allele_frequency_error: f64,
 }
 
@@ -400,11 +404,18 @@ impl OverlayData {
             .rows
             .iter()
             .filter(|r| r.mechanism != Mechanism::CoinFlip)
-            .map(|r| (r.epsilon_nominal, r.retention_rate, r.allele_frequency_mae));
-        let synthetic = synthesis
-            .rows
-            .iter()
-            .map(|r| (r.epsilon, r.gwas_retention, r.allele_frequency_mae));
+            .map(|r| RunUtility {
+                epsilon: r.epsilon_nominal,
+                retention: r.retention_rate,
+                chance: None,
+                error: r.allele_frequency_mae,
+            });
+        let synthetic = synthesis.rows.iter().map(|r| RunUtility {
+            epsilon: r.epsilon,
+            retention: r.gwas_retention,
+            chance: r.gwas_chance,
+            error: r.allele_frequency_mae,
+        });
         let controls: Vec<f64> = sharing
             .rows
             .iter()
@@ -433,6 +444,14 @@ impl OverlayData {
         self.points(method)
             .iter()
             .filter_map(|p| Some((p.epsilon_total, p.utility(metric)?)))
+            .collect()
+    }
+
+    /// `(epsilon, mean chance retention)` of the synthetic releases, where measured.
+    pub fn synthesis_chance(&self) -> Vec<(f64, f64)> {
+        self.synthesis
+            .iter()
+            .filter_map(|p| Some((p.epsilon_total, p.gwas_chance?)))
             .collect()
     }
 
@@ -470,17 +489,22 @@ impl OverlayData {
     }
 }
 
-/// One run's GWAS retention (when measured) and allele-frequency error.
-type RunUtility = (Option<f64>, f64);
+/// One run's epsilon, GWAS retention and its chance level (when measured), and
+/// allele-frequency error.
+struct RunUtility {
+    epsilon: f64,
+    retention: Option<f64>,
+    chance: Option<f64>,
+    error: f64,
+}
 
-/// `(epsilon, retention, allele-frequency error)` of each run, grouped by
-/// epsilon, sorted by epsilon.
-fn overlay_points(runs: impl Iterator<Item = (f64, Option<f64>, f64)>) -> Vec<OverlayPoint> {
+/// Each run's figures, grouped by epsilon, sorted by epsilon.
+fn overlay_points(runs: impl Iterator<Item = RunUtility>) -> Vec<OverlayPoint> {
     let mut groups: Vec<(f64, Vec<RunUtility>)> = Vec::new();
-    for (epsilon, retention, error) in runs {
-        match groups.iter_mut().find(|(e, _)| *e == epsilon) {
-            Some((_, members)) => members.push((retention, error)),
-            None => groups.push((epsilon, vec![(retention, error)])),
+    for run in runs {
+        match groups.iter_mut().find(|(e, _)| *e == run.epsilon) {
+            Some((_, members)) => members.push(run),
+            None => groups.push((run.epsilon, vec![run])),
         }
     }
     groups.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -488,12 +512,14 @@ fn overlay_points(runs: impl Iterator<Item = (f64, Option<f64>, f64)>) -> Vec<Ov
     groups
         .into_iter()
         .filter_map(|(epsilon_total, members)| {
-            let retention: Vec<f64> = members.iter().filter_map(|m| m.0).collect();
-            let errors: Vec<f64> = members.iter().map(|m| m.1).collect();
+            let retention: Vec<f64> = members.iter().filter_map(|m| m.retention).collect();
+            let chance: Vec<f64> = members.iter().filter_map(|m| m.chance).collect();
+            let errors: Vec<f64> = members.iter().map(|m| m.error).collect();
             Some(OverlayPoint {
                 epsilon_total,
                 runs: members.len(),
                 gwas_retention: mean(&retention),
+                gwas_chance: mean(&chance),
                 allele_frequency_error: mean(&errors)?,
             })
         })
@@ -832,6 +858,7 @@ mod tests {
             delta: 1e-6,
             seed: 3,
             gwas_retention: retention,
+            gwas_chance: None,
             allele_frequency_mae: error,
             ld_r_squared_mae: None,
             membership_tpr_at_1pct_fpr: None,
@@ -892,6 +919,22 @@ mod tests {
                 && sentence.contains("1 other budget was tried by one sweep only"),
             "{sentence}"
         );
+        // The chance level is a per-epsilon mean like the retention, and synthesis's only.
+        let with_chance = |epsilon, chance| SynthSweepRow {
+            gwas_chance: Some(chance),
+            ..synth_row(epsilon, Some(0.6), 0.02)
+        };
+        let repeated = SynthSweepView {
+            rows: vec![
+                with_chance(10.0, 0.25),
+                with_chance(10.0, 0.75),
+                synth_row(30.0, Some(0.7), 0.01),
+            ],
+            ..SynthSweepView::default()
+        };
+        let overlay = OverlayData::of(&sharing, &repeated);
+        assert_eq!(overlay.synthesis_chance(), [(10.0, 0.5)]);
+        assert!(overlay.sharing.iter().all(|p| p.gwas_chance.is_none()));
         let no_gwas = SynthSweepView {
             rows: vec![synth_row(10.0, None, 0.02)],
             ..SynthSweepView::default()

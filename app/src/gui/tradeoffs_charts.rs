@@ -36,9 +36,13 @@ const SYNTHESIS_COLOUR: Color32 = Color32::from_rgb(50, 130, 210);
 /// The overlay is the screen's only chart: taller than the per-source ones.
 const OVERLAY_PLOT_HEIGHT: f32 = 320.0;
 /// The y range drawn, as a multiple of the highest value: the top band is the
-/// legend's: its three entries, and one more share per policy line.
+/// legend's: its three entries, and one more share per policy line and for the
+/// synthetic releases' chance line.
 const LEGEND_HEADROOM: f64 = 1.4;
 const POLICY_ENTRY_HEADROOM: f64 = 0.12;
+/// The synthetic releases' chance level on the overlay: the retention noisy
+/// synthetic data give by making many SNPs look significant.
+const SYNTHESIS_CHANCE_LEGEND: &str = "Synthetic genotypes: retention by chance";
 
 /// The overlay's x axis: the unit both releases share.
 pub const OVERLAY_EPSILON_AXIS: &str = "Total epsilon per person, whole release (log scale)";
@@ -457,8 +461,9 @@ fn overlay_table(ui: &mut egui::Ui, overlay: &OverlayData) {
     rows.sort_by(|a, b| a.0.total_cmp(&b.0));
     ui.label(
         RichText::new(
-            "Means over each epsilon's runs: GWAS SNP retention, and the mean absolute \
-             allele-frequency error.",
+            "Means over each epsilon's runs: GWAS SNP retention, the retention chance \
+             alone gives (the share of all SNPs significant in the synthetic data), and \
+             the mean absolute allele-frequency error.",
         )
         .small()
         .weak(),
@@ -471,6 +476,7 @@ fn overlay_table(ui: &mut egui::Ui, overlay: &OverlayData) {
             "Release",
             "Runs",
             "GWAS retention",
+            "By chance",
             "Frequency error",
         ],
         rows.into_iter().map(|(epsilon, method, p)| {
@@ -480,6 +486,10 @@ fn overlay_table(ui: &mut egui::Ui, overlay: &OverlayData) {
                 p.runs.to_string(),
                 p.gwas_retention
                     .map_or_else(not_measured, |u| percent(u, 1)),
+                match method {
+                    Method::Sharing => "coin-flip control below".to_owned(),
+                    Method::Synthesis => p.gwas_chance.map_or_else(not_measured, |c| percent(c, 1)),
+                },
                 number(p.allele_frequency_error),
             ]
         }),
@@ -521,6 +531,14 @@ fn overlay_plot(
     let control = overlay
         .sharing_control
         .filter(|_| metric == SharedUtility::GwasRetention);
+    let chance: Vec<[f64; 2]> = match metric {
+        SharedUtility::GwasRetention => overlay
+            .synthesis_chance()
+            .into_iter()
+            .filter_map(|(e, c)| Some([x_of(e)?, c]))
+            .collect(),
+        SharedUtility::AlleleFrequencyError => Vec::new(),
+    };
     let top = match metric {
         SharedUtility::GwasRetention => 1.0,
         SharedUtility::AlleleFrequencyError => series
@@ -539,7 +557,8 @@ fn overlay_plot(
     ]
     .iter()
     .flatten()
-    .count();
+    .count()
+        + usize::from(!chance.is_empty());
     let headroom = LEGEND_HEADROOM + POLICY_ENTRY_HEADROOM * policy_lines as f64;
     let plot = plots::static_plot("tradeoff_overlay", OVERLAY_PLOT_HEIGHT)
         .legend(
@@ -596,6 +615,14 @@ fn overlay_plot(
                 HLine::new("Sharing's coin-flip control (epsilon 0)", c)
                     .color(CONTROL_COLOUR)
                     .style(LineStyle::dotted_dense()),
+            );
+        }
+        if !chance.is_empty() {
+            plot.line(
+                Line::new(SYNTHESIS_CHANCE_LEGEND, chance)
+                    .color(SYNTHESIS_COLOUR)
+                    .style(LineStyle::dotted_dense())
+                    .width(1.5),
             );
         }
         if metric == SharedUtility::GwasRetention

@@ -306,7 +306,8 @@ pub fn overlay_definitions(metric: SharedUtility, synthesis_delta: Option<f64>) 
              looked for in the shared genotypes; synthesis's are the training half's, looked \
              for in a GWAS of the synthetic people. The same percentage is not the same set \
              of hits, and noisy data finds some hits by chance: sharing's coin-flip control \
-             (epsilon 0) shows how many for sharing."
+             (epsilon 0) shows how many for sharing, the synthetic genotypes' retention by \
+             chance (the share of all SNPs significant in their GWAS) for synthesis."
         }
         SharedUtility::AlleleFrequencyError => {
             "Both curves are the mean absolute allele-frequency error over the SNPs, but \
@@ -439,6 +440,11 @@ mod tests {
     fn definitions_name_both_differences() {
         let note = overlay_definitions(RETENTION, Some(1e-6));
         assert!(note.contains("the training half's"), "{note}");
+        // Each release's chance level is named: sharing's control, synthesis's own.
+        assert!(
+            note.contains("coin-flip control") && note.contains("retention by chance"),
+            "{note}"
+        );
         assert!(note.ends_with("one budget with delta 0.000001."), "{note}");
         let note = overlay_definitions(FREQUENCY, None);
         assert!(note.contains("against the whole cohort"), "{note}");

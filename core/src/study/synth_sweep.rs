@@ -31,6 +31,11 @@ pub struct SynthSweepRow {
     /// PROVGEN threshold retention of the training half's GWAS hits; `None`
     /// when the training half has no hit to retain.
     pub gwas_retention: Option<f64>,
+    /// The share of all tested SNPs significant at the relaxed threshold in the
+    /// synthetic GWAS: the retention noise alone would give, so a retention near
+    /// it is chance, not signal. `None` when nothing was tested.
+    #[serde(default)]
+    pub gwas_chance: Option<f64>,
     pub allele_frequency_mae: f64,
     /// Mean |r^2 real - r^2 synthetic| over nearby SNP pairs.
     pub ld_r_squared_mae: Option<f64>,
@@ -60,6 +65,11 @@ impl SynthSweepRow {
                 .as_ref()
                 .filter(|g| g.real_hits > 0)
                 .map(|g| g.threshold_retention),
+            gwas_chance: report
+                .gwas
+                .as_ref()
+                .filter(|g| g.tested > 0)
+                .map(|g| g.synthetic_relaxed_hits as f64 / g.tested as f64),
             allele_frequency_mae: report.allele_frequency.mean_absolute_error,
             ld_r_squared_mae: report.ld.mean_abs_r_squared_difference,
             membership_tpr_at_1pct_fpr: strongest.map(|a| a.tpr_at_1pct_fpr),
@@ -225,6 +235,23 @@ mod tests {
             )
         })?;
         assert_eq!(*last, SynthSweepRow::of(&alone.report, last.seed));
+        // Its chance level is the report's share of tested SNPs significant in the
+        // synthetic GWAS.
+        let Some(gwas) = alone.report.gwas.as_ref() else {
+            panic!("the study ran a GWAS: {:?}", alone.report);
+        };
+        assert!(gwas.tested > 0, "{gwas:?}");
+        assert_eq!(
+            last.gwas_chance,
+            Some(gwas.synthetic_relaxed_hits as f64 / gwas.tested as f64)
+        );
+        assert!(
+            result
+                .rows
+                .iter()
+                .all(|r| r.gwas_chance.is_some_and(|c| (0.0..=1.0).contains(&c))),
+            "{result:?}"
+        );
         // Every synthesis was placed on the training half's principal components.
         assert!(
             result
