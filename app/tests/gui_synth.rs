@@ -25,7 +25,8 @@ use genopriv_core::synthesis::{Structure, plan};
 use genopriv_core::{Error, Result, job};
 use support::{
     cancel, click_and_wait, demo, demo_cohort, demo_without_phenotypes, label_containing,
-    run_until_idle, same_calls, sample, started, synthesize_side, visible_labels,
+    run_until_idle, same_calls, sample, seeded_synthesis_sweep, started, synthesize_side,
+    visible_labels,
 };
 
 const SEED: u64 = 5;
@@ -346,19 +347,7 @@ fn synthesis_fits_a_small_window_at_200_percent() {
 #[test]
 fn synthesis_sweep_matches_the_core_and_reaches_the_dashboard() -> Result<()> {
     let mut harness = synthesize_screen(demo());
-    harness
-        .get_by_role_and_label(Role::CheckBox, "Study mode: fixed seed (not for release)")
-        .click();
-    harness.run();
-    {
-        let form = harness.state_mut().synth_form_mut();
-        form.seed_text = SEED.to_string();
-        form.estimator_iterations = 20;
-        form.bootstrap_resamples = 50;
-        form.sweep_text = "30, 300".into();
-    }
-    harness.run();
-    click_and_wait(&mut harness, "Sweep epsilon (synthesis)");
+    seeded_synthesis_sweep(&mut harness, SEED, "30, 300");
     let Some(window) = harness.state().synth_sweep_result().cloned() else {
         panic!("no sweep; labels: {:?}", visible_labels(&harness));
     };

@@ -24,11 +24,13 @@ use genopriv_core::project::Project;
 use genopriv_core::report::{ReportSection, build_report};
 use genopriv_core::study::candidate::compare;
 use genopriv_core::study::{
-    Budget, CandidateFigures, Mechanism, ShareInputs, ShareStudy, SweepRow, SweepSettings,
-    TargetChoice, judge, run_sweep,
+    Budget, CandidateFigures, Mechanism, ShareInputs, ShareStudy, SweepResult, SweepRow,
+    SweepSettings, TargetChoice, judge, run_sweep,
 };
 use genopriv_core::{Error, Result, job};
-use support::{click_and_wait, label_containing, run_until_idle, visible_labels};
+use support::{
+    click_and_wait, label_containing, run_until_idle, seeded_synthesis_sweep, visible_labels,
+};
 
 const SEED: u64 = 11;
 /// A grid whose retention curve bends on the demo cohort (as in gui_protect).
@@ -57,6 +59,20 @@ fn core_study() -> Result<ShareStudy> {
         inputs.case_status = Some(status.status);
         ShareStudy::prepare(inputs, job)
     })
+}
+
+/// The window's sharing sweep (XOR and coin flip, reference targets, one
+/// repeat, the test's seed) over `per_snp`, run by the core.
+fn core_sweep(per_snp: &[f64]) -> Result<SweepResult> {
+    let study = core_study()?;
+    let settings = SweepSettings {
+        mechanisms: vec![Mechanism::Xor, Mechanism::CoinFlip],
+        budgets: per_snp.iter().map(|&e| Budget::PerSnp(e)).collect(),
+        targets: TargetChoice::Reference,
+        repeats: 1,
+        seed: SEED,
+    };
+    job::unattended(|job| run_sweep(&study, &settings, &|_| {}, job))
 }
 
 /// Equal up to floating-point summation order.
@@ -121,15 +137,7 @@ fn pins_compares_chooses_and_judges_the_core_sweep() -> Result<()> {
     assert_eq!(harness.state().screen(), Screen::TradeOffs);
 
     // The same sweep with the core: the recommendation on screen is the core's.
-    let study = core_study()?;
-    let settings = SweepSettings {
-        mechanisms: vec![Mechanism::Xor, Mechanism::CoinFlip],
-        budgets: SWEEP_PER_SNP.iter().map(|&e| Budget::PerSnp(e)).collect(),
-        targets: TargetChoice::Reference,
-        repeats: 1,
-        seed: SEED,
-    };
-    let swept = job::unattended(|job| run_sweep(&study, &settings, &|_| {}, job))?;
+    let swept = core_sweep(&SWEEP_PER_SNP)?;
     let Some(r) = &swept.recommendation else {
         panic!("the demo cohort's retention curve should bend over this grid");
     };
@@ -422,19 +430,7 @@ fn sharing_and_synthesis_share_one_chart() -> Result<()> {
         .get_by_role_and_label(Role::Button, "Synthesize")
         .click();
     harness.run();
-    harness
-        .get_by_role_and_label(Role::CheckBox, "Study mode: fixed seed (not for release)")
-        .click();
-    harness.run();
-    {
-        let form = harness.state_mut().synth_form_mut();
-        form.seed_text = SEED.to_string();
-        form.estimator_iterations = 20;
-        form.bootstrap_resamples = 50;
-        form.sweep_text = SYNTHESIS_EPSILONS.into();
-    }
-    harness.run();
-    click_and_wait(&mut harness, "Sweep epsilon (synthesis)");
+    seeded_synthesis_sweep(&mut harness, SEED, SYNTHESIS_EPSILONS);
     let Some(synthesis) = harness.state().synth_sweep_result().cloned() else {
         panic!("no synthesis sweep; labels: {:?}", visible_labels(&harness));
     };
@@ -468,15 +464,7 @@ fn sharing_and_synthesis_share_one_chart() -> Result<()> {
 
     // The sentence is the core's for the rows both sweeps produced: one run per
     // epsilon (repeats 1), so each run is its epsilon's mean.
-    let study = core_study()?;
-    let settings = SweepSettings {
-        mechanisms: vec![Mechanism::Xor, Mechanism::CoinFlip],
-        budgets: SHARING_PER_SNP.iter().map(|&e| Budget::PerSnp(e)).collect(),
-        targets: TargetChoice::Reference,
-        repeats: 1,
-        seed: SEED,
-    };
-    let shared = job::unattended(|job| run_sweep(&study, &settings, &|_| {}, job))?;
+    let shared = core_sweep(&SHARING_PER_SNP)?;
     let xor: Vec<&SweepRow> = shared
         .rows
         .iter()

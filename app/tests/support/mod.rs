@@ -174,3 +174,23 @@ pub fn synthesize_side(startup: Startup, size: egui::Vec2) -> Harness<'static, G
     assert_eq!(harness.state().screen(), Screen::Protect);
     harness
 }
+
+/// Runs a synthesis sweep from the Synthesize side in study mode: `seed`, a
+/// small fit (20 estimator steps, 50 bootstrap resamples) and the epsilons in
+/// `sweep` ("30, 300").
+#[allow(dead_code)]
+pub fn seeded_synthesis_sweep(harness: &mut Harness<'_, GenoPrivApp>, seed: u64, sweep: &str) {
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Study mode: fixed seed (not for release)")
+        .click();
+    harness.run();
+    {
+        let form = harness.state_mut().synth_form_mut();
+        form.seed_text = seed.to_string();
+        form.estimator_iterations = 20;
+        form.bootstrap_resamples = 50;
+        form.sweep_text = sweep.into();
+    }
+    harness.run();
+    click_and_wait(harness, "Sweep epsilon (synthesis)");
+}
